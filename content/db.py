@@ -1,0 +1,106 @@
+"""SQLite access: connections, numbered migrations and the per-request handle.
+
+The baseline schema is ``schema.sql`` (version 1); every later change is a file
+``migrations/NNNN_name.sql`` whose number is the ``PRAGMA user_version`` it
+brings the database to.  Migrations run in one transaction each, on start.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+from flask import current_app, g
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open the database with the settings every connection needs."""
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
+                           check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """All schema steps as (version, name, sql), version 1 being schema.sql."""
+    pkg = resources.files("content")
+    steps = [(1, "schema.sql", pkg.joinpath("schema.sql").read_text("utf-8"))]
+    folder = pkg.joinpath("migrations")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            steps.append((int(m.group(1)), entry.name, entry.read_text("utf-8")))
+    versions = [v for v, _, _ in steps]
+    if versions != sorted(set(versions)):
+        raise RuntimeError(f"migration numbers must be unique and ordered: {versions}")
+    return steps
+
+
+def latest_version() -> int:
+    return migrations()[-1][0]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[str]:
+    """Bring the database up to ``target`` (default: latest); return the steps applied."""
+    current = schema_version(conn)
+    applied = []
+    for version, name, sql in migrations():
+        if version <= current or (target is not None and version > target):
+            continue
+        # executescript commits first; wrap each step so it lands whole or not at all.
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        except Exception:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def open_database(path: str | Path) -> sqlite3.Connection:
+    """Connect and migrate: what every process does on start."""
+    conn = connect(path)
+    migrate(conn)
+    return conn
+
+
+def get_db() -> sqlite3.Connection:
+    """The request's connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_exc=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app) -> None:
+    app.teardown_appcontext(close_db)
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
