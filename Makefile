@@ -1,0 +1,45 @@
+# make setup | demo | test | bench  — see README.md
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+HTMX_VERSION   := 2.0.8
+HTMX_INTEGRITY := sha512-fm297iru0iWsNJlBrjvtN7V9zjaxd+69Oqjh4F/Vq9Wwi2kFisLcrLCiv5oBX0KLfOX/zG8AUo9ROMU5XUB44Q==
+HTMX_JS := kiosk/static/vendor/htmx.min.js
+
+.PHONY: setup demo test bench system-deps clean
+
+setup: $(VENV)/.installed $(HTMX_JS)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+# htmx comes from the npm registry, pinned and checked against its integrity hash.
+$(HTMX_JS):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch htmx (apt-get install npm)"; exit 1; }
+	@tmp=$$(mktemp -d) && \
+	  (cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null) && \
+	  got="sha512-$$(openssl dgst -sha512 -binary $$tmp/htmx.org-$(HTMX_VERSION).tgz | openssl base64 -A)" && \
+	  if [ "$$got" != "$(HTMX_INTEGRITY)" ]; then echo "htmx integrity mismatch: $$got"; rm -rf $$tmp; exit 1; fi && \
+	  tar -xzf $$tmp/htmx.org-$(HTMX_VERSION).tgz -C $$tmp && \
+	  mkdir -p $(dir $(HTMX_JS)) && cp $$tmp/package/dist/htmx.min.js $(HTMX_JS).tmp && \
+	  mv $(HTMX_JS).tmp $(HTMX_JS) && rm -rf $$tmp && echo "htmx $(HTMX_VERSION) fetched and verified"
+
+demo: setup
+	$(VENV)/bin/kiosk demo
+
+# Browser tests need Debian's chromium and CJK fonts; install them when we can.
+system-deps:
+	@bash tools/system-deps.sh
+
+test: setup system-deps
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests/bench -s -o addopts=""
+
+clean:
+	rm -rf $(VENV) kiosk/static/vendor tests/artifacts

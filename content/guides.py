@@ -1,0 +1,71 @@
+"""Service guides (办事指南) and handbooks (办事一本通)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from .catalogue import _in
+
+
+def _guide(row: sqlite3.Row) -> dict:
+    g = dict(row)
+    g["materials"] = json.loads(g["materials"])
+    g["steps"] = json.loads(g["steps"])
+    return g
+
+
+def list_guides(conn: sqlite3.Connection, codes: list[str], domain_id: int | None = None) -> list[dict]:
+    sql = f"""
+        SELECT g.*, d.name AS domain_name, j.name AS jurisdiction_name FROM guide g
+        LEFT JOIN domain d ON d.id = g.domain_id
+        JOIN jurisdiction j ON j.code = g.jurisdiction_code
+        WHERE g.status = 'published' AND g.jurisdiction_code IN ({_in(codes)})
+    """
+    params: list = list(codes)
+    if domain_id is not None:
+        sql += " AND g.domain_id = ?"
+        params.append(domain_id)
+    sql += " ORDER BY d.sort, g.id"
+    return [_guide(r) for r in conn.execute(sql, params)]
+
+
+def get_guide(conn: sqlite3.Connection, guide_id: int, codes: list[str]) -> dict | None:
+    row = conn.execute(
+        f"""
+        SELECT g.*, d.name AS domain_name, j.name AS jurisdiction_name FROM guide g
+        LEFT JOIN domain d ON d.id = g.domain_id
+        JOIN jurisdiction j ON j.code = g.jurisdiction_code
+        WHERE g.id = ? AND g.status = 'published' AND g.jurisdiction_code IN ({_in(codes)})
+        """, [guide_id, *codes]).fetchone()
+    if row is None:
+        return None
+    g = _guide(row)
+    g["handbooks"] = [dict(r) for r in conn.execute(
+        """SELECT h.id, h.title FROM handbook h JOIN handbook_guide hg ON hg.handbook_id = h.id
+           WHERE hg.guide_id = ? AND h.status = 'published' ORDER BY h.id""", (guide_id,))]
+    return g
+
+
+def list_handbooks(conn: sqlite3.Connection, codes: list[str]) -> list[dict]:
+    rows = conn.execute(
+        f"""
+        SELECT h.*, (SELECT count(*) FROM handbook_guide hg JOIN guide g ON g.id = hg.guide_id
+                     WHERE hg.handbook_id = h.id AND g.status = 'published') AS guide_count
+        FROM handbook h WHERE h.status = 'published' AND h.jurisdiction_code IN ({_in(codes)})
+        ORDER BY h.id
+        """, codes).fetchall()
+    return [dict(r) for r in rows]
+
+
+def get_handbook(conn: sqlite3.Connection, handbook_id: int, codes: list[str]) -> dict | None:
+    row = conn.execute(
+        f"SELECT * FROM handbook WHERE id = ? AND status = 'published' "
+        f"AND jurisdiction_code IN ({_in(codes)})", [handbook_id, *codes]).fetchone()
+    if row is None:
+        return None
+    h = dict(row)
+    h["guides"] = [_guide(r) for r in conn.execute(
+        """SELECT g.* FROM guide g JOIN handbook_guide hg ON hg.guide_id = g.id
+           WHERE hg.handbook_id = ? AND g.status = 'published' ORDER BY hg.sort, g.id""",
+        (handbook_id,))]
+    return h

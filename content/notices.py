@@ -1,0 +1,91 @@
+"""Notices (公示/公告/信息) as residents see them."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+
+from .catalogue import _in
+
+
+def _notice(row: sqlite3.Row) -> dict:
+    n = dict(row)
+    n["fields"] = json.loads(n["fields"])
+    n["table_columns"] = json.loads(n["table_columns"])
+    n["table_rows"] = json.loads(n["table_rows"])
+    return n
+
+
+def is_live(n: dict, today: date) -> bool:
+    """Published, already out, and neither past its publicity period nor expired."""
+    d = today.isoformat()
+    return (n["status"] == "published"
+            and (n["published_at"] or "")[:10] <= d
+            and (not n["period_end"] or n["period_end"] >= d)
+            and (not n["expires_on"] or n["expires_on"] >= d))
+
+
+_BASE = """
+    SELECT n.*, j.name AS jurisdiction_name, j.level AS jurisdiction_level,
+           s.name AS subject_name, d.name AS domain_name
+    FROM notice n
+    JOIN jurisdiction j ON j.code = n.jurisdiction_code
+    JOIN jurisdiction s ON s.code = n.subject_code
+    LEFT JOIN domain d ON d.id = n.domain_id
+"""
+
+
+def list_notices(conn: sqlite3.Connection, codes: list[str], today: date,
+                 past: bool = False, limit: int = 200) -> list[dict]:
+    """Live notices (or, with ``past``, ones whose period or validity has ended), newest first."""
+    d = today.isoformat()
+    live = ("substr(n.published_at, 1, 10) <= :d AND (n.period_end IS NULL OR n.period_end >= :d) "
+            "AND (n.expires_on IS NULL OR n.expires_on >= :d)")
+    cond = (f"substr(n.published_at, 1, 10) <= :d AND NOT ({live})" if past else live)
+    params = {f"c{i}": c for i, c in enumerate(codes)}
+    params["d"] = d
+    params["limit"] = limit
+    placeholders = ",".join(f":c{i}" for i in range(len(codes))) or "NULL"
+    rows = conn.execute(
+        _BASE + f"""
+        WHERE n.status = 'published' AND n.jurisdiction_code IN ({placeholders}) AND {cond}
+        ORDER BY CASE n.priority WHEN '紧急' THEN 0 WHEN '重要' THEN 1 ELSE 2 END,
+                 n.published_at DESC, n.id DESC
+        LIMIT :limit
+        """, params).fetchall()
+    return [_notice(r) for r in rows]
+
+
+def get_notice(conn: sqlite3.Connection, notice_id: int, codes: list[str], today: date) -> dict | None:
+    """A notice residents may read: published and already out (past ones stay readable)."""
+    row = conn.execute(
+        _BASE + f"WHERE n.id = ? AND n.status = 'published' AND n.jurisdiction_code IN ({_in(codes)})",
+        [notice_id, *codes]).fetchone()
+    if row is None or (row["published_at"] or "")[:10] > today.isoformat():
+        return None
+    n = _notice(row)
+    n["live"] = is_live(n, today)
+    n["attachments"] = [dict(a) for a in conn.execute(
+        "SELECT * FROM attachment WHERE notice_id = ? ORDER BY id", (notice_id,))]
+    return n
+
+
+def for_matter(conn: sqlite3.Connection, matter_id: int, publisher: str,
+               subject_chain: list[str], today: date) -> dict | None:
+    """The newest published notice ``publisher`` made for a matter about the subject or an ancestor.
+
+    The most specific subject wins (a list for the village beats one for the township).
+    """
+    if not subject_chain:
+        return None
+    rank = " ".join(f"WHEN ? THEN {i}" for i, _ in enumerate(reversed(subject_chain)))
+    row = conn.execute(
+        _BASE + f"""
+        WHERE n.matter_id = ? AND n.jurisdiction_code = ? AND n.status = 'published'
+          AND n.subject_code IN ({_in(subject_chain)})
+          AND substr(n.published_at, 1, 10) <= ?
+        ORDER BY CASE n.subject_code {rank} END, n.formed_on DESC, n.published_at DESC, n.id DESC
+        LIMIT 1
+        """, [matter_id, publisher, *subject_chain, today.isoformat(),
+              *reversed(subject_chain)]).fetchone()
+    return _notice(row) if row else None

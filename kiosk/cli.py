@@ -1,0 +1,142 @@
+"""The `kiosk` console command: one program, three roles (standalone, hub, terminal)."""
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from content import db
+
+from . import config
+
+DEMO_DIR = "data/demo"
+
+
+def _data_dir(value: str | None) -> Path:
+    try:
+        return config.data_dir_from(value)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from e
+
+
+data_dir_option = click.option(
+    "--data-dir", "data_dir", envvar="KIOSK_DATA_DIR", type=click.Path(file_okay=False),
+    help="Instance data folder (or $KIOSK_DATA_DIR).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kiosk-disclosure")
+def main():
+    """基层政务公开 kiosk and noticeboard: standalone, hub or terminal."""
+
+
+def _has_content(path: Path) -> bool:
+    if not path.exists():
+        return False
+    conn = db.open_database(path)
+    try:
+        return conn.execute("SELECT count(*) FROM jurisdiction").fetchone()[0] > 0
+    finally:
+        conn.close()
+
+
+def create_instance(data_dir: Path, role: str, demo: bool = False, **settings) -> Path:
+    """Make a data folder with its config, database (migrated) and secret; fill the demo if asked."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = {"role": role, **settings}
+    config.write_instance_config(data_dir, settings)
+    config.secret_key(data_dir)
+    database = data_dir / config.DATABASE_NAME
+    conn = db.open_database(database)
+    try:
+        db.set_meta(conn, "role", role)
+        if demo and conn.execute("SELECT count(*) FROM jurisdiction").fetchone()[0] == 0:
+            from content.demo import build_demo
+            build_demo(conn)
+            db.set_meta(conn, "content_version", "1")
+            db.set_meta(conn, "content_updated",
+                        datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M"))
+    finally:
+        conn.close()
+    return database
+
+
+@main.command()
+@click.option("--role", type=click.Choice(config.ROLES), required=True)
+@data_dir_option
+@click.option("--demo", is_flag=True, help="Fill the instance with the demo county (示例数据).")
+@click.option("--hub", "hub_url", help="(terminal) the hub's base URL.")
+@click.option("--scope", help="Jurisdiction code (12 digits) this instance serves.")
+@click.option("--trust", multiple=True, help="(terminal) hub public key, base64; may repeat.")
+@click.option("--enroll", "enroll_token", help="(terminal) one-time enrolment token from the hub.")
+def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
+    """Create an instance in the data folder."""
+    path = _data_dir(data_dir)
+    if (path / config.CONFIG_NAME).exists():
+        raise click.ClickException(f"{path} 已经初始化过（存在 {config.CONFIG_NAME}），未做任何修改")
+    if scope is not None and not (len(scope) == 12 and scope.isdigit()):
+        raise click.BadParameter("行政区划代码应为12位数字", param_hint="--scope")
+    if role == "terminal":
+        missing = [n for n, v in (("--hub", hub_url), ("--scope", scope), ("--trust", trust),
+                                  ("--enroll", enroll_token)) if not v]
+        if missing:
+            raise click.UsageError("终端需要 " + "、".join(missing))
+    create_instance(path, role, demo=demo, scope=scope, hub_url=hub_url,
+                    trusted_keys=list(trust) or None)
+    if role == "terminal":
+        from sync.terminal import init_terminal  # noqa: PLC0415  (sync is optional at init)
+        init_terminal(path, enroll_token)
+    click.echo(f"已创建 {role} 实例：{path}")
+
+
+def _serve(app, host: str, port: int) -> None:
+    from waitress import serve
+    serve(app, host=host, port=port, threads=8, ident="kiosk")
+
+
+@main.command()
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--data-dir", "data_dir", envvar="KIOSK_DATA_DIR", type=click.Path(file_okay=False),
+              default=DEMO_DIR, show_default=True, help="Where the demo county lives.")
+def demo(port, host, data_dir):
+    """Create the demo county (if absent) and serve it standalone."""
+    path = Path(data_dir).expanduser().resolve()
+    if not _has_content(path / config.DATABASE_NAME):
+        click.echo(f"正在创建示例县：{path}")
+        if (path / config.CONFIG_NAME).exists():
+            create_instance(path, config.read_instance_config(path).get("ROLE", "standalone"), demo=True)
+        else:
+            create_instance(path, "standalone", demo=True)
+    from content.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    from . import create_app
+    app = create_app({"DATA_DIR": str(path)})
+    base = f"http://{host}:{port}"
+    click.echo("示例县已就绪（示例数据） / demo county ready")
+    click.echo(f"  触摸屏 kiosk:      {base}/")
+    click.echo(f"  公示栏 boards:     {base}/display/")
+    click.echo(f"  后台 admin:        {base}/admin/login")
+    click.echo("  演示账号 accounts (password: %s):" % DEMO_PASSWORD)
+    for username, role, code, name in DEMO_ACCOUNTS:
+        click.echo(f"    {username:20s} {name}")
+    sys.stdout.flush()
+    _serve(app, host, port)
+
+
+@main.command()
+@data_dir_option
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def serve(data_dir, port, host):
+    """Serve an instance with waitress (a terminal also runs its sync loop)."""
+    path = _data_dir(data_dir)
+    if not (path / config.CONFIG_NAME).exists():
+        raise click.ClickException(f"{path} 不是已初始化的实例目录，请先运行 kiosk init")
+    from . import create_app
+    app = create_app({"DATA_DIR": str(path)})
+    click.echo(f"kiosk ({app.config['ROLE']}) serving {path} on http://{host}:{port}/")
+    sys.stdout.flush()
+    _serve(app, host, port)

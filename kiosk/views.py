@@ -1,0 +1,198 @@
+"""Resident touchscreen screens: catalogue, village lists, aligned matters, guides, notices."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+
+from content import catalogue, guides, jurisdictions, matters, notices
+from content.alignment import LEVEL_NAMES, differing_cells, differing_fields, differing_rows
+from content.db import get_db, get_meta
+
+bp = Blueprint("kiosk", __name__)
+
+
+def today() -> date:
+    """The kiosk's date; tests may pin it with the TODAY config key."""
+    pinned = current_app.config.get("TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+def scope() -> str | None:
+    return current_app.config.get("SCOPE") or get_meta(get_db(), "scope")
+
+
+def visible() -> list[str]:
+    """Jurisdiction codes this instance shows, computed once per request."""
+    if "visible_codes" not in g:
+        g.visible_codes = jurisdictions.visible_codes(get_db(), scope())
+    return g.visible_codes
+
+
+def render(template: str, **context):
+    """One template per screen: its main block alone for htmx swaps, the whole page otherwise."""
+    htmx = request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request")
+    layout = "_fragment.html" if htmx else "base.html"
+    return render_template(template, layout=layout, **context)
+
+
+@bp.app_context_processor
+def kiosk_context():
+    conn = get_db()
+    return {
+        "is_demo": get_meta(conn, "demo") == "1",
+        "site_name": get_meta(conn, "county_name") or "基层政务公开",
+        "content_version": get_meta(conn, "content_version"),
+        "content_updated": get_meta(conn, "content_updated"),
+        "level_names": LEVEL_NAMES,
+        "htmx_available": current_app.config.get("HTMX_AVAILABLE", False),
+        "idle_seconds": current_app.config.get("IDLE_SECONDS", 120),
+    }
+
+
+@bp.route("/")
+def home():
+    conn = get_db()
+    latest = notices.list_notices(conn, visible(), today(), limit=6)
+    return render("home.html", latest=latest)
+
+
+@bp.route("/domains")
+def domain_list():
+    return render("domains.html", domains=catalogue.list_domains(get_db(), visible()))
+
+
+@bp.route("/domains/<id:domain_id>")
+def domain_detail(domain_id: int):
+    conn = get_db()
+    domain = catalogue.get_domain(conn, domain_id) or abort(404)
+    items = catalogue.domain_items(conn, domain_id, visible())
+    return render("domain.html", domain=domain, items=items,
+                  guides=guides.list_guides(conn, visible(), domain_id))
+
+
+@bp.route("/items/<id:item_id>")
+def item_detail(item_id: int):
+    conn = get_db()
+    item = catalogue.get_item(conn, item_id, visible()) or abort(404)
+    related = [n for n in notices.list_notices(conn, visible(), today(), limit=500)
+               if n["item_id"] == item_id]
+    return render("item.html", item=item, related=related, channels=catalogue.CHANNELS,
+                  matter=matters.get_matter(conn, item["matter_id"]) if item["matter_id"] else None)
+
+
+@bp.route("/villages")
+def village_choice():
+    """Choose a township, then one of its villages."""
+    conn = get_db()
+    here = jurisdictions.get(conn, scope()) if scope() else None
+    if here is not None and here["level"] == "village":
+        return redirect(url_for(".village_list", code=here["code"]))
+    townships = [t for t in conn.execute(
+        "SELECT * FROM jurisdiction WHERE level = 'township' ORDER BY sort, code")
+        if t["code"] in visible()]
+    chosen = request.args.get("township", "")
+    township = next((t for t in townships if t["code"] == chosen), None)
+    if township is None and len(townships) == 1:
+        township = townships[0]
+    villages = ([v for v in jurisdictions.children(conn, township["code"]) if v["code"] in visible()]
+                if township else [])
+    if request.headers.get("HX-Target") == "village-choices":
+        return render_template("_village_choices.html", township=township, villages=villages)
+    return render("villages.html", townships=townships, township=township, villages=villages)
+
+
+@bp.route("/villages/<code:code>")
+def village_list(code: str):
+    conn = get_db()
+    village = jurisdictions.get(conn, code)
+    if village is None or village["level"] != "village" or code not in visible():
+        abort(404)
+    chain = jurisdictions.ancestors(conn, code)
+    items = catalogue.village_items(conn, code)
+    overview = matters.village_overview(conn, code, today())
+    return render("village.html", village=village, chain=chain, items=items,
+                  categories=catalogue.VILLAGE_CATEGORIES, overview=overview)
+
+
+@bp.route("/village-items/<id:item_id>")
+def village_item_detail(item_id: int):
+    conn = get_db()
+    item = catalogue.get_village_item(conn, item_id, visible()) or abort(404)
+    related = [n for n in notices.list_notices(conn, visible(), today(), limit=500)
+               if n["village_item_id"] == item_id]
+    return render("village_item.html", item=item, related=related)
+
+
+@bp.route("/matters")
+def matter_list():
+    return render("matters.html", matters=matters.list_matters(get_db()))
+
+
+@bp.route("/matters/<id:matter_id>")
+def matter_detail(matter_id: int):
+    conn = get_db()
+    matter = matters.get_matter(conn, matter_id) or abort(404)
+    villages = matters.matter_villages(conn, matter, visible(), today())
+    if len(villages) == 1:
+        return redirect(url_for(".matter_aligned", matter_id=matter_id, code=villages[0][0]["code"]))
+    return render("matter.html", matter=matter, villages=villages)
+
+
+@bp.route("/matters/<id:matter_id>/<code:code>")
+def matter_aligned(matter_id: int, code: str):
+    """County, township and village side by side for one matter, differences highlighted."""
+    conn = get_db()
+    matter = matters.get_matter(conn, matter_id) or abort(404)
+    village = jurisdictions.get(conn, code)
+    if village is None or village["level"] != "village" or code not in visible():
+        abort(404)
+    result = matters.align_for_village(conn, matter, code, today())
+    return render("aligned.html", matter=matter, village=village, result=result,
+                  bad_cells=differing_cells(result), bad_fields=differing_fields(result),
+                  bad_rows=differing_rows(result))
+
+
+@bp.route("/guides")
+def guide_list():
+    conn = get_db()
+    return render("guides.html", guides=guides.list_guides(conn, visible()),
+                  handbooks=guides.list_handbooks(conn, visible()))
+
+
+@bp.route("/guides/<id:guide_id>")
+def guide_detail(guide_id: int):
+    guide = guides.get_guide(get_db(), guide_id, visible()) or abort(404)
+    return render("guide.html", guide=guide)
+
+
+@bp.route("/handbooks/<id:handbook_id>")
+def handbook_detail(handbook_id: int):
+    handbook = guides.get_handbook(get_db(), handbook_id, visible()) or abort(404)
+    return render("handbook.html", handbook=handbook)
+
+
+@bp.route("/notices")
+def notice_list():
+    past = request.args.get("past") == "1"
+    items = notices.list_notices(get_db(), visible(), today(), past=past)
+    return render("notices.html", notices=items, past=past)
+
+
+@bp.route("/notices/<id:notice_id>")
+def notice_detail(notice_id: int):
+    notice = notices.get_notice(get_db(), notice_id, visible(), today()) or abort(404)
+    return render("notice.html", notice=notice)
+
+
+@bp.route("/healthz")
+def healthz():
+    conn = get_db()
+    version = get_meta(conn, "content_version")
+    return jsonify({
+        "role": current_app.config.get("ROLE", "standalone"),
+        "content_version": int(version) if version and version.isdigit() else None,
+        "last_sync": get_meta(conn, "last_sync"),
+        "status": "ok",
+    })

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Make sure the Debian packages the browser and QR tests use are present.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing ${need[*]} ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+else
+  echo "Missing: ${need[*]}. Install them first, e.g.: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
