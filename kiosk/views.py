@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template,
+                   request, url_for)
 
-from content import catalogue, guides, jurisdictions, matters, notices
+from content import catalogue, guides, jurisdictions, matters, notices, qr
 from content.alignment import LEVEL_NAMES, differing_cells, differing_fields, differing_rows
 from content.db import get_db, get_meta
 
@@ -196,3 +197,21 @@ def healthz():
         "last_sync": get_meta(conn, "last_sync"),
         "status": "ok",
     })
+
+
+@bp.route("/qr.<any(svg, png):fmt>")
+def qr_code(fmt: str):
+    """A QR code for an http(s) address (external links never open on the kiosk itself)."""
+    url = request.args.get("url", "")
+    try:
+        body = qr.svg(url) if fmt == "svg" else qr.png(url)
+    except qr.BadQRData as e:
+        return render_template("errors/400.html", message=str(e)), 400
+    etag = qr.cache_key(url, fmt)
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    resp = Response(body, mimetype="image/svg+xml" if fmt == "svg" else "image/png")
+    resp.set_etag(etag)
+    resp.cache_control.public = True
+    resp.cache_control.max_age = 86400 * 30
+    return resp
