@@ -87,24 +87,54 @@ def syllables(text: str) -> tuple[str, ...]:
     return tuple(result)
 
 
+# What residents say for what official titles write: indexed with the title, so 低保 (and
+# its initials db) finds 最低生活保障.  Only short forms that are not already substrings.
+ALIASES = {
+    "最低生活保障": "低保",
+    "医疗保险": "医保",
+    "社会保险": "社保",
+    "危房改造": "危改",
+    "公共租赁住房": "公租房",
+    "特困人员救助供养": "五保",
+}
+ALIAS_SEP = "¦"   # not a letter: no match runs from the title into its aliases
+
+
+def title_parts(text: str | None) -> list[str]:
+    """The normalized title followed by the short forms it implies."""
+    norm = normalize(text)
+    return [norm] + [short for full, short in ALIASES.items() if full in norm and short not in norm]
+
+
+def title_text(text: str | None) -> str:
+    """The title as indexed: ``最低生活保障申请 ¦ 低保``."""
+    return f" {ALIAS_SEP} ".join(title_parts(text))
+
+
 def pinyin_full(text: str | None) -> str:
-    """``最低生活保障`` → ``zuidishenghuobaozhang`` (letters and digits kept, the rest dropped)."""
-    return "".join(syllables(normalize(text)))
+    """``最低生活保障`` → ``zuidishenghuobaozhang ¦ dibao`` (letters and digits kept)."""
+    return ALIAS_SEP.join("".join(syllables(p)) for p in title_parts(text))
 
 
 def pinyin_initials(text: str | None) -> str:
-    """``最低生活保障`` → ``zdshbz``; ASCII letters and digits stand for themselves."""
-    return "".join(s[0] for s in syllables(normalize(text)) if s)
+    """``最低生活保障`` → ``zdshbz ¦ db``; ASCII letters and digits stand for themselves."""
+    return ALIAS_SEP.join("".join(s[0] for s in syllables(p) if s) for p in title_parts(text))
 
 
 def split_chars(text: str | None) -> str:
-    """Every letter, digit or Han character as its own token, for the 1–2 character index."""
-    return " ".join(ch for ch in normalize(text) if ch.isalnum())
+    """Every letter, digit or Han character as its own token, for the 1–2 character index.
+
+    Between a title and its aliases goes the word ``sep``: queries there are phrases of
+    single characters, so it never matches and no phrase runs across the boundary.
+    """
+    return " sep ".join(" ".join(ch for ch in part if ch.isalnum())
+                        for part in normalize(text).split(ALIAS_SEP))
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """The deterministic SQL functions the index triggers call (see the module docstring)."""
     conn.create_function("search_norm", 1, normalize, deterministic=True)
+    conn.create_function("search_title", 1, title_text, deterministic=True)
     conn.create_function("search_py", 1, pinyin_full, deterministic=True)
     conn.create_function("search_pyi", 1, pinyin_initials, deterministic=True)
     conn.create_function("search_chars", 1, split_chars, deterministic=True)
@@ -114,13 +144,13 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 INSERT_FTS = """
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src
 """
 INSERT_SHORT = """
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body),
+           search_chars(search_pyi(label)), code, day, until FROM search_src
 """
 
 
@@ -230,6 +260,7 @@ class SearchResult:
     terms: list[Term]
     hits: list[Hit] = field(default_factory=list)
     capped: bool = False       # more matches exist than were ranked
+    loose_terms: list[Term] = field(default_factory=list)   # hits came from a looser reading
 
     @property
     def empty(self) -> bool:
@@ -237,13 +268,15 @@ class SearchResult:
 
 
 def _tier(terms: list[Term], title: str, py: str, pyi: str) -> int:
-    """0 exact title, 1 title starts with the first term, 2 every term in the title, 3 body."""
+    """0 exact title, 1 title (or one of its aliases: 低保, db) starts with the first term,
+    2 every term in the title or its aliases, 3 body only."""
+    titles, pys, pyis = title.split(ALIAS_SEP), py.split(ALIAS_SEP), pyi.split(ALIAS_SEP)
     whole = "".join(t.text for t in terms)
-    if title == whole or (len(terms) == 1 and terms[0].pinyin and whole in (py, pyi)):
+    if titles[0] == whole or (len(terms) == 1 and terms[0].pinyin and whole in (pys[0], pyis[0])):
         return 0
     first = terms[0]
-    if title.startswith(first.text) or (first.pinyin and (pyi.startswith(first.text)
-                                                          or py.startswith(first.text))):
+    if any(part.startswith(first.text) for part in titles) or (first.pinyin and any(
+            part.startswith(first.text) for part in pys + pyis if part)):
         return 1
     if all(t.text in title or (t.pinyin and (t.text in pyi or t.text in py)) for t in terms):
         return 2
@@ -257,6 +290,29 @@ def search(conn: sqlite3.Connection, raw: str | None, codes: list[str] | None, t
     result = SearchResult(query=raw or "", terms=terms)
     if not terms:
         return result
+    _run(conn, result, terms, codes, today, kinds, limit)
+    loose = chunked(terms)
+    if not result.hits and loose != terms:
+        # dbgs is often two words that are not adjacent in the title (低保 … 公示): try db + gs.
+        _run(conn, result, loose, codes, today, kinds, limit)
+        result.loose_terms = loose if result.hits else []
+    return result
+
+
+def chunked(terms: list[Term]) -> list[Term]:
+    """Four or more initials or Han characters read as two-character words:
+    dbgs → db gs, 低保公示 → 低保 公示 (most Chinese words have two characters)."""
+    out: list[Term] = []
+    for t in terms:
+        if len(t.text) >= 4 and (t.pinyin or all(_is_han(ch) for ch in t.text)):
+            out += [Term(t.text[i:i + 2], t.pinyin) for i in range(0, len(t.text), 2)]
+        else:
+            out.append(t)
+    return out
+
+
+def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], codes: list[str] | None,
+         today: date, kinds: tuple[str, ...], limit: int) -> None:
     table, anywhere, in_title, weights = fts_expressions(terms)
     title_cols = "title, py, pyi" if table == "search_fts" else "title, '' AS py, pyi"
     where = [f"{table} MATCH :expr", "rowid BETWEEN :lo AND :hi", "day <= :today"]
@@ -279,8 +335,9 @@ def search(conn: sqlite3.Connection, raw: str | None, codes: list[str] | None, t
             for r in rows:
                 if r[0] in found:
                     continue
-                title = _SPLIT.sub("", r["title"])
-                pyi = r["pyi"].replace(" ", "")
+                title = ALIAS_SEP.join(_SPLIT.sub("", p) for p in r["title"].split(ALIAS_SEP))
+                pyi = (r["pyi"].replace(" sep ", ALIAS_SEP).replace(" ", "")
+                       if table == "search_short" else r["pyi"])
                 found[r[0]] = {"rowid": r[0], "kind": kind, "score": r["score"],
                                "tier": _tier(terms, title, r["py"], pyi),
                                "past": bool(r["until"]) and r["until"] < day}
@@ -289,7 +346,6 @@ def search(conn: sqlite3.Connection, raw: str | None, codes: list[str] | None, t
     if len(ranked) > limit:
         result.capped = True
     result.hits = _hits(conn, top, terms)
-    return result
 
 
 def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> list[Hit]:
@@ -329,10 +385,11 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
     flat = "".join(norm)
     spans: list[tuple[int, int]] = []
 
-    def find_all(hay: str, needle: str, index: list[int]) -> None:
+    def find_all(hay: str, needle: str, index: list[int], starts: set[int] | None = None) -> None:
         start = hay.find(needle)
         while start != -1 and needle:
-            spans.append((index[start], index[start + len(needle) - 1] + 1))
+            if starts is None or start in starts:
+                spans.append((index[start], index[start + len(needle) - 1] + 1))
             start = hay.find(needle, start + 1)
 
     # Text with separators removed, so 低保 also matches 低 保 (terms never hold separators).
@@ -344,12 +401,22 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
     initials_owner = [compact_owner[k] for k, s in enumerate(syl) if s]
     full = "".join(syl)
     full_owner = [compact_owner[k] for k, s in enumerate(syl) for _ in s]
+    full_starts, pos = set(), 0
+    for s_ in syl:
+        if s_:
+            full_starts.add(pos)
+            pos += len(s_)
     for t in terms:
         find_all(compact, t.text, compact_owner)
         if t.pinyin:
             find_all(initials, t.text, initials_owner)
-            if len(t.text) >= 2:
-                find_all(full, t.text, full_owner)
+            if len(t.text) >= 3:   # full pinyin from a syllable start: gs is not zhanG Shen
+                find_all(full, t.text, full_owner, full_starts)
+        for long_form, short in ALIASES.items():   # 低保 / db found through 最低生活保障
+            short_syl = syllables(short)
+            if len(t.text) >= 2 and (t.text in short or t.pinyin and (
+                    t.text in "".join(x[0] for x in short_syl) or t.text in "".join(short_syl))):
+                find_all(compact, long_form, compact_owner)
     spans.sort()
     merged: list[tuple[int, int]] = []
     for a, b in spans:

@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import views
     app.register_blueprint(views.bp)
+    from . import touch  # search, 适老化, attract screen, print sheets, usage counts
+    app.register_blueprint(touch.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -1,6 +1,6 @@
 -- Search indexes kept current by triggers, and anonymous usage counts.
 --
--- The triggers call search_norm / search_py / search_pyi / search_chars, deterministic
+-- The triggers call search_norm / search_title / search_py / search_pyi / search_chars, deterministic
 -- functions that content.db.connect registers on every connection (content/search.py says
 -- why).  Only published rows are indexed; a row's rowid in the indexes is
 -- KIND_BASE + id (item 1e12, village_item 2e12, guide 3e12, notice 4e12).
@@ -56,19 +56,19 @@ CREATE VIRTUAL TABLE search_short USING fts5(
 );
 
 INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
        label, meta, code, day, until FROM search_src;
 INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
        code, day, until FROM search_src;
 
 -- catalogue_item
 CREATE TRIGGER search_item_ai AFTER INSERT ON catalogue_item BEGIN
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src WHERE kind = 'item' AND id = NEW.id;
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
            code, day, until FROM search_src WHERE kind = 'item' AND id = NEW.id;
 END;
 CREATE TRIGGER search_item_ad AFTER DELETE ON catalogue_item BEGIN
@@ -79,20 +79,20 @@ CREATE TRIGGER search_item_au AFTER UPDATE ON catalogue_item BEGIN
     DELETE FROM search_fts WHERE rowid = 1000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 1000000000000 + OLD.id;
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src WHERE kind = 'item' AND id = NEW.id;
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
            code, day, until FROM search_src WHERE kind = 'item' AND id = NEW.id;
 END;
 
 -- village_item
 CREATE TRIGGER search_village_item_ai AFTER INSERT ON village_item BEGIN
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
            code, day, until FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
 END;
 CREATE TRIGGER search_village_item_ad AFTER DELETE ON village_item BEGIN
@@ -103,20 +103,20 @@ CREATE TRIGGER search_village_item_au AFTER UPDATE ON village_item BEGIN
     DELETE FROM search_fts WHERE rowid = 2000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 2000000000000 + OLD.id;
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
            code, day, until FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
 END;
 
 -- guide
 CREATE TRIGGER search_guide_ai AFTER INSERT ON guide BEGIN
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src WHERE kind = 'guide' AND id = NEW.id;
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
            code, day, until FROM search_src WHERE kind = 'guide' AND id = NEW.id;
 END;
 CREATE TRIGGER search_guide_ad AFTER DELETE ON guide BEGIN
@@ -127,20 +127,20 @@ CREATE TRIGGER search_guide_au AFTER UPDATE ON guide BEGIN
     DELETE FROM search_fts WHERE rowid = 3000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 3000000000000 + OLD.id;
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src WHERE kind = 'guide' AND id = NEW.id;
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
            code, day, until FROM search_src WHERE kind = 'guide' AND id = NEW.id;
 END;
 
 -- notice
 CREATE TRIGGER search_notice_ai AFTER INSERT ON notice BEGIN
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src WHERE kind = 'notice' AND id = NEW.id;
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
            code, day, until FROM search_src WHERE kind = 'notice' AND id = NEW.id;
 END;
 CREATE TRIGGER search_notice_ad AFTER DELETE ON notice BEGIN
@@ -151,10 +151,10 @@ CREATE TRIGGER search_notice_au AFTER UPDATE ON notice BEGIN
     DELETE FROM search_fts WHERE rowid = 4000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 4000000000000 + OLD.id;
     INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_norm(label), search_norm(body), search_py(label), search_pyi(label),
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
            label, meta, code, day, until FROM search_src WHERE kind = 'notice' AND id = NEW.id;
     INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(label), search_chars(body), search_chars(search_pyi(label)),
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
            code, day, until FROM search_src WHERE kind = 'notice' AND id = NEW.id;
 END;
 
