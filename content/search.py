@@ -354,6 +354,14 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
     rows = {r["rowid"]: r for r in conn.execute(
         "SELECT rowid, label, body, meta, code, day FROM search_fts WHERE rowid IN ("
         + ",".join("?" * len(ranked)) + ")", [c["rowid"] for c in ranked])}
+    # Snippets come from the original text (the index holds it normalized: half-width commas).
+    originals: dict[int, str] = {}
+    for kind in {c["kind"] for c in ranked}:
+        ids = [c["rowid"] - KIND_BASE[kind] for c in ranked if c["kind"] == kind]
+        for r in conn.execute(
+                "SELECT doc_id, body FROM search_src WHERE kind = ? AND id IN ("
+                + ",".join("?" * len(ids)) + ")", [kind, *ids]):
+            originals[r[0]] = r[1]
     names = dict(conn.execute(
         "SELECT code, name FROM jurisdiction WHERE code IN ("
         + ",".join("?" * len(rows)) + ")", [r["code"] for r in rows.values()]).fetchall())
@@ -365,7 +373,8 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
         ref = c["rowid"] - KIND_BASE[c["kind"]]
         hits.append(Hit(
             kind=c["kind"], id=ref, url=KIND_URLS[c["kind"]].format(ref), title=r["label"],
-            title_html=highlight(r["label"], terms), snippet_html=snippet(r["body"], terms),
+            title_html=highlight(r["label"], terms),
+            snippet_html=snippet(originals.get(c["rowid"], r["body"]), terms),
             meta=r["meta"], code=r["code"], jurisdiction_name=names.get(r["code"], ""),
             day=r["day"] if c["kind"] == "notice" else "", past=c["past"], tier=c["tier"],
             score=c["score"]))
