@@ -53,6 +53,7 @@ _LATIN = re.compile(r"[a-z]+")
 
 # ---------------------------------------------------------------- text functions (also SQL)
 
+@lru_cache(maxsize=1024)   # triggers ask for the same title and body several times per row
 def normalize(text: str | None) -> str:
     """NFKC (full-width letters and digits become ASCII) and lower case, controls removed."""
     if not text:
@@ -100,10 +101,11 @@ ALIASES = {
 ALIAS_SEP = "¦"   # not a letter: no match runs from the title into its aliases
 
 
-def title_parts(text: str | None) -> list[str]:
+@lru_cache(maxsize=1024)
+def title_parts(text: str | None) -> tuple[str, ...]:
     """The normalized title followed by the short forms it implies."""
     norm = normalize(text)
-    return [norm] + [short for full, short in ALIASES.items() if full in norm and short not in norm]
+    return (norm, *(short for full, short in ALIASES.items() if full in norm and short not in norm))
 
 
 def title_text(text: str | None) -> str:
