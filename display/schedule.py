@@ -31,6 +31,7 @@ LAYOUTS = {
 }
 EXCERPT_LINES_WITH_TABLE = 2
 MAX_FIELDS = 4
+NOWRAP_CHARS = 8            # table cells this short never wrap (names, amounts, masked IDs)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Slide:
     fields: list = field(default_factory=list)
     columns: list = field(default_factory=list)
     rows: list = field(default_factory=list)
+    nowrap: list = field(default_factory=list)   # per column: short cells kept on one line
     period: Period | None = None
     until: datetime | None = None  # when the notice leaves the screen
     emergency: bool = False
@@ -258,17 +260,19 @@ def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = F
     slides = []
     for n in notices:
         # Titles longer than two lines and the emergency strip take room from the content.
-        extra = max(_lines(n.get("title", ""), layout["title_chars"]) - 2, 0) * 1.3
+        # (A one-line title gives a line back.)
+        extra = (_lines(n.get("title", ""), layout["title_chars"]) - 2) * 1.3
         extra += 1.2 if (emergency or n.get("priority") == "紧急") else 0
         lines, table_lines = (layout["lines"] - math.ceil(extra),
                               layout["table_lines"] - math.ceil(extra))
         base = dict(notice=n, period=period(n, today), until=ends_at(n, now),
                     emergency=emergency or n.get("priority") == "紧急")
         fields = list((n.get("fields") or {}).items())[:MAX_FIELDS]
-        field_lines = sum(_lines(f"{k}：{v}", layout["chars"] / 2 if len(fields) > 1 else layout["chars"])
+        side_by_side = len(fields) > 1 and board.get("orientation") != "portrait"
+        field_lines = sum(_lines(f"{k}：{v}", layout["chars"] / 2 if side_by_side else layout["chars"])
                           for k, v in fields)
-        if len(fields) > 1:
-            field_lines = math.ceil(field_lines / 2)   # two fields side by side
+        if side_by_side:
+            field_lines = math.ceil(field_lines / 2)   # two fields per row in landscape
         columns = n.get("table_columns") or []
         if columns:
             text, cut = excerpt(n.get("body", ""), layout["chars"], EXCERPT_LINES_WITH_TABLE)
@@ -277,10 +281,14 @@ def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = F
                 (_lines(text, layout["chars"]) + field_lines) * 1.2)
             pages = table_pages(columns, n.get("table_rows") or [], layout["table_chars"],
                                 max(table_lines, 3), max(first, 2))
+            all_rows = n.get("table_rows") or []
+            nowrap = [max([text_width(r[i]) for r in all_rows if i < len(r)] + [0]) <= NOWRAP_CHARS
+                      for i in range(len(columns))]
             for i, rows in enumerate(pages, 1):
                 slides.append(Slide(key=f"{n['id']}-{i}", page=i, pages=len(pages),
                                     excerpt=text if i == 1 else "", truncated=cut,
                                     fields=fields if i == 1 else [], columns=columns, rows=rows,
+                                    nowrap=nowrap,
                                     **base))
         else:
             text, cut = excerpt(n.get("body", ""), layout["chars"],
