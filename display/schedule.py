@@ -269,10 +269,12 @@ def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = F
                     emergency=emergency or n.get("priority") == "紧急")
         fields = list((n.get("fields") or {}).items())[:MAX_FIELDS]
         side_by_side = len(fields) > 1 and board.get("orientation") != "portrait"
-        field_lines = sum(_lines(f"{k}：{v}", layout["chars"] / 2 if side_by_side else layout["chars"])
-                          for k, v in fields)
-        if side_by_side:
-            field_lines = math.ceil(field_lines / 2)   # two fields per row in landscape
+        # The label keeps its own column, so the value wraps in what is left of it.
+        each = [_lines(v, max((layout["chars"] / 2 if side_by_side else layout["chars"]) - len(k) - 1, 4))
+                for k, v in fields]
+        if side_by_side:                               # two fields per row: the taller one counts
+            each = [max(each[i:i + 2]) for i in range(0, len(each), 2)]
+        field_lines = math.ceil(sum(each) * 1.15)      # field rows are a little taller than text
         columns = n.get("table_columns") or []
         if columns:
             text, cut = excerpt(n.get("body", ""), layout["chars"], EXCERPT_LINES_WITH_TABLE)

@@ -40,6 +40,18 @@
     if (active === target) return;
     if (active) active.classList.remove("is-active");
     target.classList.add("is-active");
+    fit(target);
+  }
+
+  // Pages are sized on the server; should a text still not fit (another font, an odd
+  // table) the slide's type steps down rather than anything being cut off.
+  function fit(slide) {
+    var main = slide.querySelector(".slide-main");
+    if (!main || slide.hasAttribute("data-fit")) return;
+    var steps = ["1", "2", "3"];
+    for (var i = 0; i < steps.length && main.scrollHeight > main.clientHeight + 1; i++) {
+      slide.setAttribute("data-fit", steps[i]);
+    }
   }
 
   function advance(step) {
@@ -163,6 +175,7 @@
   });
 
   tick();
+  if (deck() && deck().querySelector(".slide.is-active")) fit(deck().querySelector(".slide.is-active"));
   scheduleRotation();
   schedulePoll();
 })();
