@@ -140,3 +140,32 @@ def serve(data_dir, port, host):
     click.echo(f"kiosk ({app.config['ROLE']}) serving {path} on http://{host}:{port}/")
     sys.stdout.flush()
     _serve(app, host, port)
+
+
+# --- kiosk import-catalog (content/importer.py) ---------------------------------
+
+@main.command("import-catalog")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@data_dir_option
+@click.option("--jurisdiction", "jurisdiction_code",
+              help="Jurisdiction code (12 digits); default: the instance scope, else the county.")
+@click.option("--domain", help="领域 for rows when the file has no 领域 column.")
+def import_catalog(file, data_dir, jurisdiction_code, domain):
+    """Import a catalogue (.xlsx or .csv, standard columns) as published, all or nothing."""
+    from content.importer import CatalogueError, import_catalogue  # noqa: PLC0415
+    path = _data_dir(data_dir)
+    database = path / config.DATABASE_NAME
+    if not (path / config.CONFIG_NAME).exists() or not database.exists():
+        raise click.ClickException(f"{path} 不是已初始化的实例目录，请先运行 kiosk init")
+    if jurisdiction_code is not None and not (len(jurisdiction_code) == 12
+                                              and jurisdiction_code.isdigit()):
+        raise click.BadParameter("行政区划代码应为12位数字", param_hint="--jurisdiction")
+    conn = db.open_database(database)
+    try:
+        result = import_catalogue(conn, file, jurisdiction_code, domain=domain)
+    except CatalogueError as e:
+        raise click.ClickException(
+            f"导入被拒绝，未写入任何内容（{Path(file).name}）：\n" + str(e)) from e
+    finally:
+        conn.close()
+    click.echo(result.summary())
