@@ -668,6 +668,13 @@ def _item_data(row: sqlite3.Row) -> dict:
     return data
 
 
+def _same(key: str, a, b) -> bool:
+    """Equal for import purposes: the order of channels and levels carries no meaning."""
+    if key in ("channels", "levels") and isinstance(a, list) and isinstance(b, list):
+        return sorted(a) == sorted(b)
+    return a == b
+
+
 def _user_field(user, key):
     if user is None:
         return None
@@ -754,7 +761,7 @@ def import_catalogue(conn: sqlite3.Connection, path, jurisdiction_code: str | No
                 for k in ("matter_id", "online_url", "review_by"):
                     data[k] = before[k]
                     encoded[k] = old[k]
-                if all(before[k] == data[k] for k in _COMPARED) and (
+                if all(_same(k, before[k], data[k]) for k in _COMPARED) and (
                         status == old["status"] or status == "draft"):
                     counts["unchanged"] += 1
                     item_ids.append(item_id)

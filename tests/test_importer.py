@@ -492,3 +492,18 @@ def test_cli_refusal_exits_nonzero_and_writes_nothing(instance, tmp_path):
     result = CliRunner().invoke(main, ["import-catalog", str(path), "--data-dir",
                                        str(tmp_path / "nowhere")])
     assert result.exit_code != 0 and "不是已初始化的实例目录" in result.output
+
+
+def test_demo_catalogue_reimports_unchanged(data_dir):
+    """The demo county's own catalogue files, imported again through the CLI, change nothing."""
+    runner = CliRunner()
+    c = db.connect(data_dir / "kiosk.sqlite3")
+    before = _counts(c)[:2]
+    for path in sorted(DEMO_DATA.glob("catalogue_*.csv")):
+        code = path.stem.split("_")[1]
+        result = runner.invoke(main, ["import-catalog", str(path), "--data-dir", str(data_dir),
+                                      "--jurisdiction", code])
+        assert result.exit_code == 0, result.output
+        assert "新增 0 条，更新 0 条" in result.output, result.output
+    assert _counts(c)[:2] == before
+    c.close()
