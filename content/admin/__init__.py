@@ -50,8 +50,8 @@ def user():
     return auth.current_user()
 
 
-def render(template: str, status: int = 200, **context):
-    return render_template(template, **context), status
+def render(template: str, http_status: int = 200, **context):
+    return render_template(template, **context), http_status
 
 
 def deny(conn, u, action: str, code: str | None) -> None:
