@@ -1,0 +1,1 @@
+"""Signed content bundles, hub endpoints, terminal pull/apply, upstream outbox/inbox."""
