@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import views
     app.register_blueprint(views.bp)
+    from . import pagecache
+    pagecache.init_app(app)  # resident pages, dropped on any database commit
 
     @app.errorhandler(404)
     def not_found(_e):

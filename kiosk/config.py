@@ -96,6 +96,7 @@ CHECKED_SETTINGS = {
     "HUB_URL": (str, None, None),
     "TRUSTED_KEYS": (list, None, None),
     "TRUSTED_PROXY": (str, None, None),
+    "PAGE_CACHE_BYTES": (int, 0, 1024 * 1024 * 1024),
 }
 
 

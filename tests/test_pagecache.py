@@ -1,0 +1,92 @@
+"""The resident page cache: hits are identical, any commit or a new day drops them, sessions bypass it."""
+from __future__ import annotations
+
+import pytest
+
+from content import db
+from kiosk import create_app, pagecache
+
+
+@pytest.fixture
+def cached_app(data_dir):
+    return create_app({"DATA_DIR": str(data_dir), "TESTING": True, "PAGE_CACHE_IN_TESTS": True})
+
+
+def test_second_request_is_a_hit_with_the_same_page(cached_app):
+    client = cached_app.test_client()
+    first = client.get("/notices")
+    second = client.get("/notices")
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data and first.mimetype == second.mimetype
+    assert "HX-Request" in second.headers.get("Vary", "")
+    s = pagecache.stats(cached_app)
+    assert (s["hits"], s["misses"], s["pages"]) == (1, 1, 1)
+
+
+def test_a_commit_from_another_connection_drops_cached_pages(cached_app, data_dir):
+    client = cached_app.test_client()
+    conn = db.connect(data_dir / "kiosk.sqlite3")
+    notice_id, title = conn.execute(
+        "SELECT id, title FROM notice WHERE status = 'published' ORDER BY id LIMIT 1").fetchone()
+    before = client.get(f"/notices/{notice_id}").get_data(as_text=True)
+    assert title in before
+    assert client.get(f"/notices/{notice_id}").get_data(as_text=True) == before  # cached
+    conn.execute("UPDATE notice SET title = ? WHERE id = ?", ("已更新的公示标题", notice_id))
+    conn.close()
+    after = client.get(f"/notices/{notice_id}").get_data(as_text=True)
+    assert "已更新的公示标题" in after and title not in after
+
+
+def test_htmx_fragment_and_full_page_are_kept_apart(cached_app):
+    client = cached_app.test_client()
+    full = client.get("/guides").get_data(as_text=True)
+    fragment = client.get("/guides", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" in full and "<html" not in fragment
+    assert client.get("/guides", headers={"HX-Request": "true"}).get_data(as_text=True) == fragment
+    assert client.get("/guides").get_data(as_text=True) == full
+
+
+def test_a_new_day_drops_cached_pages(cached_app, data_dir):
+    client = cached_app.test_client()
+    client.get("/")
+    cache = cached_app.extensions["kiosk_page_cache"]
+    assert cache.pages
+    cached_app.config["TODAY"] = "2031-01-01"
+    client.get("/healthz")            # not a cached endpoint: the cache is left alone
+    assert cache.pages
+    client.get("/")
+    assert cache.stamp[0] == "2031-01-01" and len(cache.pages) == 1
+    assert pagecache.stats(cached_app)["misses"] == 2
+
+
+def test_visitors_with_a_session_bypass_the_cache(cached_app):
+    client = cached_app.test_client()
+    client.get("/domains")
+    client.set_cookie(cached_app.config["SESSION_COOKIE_NAME"], "anything")
+    client.get("/domains")
+    assert pagecache.stats(cached_app)["hits"] == 0
+
+
+def test_errors_and_other_endpoints_are_not_cached(cached_app):
+    client = cached_app.test_client()
+    assert client.get("/notices/999999").status_code == 404
+    assert client.get("/healthz").status_code == 200
+    assert pagecache.stats(cached_app)["pages"] == 0
+
+
+def test_the_cache_stays_within_its_byte_budget(data_dir):
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "PAGE_CACHE_IN_TESTS": True,
+                      "PAGE_CACHE_BYTES": 200_000})
+    client = app.test_client()
+    conn = db.connect(data_dir / "kiosk.sqlite3")
+    ids = [r[0] for r in conn.execute("SELECT id FROM notice WHERE status = 'published'")]
+    conn.close()
+    for notice_id in ids:
+        client.get(f"/notices/{notice_id}")
+    s = pagecache.stats(app)
+    assert 0 < s["bytes"] <= 200_000 and s["pages"] < len(ids)
+
+
+def test_cache_can_be_turned_off(data_dir):
+    app = create_app({"DATA_DIR": str(data_dir), "PAGE_CACHE_BYTES": 0})
+    assert pagecache.stats(app) == {"enabled": False}
