@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
+from datetime import date
 
 from flask import Flask, Response, current_app, request, session
 
@@ -88,9 +89,53 @@ class PageCache:
                 self.size -= len(evicted[2])
 
 
-def _key() -> tuple:
-    return (request.method == "HEAD", request.full_path,
-            *(request.headers.get(h, "") for h in _VARY))
+def _key(environ: dict) -> tuple:
+    return (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            *(environ.get("HTTP_" + h.upper().replace("-", "_"), "") for h in _VARY))
+
+
+class PageCacheMiddleware:
+    """Answers cache hits before Flask is involved at all; stores what Flask marked cacheable.
+
+    Working at the WSGI level means a hit costs about what a static file costs, and the
+    stored headers are the final ones, after every after_request hook.
+    """
+
+    def __init__(self, wsgi_app, cache: PageCache, app: Flask):
+        self.wsgi_app = wsgi_app
+        self.cache = cache
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        cookie = self.app.config["SESSION_COOKIE_NAME"] + "="
+        if environ.get("REQUEST_METHOD") != "GET" or cookie in environ.get("HTTP_COOKIE", ""):
+            return self.wsgi_app(environ, start_response)
+        day = str(self.app.config.get("TODAY") or date.today().isoformat())  # as views.today()
+        key = _key(environ)
+        entry, stamp = self.cache.get(key, day)
+        if entry is not None:
+            status, headers, body = entry
+            start_response(status, headers + [("Content-Length", str(len(body)))])
+            return [body]
+        environ["kiosk.page_cache"] = stamp
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        result = self.wsgi_app(environ, capture)
+        if not environ.get("kiosk.page_cache_store") or not captured.get("status", "").startswith("200"):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() not in _SKIP_HEADERS]
+        self.cache.put(key, day, stamp, (captured["status"], headers, body))
+        return [body]
 
 
 def init_app(app: Flask) -> None:
@@ -99,35 +144,17 @@ def init_app(app: Flask) -> None:
         return
     cache = PageCache(app.config["DATABASE"], int(size))
     app.extensions["kiosk_page_cache"] = cache
-
-    def day() -> str:
-        from .views import today
-        return today().isoformat()
-
-    @app.before_request
-    def serve_cached():
-        if (request.method not in ("GET", "HEAD") or request.endpoint not in CACHED_ENDPOINTS
-                or app.config["SESSION_COOKIE_NAME"] in request.cookies):
-            return None  # a visitor with a session (staff, a form in progress) gets fresh pages
-        d = day()
-        entry, stamp = cache.get(_key(), d)
-        request.environ["kiosk.page_cache"] = (d, stamp)
-        if entry is None:
-            return None
-        status, headers, body = entry
-        request.environ["kiosk.page_cache_hit"] = True
-        return Response(body, status=status, headers=headers)
+    app.wsgi_app = PageCacheMiddleware(app.wsgi_app, cache, app)
 
     @app.after_request
-    def keep_page(response: Response):
-        pending = request.environ.get("kiosk.page_cache")
-        if (pending is None or request.environ.get("kiosk.page_cache_hit")
-                or response.status_code != 200 or response.direct_passthrough
-                or response.is_streamed or session.modified or "Set-Cookie" in response.headers):
-            return response
-        d, stamp = pending
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _SKIP_HEADERS]
-        cache.put(_key(), d, stamp, (200, headers, response.get_data()))
+    def mark_cacheable(response: Response):
+        # Cacheable: a read-only resident screen, built for a visitor without a session,
+        # that neither wrote the session nor sets a cookie.
+        if ("kiosk.page_cache" in request.environ and request.endpoint in CACHED_ENDPOINTS
+                and response.status_code == 200 and not response.direct_passthrough
+                and not response.is_streamed and not session.modified
+                and "Set-Cookie" not in response.headers):
+            request.environ["kiosk.page_cache_store"] = True
         return response
 
 

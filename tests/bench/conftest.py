@@ -84,6 +84,31 @@ def timed_gets(port: int, path: str, n: int, warmup: int = 10,
     return times, body
 
 
+def interleaved_gets(a: tuple[int, str], b: tuple[int, str], n: int,
+                     warmup: int = 10) -> tuple[list[float], list[float]]:
+    """Alternate GETs to two servers (port, path) so both see the same machine load.
+
+    The machine may be shared; measuring one after the other would compare a quiet
+    moment with a busy one.
+    """
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for port, _ in (a, b)]
+    times: list[list[float]] = [[], []]
+    for i in range(warmup + n):
+        for k, (_, path) in enumerate((a, b)):
+            t0 = time.perf_counter()
+            conns[k].request("GET", path)
+            response = conns[k].getresponse()
+            response.read()
+            elapsed = time.perf_counter() - t0
+            if response.status != 200:
+                raise AssertionError(f"GET {path} -> {response.status}")
+            if i >= warmup:
+                times[k].append(elapsed)
+    for c in conns:
+        c.close()
+    return times[0], times[1]
+
+
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from content import db
-from tests.bench.conftest import (StaticServer, percentile, rss_bytes, start_server,
-                                  timed_gets)
+from tests.bench.conftest import (StaticServer, interleaved_gets, percentile, rss_bytes,
+                                  start_server, timed_gets)
 
 REQUESTS = int(os.environ.get("KIOSK_BENCH_REQUESTS", "200"))
 PAGE_GOAL = 2.0
@@ -49,31 +49,37 @@ def test_pages_against_static_files(county, kiosk_server, tmp_path):
     static_dir = tmp_path / "static"
     static_dir.mkdir()
     results = {}
+    cold = {}
     for name, path in pages.items():
-        times, body = timed_gets(kiosk_server.port, path, REQUESTS)
-        assert "示例" in body.decode() or "<html" in body.decode()
+        t0 = time.perf_counter()
+        _, body = timed_gets(kiosk_server.port, path, 1, warmup=0)
+        cold[name] = time.perf_counter() - t0
+        assert "<html" in body.decode()
         (static_dir / f"{name.replace(' ', '-')}.html").write_bytes(body)
-        results[name] = (path, len(body), times)
+        results[name] = (path, len(body))
     static = StaticServer(static_dir)
     try:
-        lines = [f"{'page':14s} {'bytes':>8s} {'p50 ms':>8s} {'p95 ms':>8s} "
+        lines = [f"{'page':14s} {'bytes':>8s} {'first ms':>8s} {'p50 ms':>8s} {'p95 ms':>8s} "
                  f"{'static p50':>10s} {'static p95':>10s}  ratio (p95 / static p95, goal ≤ 2)"]
         missed = []
-        for name, (path, size, times) in results.items():
-            base, _ = timed_gets(static.port, f"/{name.replace(' ', '-')}.html", REQUESTS)
+        for name, (path, size) in results.items():
+            times, base = interleaved_gets((kiosk_server.port, path),
+                                           (static.port, f"/{name.replace(' ', '-')}.html"),
+                                           REQUESTS)
             p95, s95 = percentile(times, 95), percentile(base, 95)
             ratio = p95 / s95
             ok = ratio <= PAGE_GOAL
             if not ok:
                 missed.append(name)
-            lines.append(f"{name:14s} {size:8d} {percentile(times, 50) * 1000:8.2f} "
-                         f"{p95 * 1000:8.2f} {percentile(base, 50) * 1000:10.2f} "
-                         f"{s95 * 1000:10.2f}  ratio {ratio:5.2f} {'ok' if ok else 'MISSED'}"
-                         f"   {path}")
+            lines.append(f"{name:14s} {size:8d} {cold[name] * 1000:8.1f} "
+                         f"{percentile(times, 50) * 1000:8.2f} {p95 * 1000:8.2f} "
+                         f"{percentile(base, 50) * 1000:10.2f} {s95 * 1000:10.2f}  "
+                         f"ratio {ratio:5.2f} {'ok' if ok else 'MISSED'}   {path}")
     finally:
         static.stop()
     print("\n\nkiosk pages vs waitress serving a static file of the same size "
-          f"({REQUESTS} requests each, keep-alive)")
+          f"({REQUESTS} requests each, keep-alive, interleaved; 'first' = the page's first, "
+          "uncached request)")
     print("\n".join(lines))
     if os.environ.get("KIOSK_BENCH_STRICT") == "1":
         assert not missed, f"pages over {PAGE_GOAL}× static at p95: {missed}"
