@@ -19,6 +19,9 @@ from tests.bench.generate import generate
 from tests.browser.conftest import LiveServer, free_port
 
 HERE = Path(__file__).parent
+# What a noticeboard polls. Boards (/display/<board>) come with the display package;
+# add their URLs here as they land.
+BOARD_URLS = ["/healthz", "/notices"]
 SCALE = float(os.environ.get("KIOSK_BENCH_SCALE", "1.0"))
 
 

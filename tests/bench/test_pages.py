@@ -12,10 +12,10 @@ import time
 import pytest
 
 from content import db
-from tests.bench.conftest import (StaticServer, interleaved_gets, percentile, rss_bytes,
+from tests.bench.conftest import (BOARD_URLS, StaticServer, interleaved_gets, percentile, rss_bytes,
                                   start_server, timed_gets)
 
-REQUESTS = int(os.environ.get("KIOSK_BENCH_REQUESTS", "200"))
+REQUESTS = int(os.environ.get("KIOSK_BENCH_REQUESTS", "1000"))
 PAGE_GOAL = 2.0
 RSS_GOAL_MB = 120
 
@@ -86,7 +86,7 @@ def test_pages_against_static_files(county, kiosk_server, tmp_path):
 
 
 def test_rss_under_load(county, kiosk_server):
-    """20 concurrent clients browsing the county's pages; the server's memory stays small."""
+    """20 concurrent clients browsing the county's pages and 4 boards polling; memory stays small."""
     conn = db.connect(county / "kiosk.sqlite3")
     pages = list(bench_pages(conn).values())
     villages = [r[0] for r in conn.execute(
@@ -121,7 +121,24 @@ def test_rss_under_load(county, kiosk_server):
                 c = http.client.HTTPConnection("127.0.0.1", kiosk_server.port, timeout=60)
         c.close()
 
+    board_polls = [0]
+
+    def board():
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", kiosk_server.port, timeout=60)
+        while time.monotonic() < stop:
+            for path in BOARD_URLS:
+                c.request("GET", path)
+                r = c.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors.append(f"board {path}: {r.status}")
+                board_polls[0] += 1
+            time.sleep(2)
+        c.close()
+
     threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
+    threads += [threading.Thread(target=board) for _ in range(4)]
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
@@ -131,7 +148,8 @@ def test_rss_under_load(county, kiosk_server):
         t.join()
     peak = max(samples) / 2**20
     total = sum(counts)
-    print(f"\nterminal RSS under load (20 clients, {seconds:.0f} s, {total} requests, "
+    print(f"\nterminal RSS under load (20 clients and 4 boards polling, {seconds:.0f} s, "
+          f"{total} page requests, {board_polls[0]} board polls, "
           f"{total / seconds:.0f} req/s): idle {idle_rss / 2**20:.1f} MB, "
           f"peak {peak:.1f} MB; ratio {peak / RSS_GOAL_MB:.2f} of the {RSS_GOAL_MB} MB goal")
     assert not errors, errors[:5]

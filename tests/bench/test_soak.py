@@ -18,14 +18,11 @@ import urllib.parse
 import pytest
 
 from kiosk.cli import create_instance
-from tests.bench.conftest import rss_bytes, start_server
+from tests.bench.conftest import BOARD_URLS, rss_bytes, start_server
 
 SECONDS = float(os.environ.get("KIOSK_SOAK_SECONDS", "0"))
 RESIDENTS = 20
 BOARDS = 4
-# What a noticeboard polls. Boards (/display/<board>) come with the display package;
-# add their URLs here as they land.
-BOARD_URLS = ["/healthz", "/notices"]
 BOARD_INTERVAL = float(os.environ.get("KIOSK_SOAK_BOARD_INTERVAL", "2"))
 SEARCHES = ["低保", "dbgs", "补贴", "gdlbh", "养老"]
 # A terminal's scope: one village (杏花村 in the demo county) with its township and county.
