@@ -97,6 +97,7 @@ CHECKED_SETTINGS = {
     "TRUSTED_KEYS": (list, None, None),
     "TRUSTED_PROXY": (str, None, None),
     "PAGE_CACHE_BYTES": (int, 0, 1024 * 1024 * 1024),
+    "PAGE_CACHE_SECONDS": (int, 1, 86400),
 }
 
 

@@ -9,12 +9,14 @@ checking it costs microseconds and no page can outlive the content it was built 
 Only GET/HEAD answers with status 200 from the endpoints listed in ``CACHED_ENDPOINTS``
 are kept, only for visitors without a session cookie, and never one that wrote the
 session (a form's CSRF token) or sets a cookie. The cache is bounded in bytes (config ``PAGE_CACHE_BYTES``; 0 turns
-it off) and evicts the least recently used page.
+it off), evicts the least recently used page, and starts afresh at least every
+``PAGE_CACHE_SECONDS`` (60) so clock-dependent text never lags for long.
 """
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from datetime import date
 
@@ -33,9 +35,10 @@ _SKIP_HEADERS = {"content-length", "set-cookie", "date"}
 
 
 class PageCache:
-    def __init__(self, database: str, max_bytes: int):
+    def __init__(self, database: str, max_bytes: int, max_age: int = 60):
         self.database = database
         self.max_bytes = max_bytes
+        self.max_age = max(1, max_age)
         self.lock = threading.Lock()
         self.pages: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
         self.size = 0
@@ -44,11 +47,17 @@ class PageCache:
         self._watch: sqlite3.Connection | None = None
 
     def _current_stamp(self, day: str) -> tuple:
-        """(date, data_version): any commit by another connection changes it. Hold the lock."""
+        """(date, data_version, time slot): any commit by another connection changes it.
+
+        The time slot bounds how long a page lives even without commits, so anything
+        shown that depends on the clock (how old the content is) is at most max_age off.
+        Hold the lock.
+        """
         if self._watch is None:
             self._watch = sqlite3.connect(self.database, check_same_thread=False,
                                           isolation_level=None)
-        return day, self._watch.execute("PRAGMA data_version").fetchone()[0]
+        return (day, self._watch.execute("PRAGMA data_version").fetchone()[0],
+                int(time.monotonic() // self.max_age))
 
     def _fresh(self, day: str) -> None:
         stamp = self._current_stamp(day)
@@ -142,7 +151,7 @@ def init_app(app: Flask) -> None:
     size = app.config.get("PAGE_CACHE_BYTES", DEFAULT_BYTES)
     if not size or app.config.get("TESTING") and not app.config.get("PAGE_CACHE_IN_TESTS"):
         return
-    cache = PageCache(app.config["DATABASE"], int(size))
+    cache = PageCache(app.config["DATABASE"], int(size), int(app.config.get("PAGE_CACHE_SECONDS", 60)))
     app.extensions["kiosk_page_cache"] = cache
     app.wsgi_app = PageCacheMiddleware(app.wsgi_app, cache, app)
 

@@ -55,6 +55,21 @@ def test_a_new_day_drops_cached_pages(cached_app, data_dir):
     client.get("/")
     assert cache.stamp[0] == "2031-01-01" and len(cache.pages) == 1
     assert pagecache.stats(cached_app)["misses"] == 2
+    assert pagecache.stats(cached_app)["misses"] == 2
+
+
+def test_pages_expire_after_max_age(data_dir, monkeypatch):
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "PAGE_CACHE_IN_TESTS": True,
+                      "PAGE_CACHE_SECONDS": 30})
+    clock = [1000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
+    client = app.test_client()
+    client.get("/")
+    client.get("/")
+    clock[0] += 31
+    client.get("/")
+    s = pagecache.stats(app)
+    assert (s["hits"], s["misses"]) == (1, 2)
 
 
 def test_visitors_with_a_session_bypass_the_cache(cached_app):
