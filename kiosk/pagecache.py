@@ -6,9 +6,10 @@ edit in the admin). SQLite's ``PRAGMA data_version`` on a connection that never 
 changes exactly when another connection (any thread or process) has committed, so
 checking it costs microseconds and no page can outlive the content it was built from.
 
-Only GET/HEAD answers with status 200 from the endpoints listed in ``CACHED_ENDPOINTS``
-are kept, only for visitors without a session cookie, and never one that wrote the
-session (a form's CSRF token) or sets a cookie. The cache is bounded in bytes (config ``PAGE_CACHE_BYTES``; 0 turns
+Only GET answers with status 200 from the endpoints listed in ``CACHED_ENDPOINTS`` are
+kept and served, and only for residents (a session holding nothing but a CSRF token);
+each hit carries the visitor's own CSRF token. Response headers are not kept: the app's
+after_request hooks (security headers, Vary) run on every hit as on every page. The cache is bounded in bytes (config ``PAGE_CACHE_BYTES``; 0 turns
 it off), evicts the least recently used page, and starts afresh at least every
 ``PAGE_CACHE_SECONDS`` (60) so clock-dependent text never lags for long.
 """
@@ -18,9 +19,8 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from datetime import date
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 
 # Read-only resident screens (kiosk.views). Others may add their own read-only endpoints.
 CACHED_ENDPOINTS = {
@@ -31,7 +31,6 @@ CACHED_ENDPOINTS = {
 }
 DEFAULT_BYTES = 16 * 1024 * 1024
 _VARY = ("HX-Request", "HX-Target", "HX-Trigger", "HX-History-Restore-Request", "HX-Boosted")
-_SKIP_HEADERS = {"content-length", "set-cookie", "date"}
 
 
 class PageCache:
@@ -104,47 +103,18 @@ def _key(environ: dict) -> tuple:
             *(environ.get("HTTP_" + h.upper().replace("-", "_"), "") for h in _VARY))
 
 
-class PageCacheMiddleware:
-    """Answers cache hits before Flask is involved at all; stores what Flask marked cacheable.
+# Every page carries the visitor's CSRF token (base.html); a cached page keeps this
+# marker in its place and each hit gets the visitor's own token.
+_TOKEN_MARK = b"__KIOSK_PAGE_CACHE_CSRF__"
 
-    Working at the WSGI level means a hit costs about what a static file costs, and the
-    stored headers are the final ones, after every after_request hook.
-    """
 
-    def __init__(self, wsgi_app, cache: PageCache, app: Flask):
-        self.wsgi_app = wsgi_app
-        self.cache = cache
-        self.app = app
+def _csrf_field(app: Flask) -> str:
+    return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
-    def __call__(self, environ, start_response):
-        cookie = self.app.config["SESSION_COOKIE_NAME"] + "="
-        if environ.get("REQUEST_METHOD") != "GET" or cookie in environ.get("HTTP_COOKIE", ""):
-            return self.wsgi_app(environ, start_response)
-        day = str(self.app.config.get("TODAY") or date.today().isoformat())  # as views.today()
-        key = _key(environ)
-        entry, stamp = self.cache.get(key, day)
-        if entry is not None:
-            status, headers, body = entry
-            start_response(status, headers + [("Content-Length", str(len(body)))])
-            return [body]
-        environ["kiosk.page_cache"] = stamp
-        captured = {}
 
-        def capture(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, headers
-            return start_response(status, headers, exc_info)
-
-        result = self.wsgi_app(environ, capture)
-        if not environ.get("kiosk.page_cache_store") or not captured.get("status", "").startswith("200"):
-            return result
-        try:
-            body = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() not in _SKIP_HEADERS]
-        self.cache.put(key, day, stamp, (captured["status"], headers, body))
-        return [body]
+def _anonymous(app: Flask) -> bool:
+    """A resident: the session holds nothing but (perhaps) a CSRF token; staff never hit the cache."""
+    return all(k == _csrf_field(app) or k.startswith("_") for k in session.keys())
 
 
 def init_app(app: Flask) -> None:
@@ -153,17 +123,41 @@ def init_app(app: Flask) -> None:
         return
     cache = PageCache(app.config["DATABASE"], int(size), int(app.config.get("PAGE_CACHE_SECONDS", 60)))
     app.extensions["kiosk_page_cache"] = cache
-    app.wsgi_app = PageCacheMiddleware(app.wsgi_app, cache, app)
+
+    @app.before_request
+    def serve_cached():
+        if (request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS
+                or not _anonymous(app)):
+            return None
+        from .views import today
+        day = today().isoformat()
+        entry, stamp = cache.get(_key(request.environ), day)
+        request.environ["kiosk.page_cache"] = (day, stamp)
+        if entry is None:
+            return None
+        status, mimetype, body = entry
+        request.environ["kiosk.page_cache_hit"] = True
+        if _TOKEN_MARK in body:
+            from flask_wtf.csrf import generate_csrf
+            body = body.replace(_TOKEN_MARK, generate_csrf().encode())
+        return Response(body, status=status, mimetype=mimetype)
 
     @app.after_request
-    def mark_cacheable(response: Response):
-        # Cacheable: a read-only resident screen, built for a visitor without a session,
-        # that neither wrote the session nor sets a cookie.
-        if ("kiosk.page_cache" in request.environ and request.endpoint in CACHED_ENDPOINTS
-                and response.status_code == 200 and not response.direct_passthrough
-                and not response.is_streamed and not session.modified
-                and "Set-Cookie" not in response.headers):
-            request.environ["kiosk.page_cache_store"] = True
+    def keep_page(response: Response):
+        # Kept: a read-only resident screen, built for a resident (no staff session),
+        # that set no cookie itself; the session cookie with the CSRF token is fine.
+        pending = request.environ.get("kiosk.page_cache")
+        if (pending is None or request.environ.get("kiosk.page_cache_hit")
+                or response.status_code != 200 or response.direct_passthrough
+                or response.is_streamed or "Set-Cookie" in response.headers
+                or not _anonymous(app)):
+            return response
+        day, stamp = pending
+        body = response.get_data()
+        token = g.get(_csrf_field(app))
+        if token:
+            body = body.replace(token.encode(), _TOKEN_MARK)
+        cache.put(_key(request.environ), day, stamp, (200, response.mimetype, body))
         return response
 
 
