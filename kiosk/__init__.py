@@ -65,6 +65,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from content import admin, security
     security.init_app(app)  # CSRF, cookies, login throttling, security headers
     app.register_blueprint(admin.bp)
+    from . import pagecache
+    pagecache.init_app(app)  # resident pages, dropped on any database commit
 
     @app.errorhandler(404)
     def not_found(_e):
