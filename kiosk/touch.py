@@ -210,7 +210,7 @@ class UsageBuffer:
 def _usage() -> UsageBuffer:
     buffer = current_app.extensions.get("touch_usage")
     if buffer is None:
-        interval = current_app.config.get("USAGE_FLUSH_SECONDS", 0 if current_app.testing else 60)
+        interval = current_app.config.get("USAGE_FLUSH_SECONDS", 60)
         buffer = current_app.extensions.setdefault(
             "touch_usage", UsageBuffer(current_app.config["DATABASE"], float(interval)))
     return buffer
