@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import views
     app.register_blueprint(views.bp)
 
+    import sync  # county sync: /sync/v1/, /admin/fleet, the terminal's freshness notice
+    sync.init_app(app)
+
     @app.errorhandler(404)
     def not_found(_e):
         return render_template("errors/404.html"), 404
