@@ -1,9 +1,9 @@
-"""County sync: signed content bundles, hub endpoints, terminal pull/apply, upstream inbox, fleet."""
+"""Signed content bundles, hub endpoints, terminal pull/apply, upstream outbox/inbox."""
 from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Wire the sync blueprints and the freshness notice into the app."""
+    """Wire the sync blueprints and the terminal's freshness notice into the app."""
     from . import fleet, hub
     app.register_blueprint(hub.bp)
     app.register_blueprint(fleet.bp)

@@ -12,7 +12,8 @@ from content.db import get_db, get_meta
 from . import bundle, terminal
 from .publish import last_published, newest_versions
 
-bp = Blueprint("sync_admin", __name__, template_folder="templates")
+bp = Blueprint("sync_admin", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/sync-static")
 
 MISSED_INTERVALS = 3          # a terminal silent for this many of its intervals is offline
 

@@ -1,4 +1,6 @@
 """A resident taps from home to an inconsistent matter and sees the difference."""
+import re
+
 import pytest
 
 from tests.browser.conftest import LANDSCAPE, PORTRAIT
@@ -20,11 +22,12 @@ def test_tap_through_to_an_inconsistent_matter(live_server, page, artifacts):
     for i in range(count):
         page.goto(live_server.url + "/matters")
         page.locator("main a.card").nth(i).click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_url(re.compile(r"/matters/\d+"))
+        page.wait_for_selector("a.matter-card, #aligned-status")
         bad = page.locator("a.matter-card:has(.badge-bad)")
         if bad.count():
             bad.first.click()
-            page.wait_for_load_state("networkidle")
+            page.wait_for_selector("#aligned-status")
             found = True
             break
         if page.locator("#aligned-status .badge-bad").count():
@@ -60,7 +63,8 @@ def test_htmx_navigation_swaps_main_only(live_server, page):
     page.get_by_role("link", name="政务公开目录").first.click()
     page.wait_for_url("**/domains")
     page.locator("a.domain-card").first.click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_url(re.compile(r"/domains/\d+"))
+    page.wait_for_selector("h1:text-matches('领域$')")
     assert page.locator("h1").inner_text().endswith("领域")
     # Boosted navigation keeps the same document (htmx present) — no full reload.
     assert page.evaluate("window.__marker") == 42

@@ -1,0 +1,1 @@
+"""Noticeboards: what is on screen now, and the full-screen board views."""
