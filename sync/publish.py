@@ -33,6 +33,9 @@ CONTENT_TABLES = ("jurisdiction", "domain", "matter", "catalogue_item", "village
                   "notice", "attachment", "guide", "handbook", "handbook_guide",
                   "consultation", "board")
 
+# Instance facts every terminal shows (the county's name, the demo marking); nothing else of meta.
+SHARED_META = ("county_name", "demo", "sample_data_notice", "demo_built_on")
+
 CHUNK_TARGET = 256           # expected rows per chunk (boundary when hash(key) % this == 0)
 CHUNK_MAX_ROWS = 2048
 CHUNK_MAX_BYTES = 2 * 1024 * 1024
@@ -87,6 +90,9 @@ class Table:
 
     def key_of(self, row) -> tuple:
         return tuple(row[self.columns.index(k)] for k in self.key)
+
+
+META_TABLE = Table("meta", ["key", "value"], ["key"], [], False, None)
 
 
 def table_exists(conn: sqlite3.Connection, name: str) -> bool:
@@ -147,6 +153,11 @@ class Snapshot:
         self.chunks: list[Chunk] = []
         for t in self.tables:
             self._load(conn, t)
+        marks = ", ".join("?" for _ in SHARED_META)
+        meta = [list(r) for r in conn.execute(
+            f"SELECT key, value FROM meta WHERE key IN ({marks}) ORDER BY key", SHARED_META)]
+        if meta:
+            self.chunks.append(Chunk("meta", META_TABLE, meta, [[] for _ in meta]))
 
     def _load(self, conn: sqlite3.Connection, t: Table) -> None:
         cols = ", ".join(f'"{c}"' for c in t.columns)

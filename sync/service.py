@@ -20,7 +20,8 @@ def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
     every = float(cfg.get("SYNC_PUBLISH_INTERVAL", DEFAULT_PUBLISH_INTERVAL))
     expiry = float(cfg.get("SYNC_EXPIRY_DAYS", publish.DEFAULT_EXPIRY_DAYS))
     resign = float(cfg.get("SYNC_RESIGN_HOURS", publish.DEFAULT_RESIGN_HOURS))
-    stop.wait(random.uniform(1, 5))
+    # Not at once: a restarted hub serves its last manifests; re-sign soon, in a quiet moment.
+    stop.wait(min(every, 300) * random.uniform(0.2, 0.4))
     while not stop.is_set():
         if publish.signing_key_path(data_dir).exists():
             conn = db.open_database(Path(data_dir) / "kiosk.sqlite3")
@@ -43,6 +44,8 @@ def start_background(app) -> threading.Event | None:
     if not data_dir or role not in ("terminal", "hub"):
         return None
     from kiosk import config  # noqa: PLC0415
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     cfg = config.read_instance_config(Path(data_dir))
     stop = threading.Event()
     if role == "terminal":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import http.client
 import json
 import logging
 import os
@@ -32,11 +33,13 @@ from content.db import get_meta, set_meta
 
 from . import bundle
 from .hub import request_message
-from .publish import CONTENT_TABLES, attachment_path, describe, table_exists
+from .publish import (CONTENT_TABLES, META_TABLE, SHARED_META, attachment_path, describe,
+                      table_exists)
 
 log = logging.getLogger("kiosk.sync")
 
 TIMEOUT = 30
+NET_ERRORS = (OSError, ValueError, http.client.HTTPException)
 READ_SIZE = 64 * 1024
 PUSH_BATCH = 200
 PUSH_ATTEMPTS = 3
@@ -126,7 +129,7 @@ def init_terminal(data_dir: Path, enroll_token: str) -> str:
     return terminal_id
 
 
-def _signed_post(settings: Settings, key, path: str, body: dict, timeout: float = TIMEOUT) -> dict:
+def _signed_post(settings: Settings, key, path: str, body: dict) -> dict:
     data = json.dumps(body, ensure_ascii=False).encode()
     ts = str(int(time.time()))
     nonce = secrets.token_hex(16)
@@ -137,7 +140,7 @@ def _signed_post(settings: Settings, key, path: str, body: dict, timeout: float 
         "X-Kiosk-Timestamp": ts, "X-Kiosk-Nonce": nonce, "X-Kiosk-Signature": sig,
         "User-Agent": f"kiosk-terminal/{app_version()}"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
             raw = resp.read(16 * 1024 * 1024)
     except urllib.error.HTTPError as e:
         try:
@@ -145,8 +148,8 @@ def _signed_post(settings: Settings, key, path: str, body: dict, timeout: float 
         except (ValueError, AttributeError, OSError):
             message = ""
         raise HubRefused(e.code, message or f"HTTP {e.code}") from e
-    except (OSError, ValueError) as e:
-        raise SyncError(f"无法连接县级平台：{e}") from e
+    except NET_ERRORS as e:
+        raise SyncError(f"无法连接县级平台：{e!r}") from e
     try:
         answer = json.loads(raw)
     except ValueError as e:
@@ -180,10 +183,10 @@ def ensure_enrolled(conn: sqlite3.Connection, settings: Settings, key) -> None:
 
 # ---------------------------------------------------------------- pulling
 
-def _get(url: str, headers: dict | None = None, timeout: float = TIMEOUT):
+def _get(url: str, headers: dict | None = None):
     req = urllib.request.Request(url, headers={"User-Agent": f"kiosk-terminal/{app_version()}",
                                                **(headers or {})})
-    return urllib.request.urlopen(req, timeout=timeout)
+    return urllib.request.urlopen(req, timeout=TIMEOUT)
 
 
 def fetch_manifest(settings: Settings, etag: str | None) -> tuple[bytes | None, str | None]:
@@ -197,7 +200,7 @@ def fetch_manifest(settings: Settings, etag: str | None) -> tuple[bytes | None, 
         if e.code == 304:
             return None, etag
         raise SyncError(f"获取清单失败：HTTP {e.code}") from e
-    except (OSError, ValueError) as e:
+    except NET_ERRORS as e:
         raise SyncError(f"无法连接县级平台：{e}") from e
     if len(data) > bundle.MAX_MANIFEST_BYTES:
         raise SyncError("清单超过 16 MiB 上限，已拒绝")
@@ -220,7 +223,7 @@ def fetch_blob(settings: Settings, sha: str, length: int, dest: Path) -> None:
             resp = _get(settings.url(f"/sync/v1/blobs/{sha}"), headers)
         except urllib.error.HTTPError as e:
             raise SyncError(f"下载内容文件 {sha[:12]} 失败：HTTP {e.code}") from e
-        except (OSError, ValueError) as e:
+        except NET_ERRORS as e:
             raise SyncError(f"下载内容文件 {sha[:12]} 失败：{e}") from e
         with resp:
             if have and not (resp.status == 206 and (resp.headers.get("Content-Range") or "")
@@ -238,10 +241,14 @@ def fetch_blob(settings: Settings, sha: str, length: int, dest: Path) -> None:
                         f.write(chunk)
                         remaining -= len(chunk)
                     extra = resp.read(1) if remaining == 0 else b""
-                except (OSError, ValueError) as e:
-                    raise SyncError(f"下载内容文件 {sha[:12]} 中断：{e}") from e
+                except NET_ERRORS as e:
+                    error = SyncError(f"下载内容文件 {sha[:12]} 中断：{e!r}，下次继续")
+                else:
+                    error = None
                 f.flush()
                 os.fsync(f.fileno())
+            if error is not None:
+                raise error
             if extra:
                 part.unlink(missing_ok=True)
                 raise SyncError(f"内容文件 {sha[:12]} 超过清单声明的长度 {length}，已拒绝")
@@ -320,7 +327,9 @@ def _mark_good(conn: sqlite3.Connection, now: datetime, in_txn: bool = False) ->
 # ---------------------------------------------------------------- applying
 
 def _local_tables(conn: sqlite3.Connection) -> dict:
-    return {t: describe(conn, t) for t in CONTENT_TABLES if table_exists(conn, t)}
+    tables = {t: describe(conn, t) for t in CONTENT_TABLES if table_exists(conn, t)}
+    tables["meta"] = META_TABLE
+    return tables
 
 
 def _load_file(cache: bundle.BlobStore, sha: str, tables: dict) -> tuple:
@@ -334,7 +343,10 @@ def _load_file(cache: bundle.BlobStore, sha: str, tables: dict) -> tuple:
     keep = [i for i, c in enumerate(columns) if c in table.columns]
     if any(k not in [columns[i] for i in keep] for k in table.key):
         raise SyncError(f"内容文件缺少表 {table.name} 的主键列")
-    return table, columns, keep, obj["rows"]
+    rows = obj["rows"]
+    if table is META_TABLE:                 # only the shared facts, never the terminal's own
+        rows = [r for r in rows if isinstance(r, list) and r and r[0] in SHARED_META]
+    return table, columns, keep, rows
 
 
 def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: str | None,
@@ -342,7 +354,7 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
     """Apply a verified bundle whose blobs are all present, in one transaction; True if content changed."""
     cache = _cache(data_dir)
     tables = _local_tables(conn)
-    order = {name: i for i, name in enumerate(CONTENT_TABLES)}
+    order = {name: i for i, name in enumerate(CONTENT_TABLES + ("meta",))}
     new = {n: e for n, e in signed["files"].items() if not n.startswith("blob/")}
     old = {r["name"]: r["sha256"] for r in conn.execute("SELECT name, sha256 FROM sync_applied_file")}
     schema = str(db.schema_version(conn))
@@ -366,7 +378,10 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
         conn.execute("PRAGMA defer_foreign_keys = ON")
         if full:
             for name in reversed(list(tables)):
-                conn.execute(f'DELETE FROM "{name}"')
+                if name != "meta":
+                    conn.execute(f'DELETE FROM "{name}"')
+            conn.execute(f"DELETE FROM meta WHERE key IN ({', '.join('?' for _ in SHARED_META)})",
+                         SHARED_META)
             _hook("cleared")
         for name in remove:
             table, columns, keep, rows = _load_file(cache, old[name], tables)
@@ -525,7 +540,9 @@ def sync_once(data_dir: Path, do_pull: bool = True, do_push: bool = True) -> Rep
                 if do_pull:
                     try:
                         report.pull = pull(conn, settings)
-                    except (SyncError, OSError, ValueError) as e:
+                    except Exception as e:         # noqa: BLE001  (any failure: keep old content)
+                        if not isinstance(e, SyncError):
+                            log.exception("sync pull failed")
                         report.pull = PullResult(False, message=str(e))
                         report.errors.append(str(e))
                         _record_error(conn, str(e))
@@ -533,7 +550,9 @@ def sync_once(data_dir: Path, do_pull: bool = True, do_push: bool = True) -> Rep
                 if do_push:
                     try:
                         report.pushed = push(conn, settings, bundle.load_private_key(key_path(data_dir)))
-                    except (SyncError, OSError, ValueError) as e:
+                    except Exception as e:         # noqa: BLE001  (records stay queued)
+                        if not isinstance(e, SyncError):
+                            log.exception("outbox push failed")
                         report.errors.append(f"上传：{e}")
                         log.warning("outbox push failed: %s", e)
             finally:
