@@ -40,6 +40,7 @@ log = logging.getLogger("kiosk.sync")
 
 TIMEOUT = 30
 NET_ERRORS = (OSError, ValueError, http.client.HTTPException)
+_sleep = time.sleep                    # between retries (tests make it instant)
 READ_SIZE = 64 * 1024
 PUSH_BATCH = 200
 PUSH_ATTEMPTS = 3
@@ -444,7 +445,7 @@ def status(conn: sqlite3.Connection, settings: Settings) -> dict:
             "outbox_pending": outbox.pending_count(conn)}
 
 
-def push(conn: sqlite3.Connection, settings: Settings, key, sleep=time.sleep) -> int:
+def push(conn: sqlite3.Connection, settings: Settings, key) -> int:
     """Send the outbox in batches (and a heartbeat); return how many records the hub now holds."""
     ensure_enrolled(conn, settings, key)
     sent = 0
@@ -467,7 +468,7 @@ def push(conn: sqlite3.Connection, settings: Settings, key, sleep=time.sleep) ->
                 outbox.mark_attempt(conn, [r["uuid"] for r in batch])
                 conn.execute("COMMIT")
             if attempt + 1 < PUSH_ATTEMPTS:
-                sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5))
+                _sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5))
         if answer is None:
             raise SyncError(f"上传记录失败（已重试 {PUSH_ATTEMPTS} 次）：{error}")
         ids = {r["uuid"] for r in batch}
