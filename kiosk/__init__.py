@@ -66,6 +66,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import citizen
     app.register_blueprint(citizen.bp)  # applications, ratings, consultations
 
+    import sync  # county sync: /sync/v1/, /admin/fleet, the terminal's freshness notice
+    sync.init_app(app)
+
     @app.errorhandler(404)
     def not_found(_e):
         return render_template("errors/404.html"), 404
