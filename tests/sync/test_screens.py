@@ -11,9 +11,11 @@ from conftest import VILLAGE, tconn
 
 
 def login(client, conn, username: str) -> None:
-    uid = conn.execute("SELECT id FROM user WHERE username = ?", (username,)).fetchone()[0]
+    from content.auth import password_fingerprint  # noqa: PLC0415
+    row = conn.execute("SELECT * FROM user WHERE username = ?", (username,)).fetchone()
     with client.session_transaction() as s:
-        s["user_id"] = uid
+        s["user_id"] = row["id"]
+        s["pw"] = password_fingerprint(row)   # the admin ends sessions without it (password change)
 
 
 def test_fleet_page_shows_terminals(hub, term):
