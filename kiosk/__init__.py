@@ -68,6 +68,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     import sync  # county sync: /sync/v1/, /admin/fleet, the terminal's freshness notice
     sync.init_app(app)
+    from display.views import bp as display_bp
+    app.register_blueprint(display_bp)
 
     @app.errorhandler(404)
     def not_found(_e):
