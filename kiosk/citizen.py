@@ -112,6 +112,12 @@ def status():
     return render("citizen/status.html", receipt=receipt_no, result=result, error=error)
 
 
+@bp.errorhandler(429)
+def too_many_lookups(_e):
+    return render("citizen/status.html", receipt="", result=None,
+                  error="查询次数过多，请稍后再试，或咨询大厅工作人员。"), 429
+
+
 # ---------------------------------------------------------------- 社会评议
 
 @bp.route("/rate", methods=["POST"])
