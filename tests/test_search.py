@@ -206,3 +206,16 @@ def test_no_query_of_any_bytes_raises(conn):
                       for _ in range(rng.randrange(0, 30)))
         search.search(conn, raw, None, TODAY)          # must not raise
     search.search(conn, bytes(range(256)).decode("latin-1"), None, TODAY)
+
+
+def test_insert_or_replace_as_sync_applies_bundles(conn):
+    nid = notice(conn, "农机购置补贴公示")
+    conn.execute(
+        "INSERT OR REPLACE INTO notice(id, jurisdiction_code, subject_code, title, status, published_at) "
+        "VALUES (?, ?, ?, '农机购置补贴结果公告', 'published', '2026-05-02')", (nid, COUNTY, COUNTY))
+    assert titles(conn, "农机购置") == ["农机购置补贴结果公告"]
+    conn.execute(
+        "INSERT OR REPLACE INTO notice(id, jurisdiction_code, subject_code, title, status, published_at) "
+        "VALUES (?, ?, ?, '农机购置补贴结果公告', 'draft', '2026-05-02')", (nid, COUNTY, COUNTY))
+    assert titles(conn, "农机购置") == [] and titles(conn, "njgz") == []
+    assert conn.execute("SELECT count(*) FROM search_meta").fetchone()[0] == 0

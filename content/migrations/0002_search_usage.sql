@@ -73,6 +73,10 @@ FROM search_src;
 
 -- catalogue_item
 CREATE TRIGGER search_item_ai AFTER INSERT ON catalogue_item BEGIN
+    -- INSERT OR REPLACE (sync) removes the old row without firing delete triggers.
+    DELETE FROM search_fts WHERE rowid = 1000000000000 + NEW.id;
+    DELETE FROM search_short WHERE rowid = 1000000000000 + NEW.id;
+    DELETE FROM search_meta WHERE id = 1000000000000 + NEW.id;
     INSERT INTO search_fts(rowid, title, body, py, pyi)
     SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
     FROM search_src WHERE kind = 'item' AND id = NEW.id;
@@ -105,6 +109,10 @@ END;
 
 -- village_item
 CREATE TRIGGER search_village_item_ai AFTER INSERT ON village_item BEGIN
+    -- INSERT OR REPLACE (sync) removes the old row without firing delete triggers.
+    DELETE FROM search_fts WHERE rowid = 2000000000000 + NEW.id;
+    DELETE FROM search_short WHERE rowid = 2000000000000 + NEW.id;
+    DELETE FROM search_meta WHERE id = 2000000000000 + NEW.id;
     INSERT INTO search_fts(rowid, title, body, py, pyi)
     SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
     FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
@@ -137,6 +145,10 @@ END;
 
 -- guide
 CREATE TRIGGER search_guide_ai AFTER INSERT ON guide BEGIN
+    -- INSERT OR REPLACE (sync) removes the old row without firing delete triggers.
+    DELETE FROM search_fts WHERE rowid = 3000000000000 + NEW.id;
+    DELETE FROM search_short WHERE rowid = 3000000000000 + NEW.id;
+    DELETE FROM search_meta WHERE id = 3000000000000 + NEW.id;
     INSERT INTO search_fts(rowid, title, body, py, pyi)
     SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
     FROM search_src WHERE kind = 'guide' AND id = NEW.id;
@@ -169,6 +181,10 @@ END;
 
 -- notice
 CREATE TRIGGER search_notice_ai AFTER INSERT ON notice BEGIN
+    -- INSERT OR REPLACE (sync) removes the old row without firing delete triggers.
+    DELETE FROM search_fts WHERE rowid = 4000000000000 + NEW.id;
+    DELETE FROM search_short WHERE rowid = 4000000000000 + NEW.id;
+    DELETE FROM search_meta WHERE id = 4000000000000 + NEW.id;
     INSERT INTO search_fts(rowid, title, body, py, pyi)
     SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
     FROM search_src WHERE kind = 'notice' AND id = NEW.id;
