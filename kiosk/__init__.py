@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import views
     app.register_blueprint(views.bp)
+    from display.views import bp as display_bp
+    app.register_blueprint(display_bp)
 
     import sync  # county sync: /sync/v1/, /admin/fleet, the terminal's freshness notice
     sync.init_app(app)
