@@ -71,5 +71,12 @@ def test_attachments_and_boards_travel(hub, term):
     assert publish.attachment_path(term, sha).read_bytes() == data
     tc = tconn(term)
     assert [r[0] for r in tc.execute("SELECT name FROM attachment")] == ["明细.pdf"]
-    assert [r[0] for r in tc.execute("SELECT slug FROM board")] == ["xinghua"]
+    slugs = {r[0] for r in tc.execute("SELECT slug FROM board")}
+    assert "xinghua" in slugs and "nanmen" not in slugs and "draft" not in slugs
+    hconn = hub.conn()
+    expected = {r[0] for r in hconn.execute(
+        "SELECT slug FROM board WHERE status = 'published' AND jurisdiction_code IN (?, ?, ?)",
+        (COUNTY, TOWNSHIP, VILLAGE))}
+    hconn.close()
+    assert slugs == expected
     tc.close()
