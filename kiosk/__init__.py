@@ -62,6 +62,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     from display.views import bp as display_bp
     app.register_blueprint(display_bp)
+    from content import admin, security
+    security.init_app(app)  # CSRF, cookies, login throttling, security headers
+    app.register_blueprint(admin.bp)
 
     import sync  # county sync: /sync/v1/, /admin/fleet, the terminal's freshness notice
     sync.init_app(app)
