@@ -31,7 +31,8 @@ from . import bundle
 # Tables a bundle carries, in dependency order; tables missing in this database are skipped.
 CONTENT_TABLES = ("jurisdiction", "domain", "matter", "catalogue_item", "village_item",
                   "notice", "attachment", "guide", "handbook", "handbook_guide",
-                  "consultation", "board")
+                  "consultation", "board",
+                  "application_status")       # stages of applications, no personal data (content.applications)
 
 # Instance facts every terminal shows (the county's name, the demo marking); nothing else of meta.
 SHARED_META = ("county_name", "demo", "sample_data_notice", "demo_built_on")
