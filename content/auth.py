@@ -6,6 +6,8 @@ is then checked against the user's jurisdiction with ``can_reach``.
 from __future__ import annotations
 
 import functools
+import hashlib
+import secrets
 import sqlite3
 
 from flask import abort, g, redirect, request, session, url_for
@@ -29,6 +31,8 @@ def login_user(user: sqlite3.Row) -> None:
     """Start a fresh session for the user (a new session at login defeats fixation)."""
     session.clear()
     session["user_id"] = user["id"]
+    session["sid"] = secrets.token_urlsafe(16)
+    session["pw"] = password_fingerprint(user)
     session.permanent = True
 
 
@@ -41,6 +45,9 @@ def current_user() -> sqlite3.Row | None:
         uid = session.get("user_id")
         g.user = (get_db().execute("SELECT * FROM user WHERE id = ? AND active = 1", (uid,)).fetchone()
                   if uid is not None else None)
+        # A password change ends every session opened with the old password.
+        if g.user is not None and session.get("pw") != password_fingerprint(g.user):
+            g.user = None
     return g.user
 
 
@@ -84,3 +91,46 @@ def can_reach(conn: sqlite3.Connection, user: sqlite3.Row | None, code: str | No
 def user_level(user: sqlite3.Row) -> str | None:
     row = jurisdictions.get(get_db(), user["jurisdiction_code"])
     return row["level"] if row else None
+
+
+def password_fingerprint(user: sqlite3.Row) -> str:
+    """A short digest of the stored hash, kept in the session so a new password ends old sessions."""
+    return hashlib.sha256(user["password_hash"].encode()).hexdigest()[:16]
+
+
+# What each role may do with content of each level inside its own jurisdiction.
+# Anything not listed is refused (deny by default).  Village content is always
+# reviewed by the village supervisory committee (村务监督委员会); county and
+# township content by their reviewer role or by a county administrator, who may
+# never approve what they wrote themselves (see content.editing).
+POLICY: dict[str, dict[str, frozenset[str]]] = {
+    "county_admin": {"county": frozenset({"read", "edit", "review"}),
+                     "township": frozenset({"read", "edit", "review"}),
+                     "village": frozenset({"read", "edit"})},
+    "county_reviewer": {"county": frozenset({"read", "review"})},
+    "township_editor": {"township": frozenset({"read", "edit"})},
+    "township_reviewer": {"township": frozenset({"read", "review"})},
+    "village_editor": {"village": frozenset({"read", "edit"})},
+    "village_supervisor": {"village": frozenset({"read", "review"})},
+}
+
+
+def permitted_codes(conn: sqlite3.Connection, user: sqlite3.Row | None, action: str) -> list[str]:
+    """Jurisdiction codes whose content ``user`` may ``action`` ('read', 'edit', 'review')."""
+    if user is None:
+        return []
+    levels = [lvl for lvl, acts in POLICY.get(user["role"], {}).items() if action in acts]
+    if not levels:
+        return []
+    reach = reachable_codes(conn, user)
+    rows = conn.execute(
+        f"SELECT code FROM jurisdiction WHERE level IN ({','.join('?' * len(levels))})", levels)
+    return sorted(r[0] for r in rows if r[0] in reach)
+
+
+def allowed(conn: sqlite3.Connection, user: sqlite3.Row | None, action: str, code: str | None) -> bool:
+    """May ``user`` ``action`` content belonging to jurisdiction ``code``?"""
+    if user is None or not code or not can_reach(conn, user, code):
+        return False
+    row = jurisdictions.get(conn, code)
+    return row is not None and action in POLICY.get(user["role"], {}).get(row["level"], ())

@@ -60,6 +60,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import views
     app.register_blueprint(views.bp)
+    from content import admin, security
+    security.init_app(app)  # CSRF, cookies, login throttling, security headers
+    app.register_blueprint(admin.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

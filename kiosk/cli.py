@@ -140,3 +140,120 @@ def serve(data_dir, port, host):
     click.echo(f"kiosk ({app.config['ROLE']}) serving {path} on http://{host}:{port}/")
     sys.stdout.flush()
     _serve(app, host, port)
+
+
+# --- kiosk import-catalog (content/importer.py) ---------------------------------
+
+@main.command("import-catalog")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@data_dir_option
+@click.option("--jurisdiction", "jurisdiction_code",
+              help="Jurisdiction code (12 digits); default: the instance scope, else the county.")
+@click.option("--domain", help="领域 for rows when the file has no 领域 column.")
+def import_catalog(file, data_dir, jurisdiction_code, domain):
+    """Import a catalogue (.xlsx or .csv, standard columns) as published, all or nothing."""
+    from content.importer import CatalogueError, import_catalogue  # noqa: PLC0415
+    path = _data_dir(data_dir)
+    database = path / config.DATABASE_NAME
+    if not (path / config.CONFIG_NAME).exists() or not database.exists():
+        raise click.ClickException(f"{path} 不是已初始化的实例目录，请先运行 kiosk init")
+    if jurisdiction_code is not None and not (len(jurisdiction_code) == 12
+                                              and jurisdiction_code.isdigit()):
+        raise click.BadParameter("行政区划代码应为12位数字", param_hint="--jurisdiction")
+    conn = db.open_database(database)
+    try:
+        result = import_catalogue(conn, file, jurisdiction_code, domain=domain)
+    except CatalogueError as e:
+        raise click.ClickException(
+            f"导入被拒绝，未写入任何内容（{Path(file).name}）：\n" + str(e)) from e
+    finally:
+        conn.close()
+    click.echo(result.summary())
+
+
+# --- kiosk user add / passwd (staff accounts for the admin) -----------------------
+
+def _open_instance_db(data_dir):
+    path = _data_dir(data_dir)
+    database = path / config.DATABASE_NAME
+    if not (path / config.CONFIG_NAME).exists() or not database.exists():
+        raise click.ClickException(f"{path} 不是已初始化的实例目录，请先运行 kiosk init")
+    return db.open_database(database)
+
+
+def _new_password(conn, username: str, from_stdin: bool) -> str:
+    """Prompted twice (hidden) or one line from stdin; refused when weak or a default one."""
+    from content.users import WeakPassword, check_password  # noqa: PLC0415
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
+    try:
+        check_password(password, username, demo=db.get_meta(conn, "demo") == "1")
+    except WeakPassword as e:
+        raise click.ClickException(f"密码不符合要求：{e}") from e
+    return password
+
+
+@main.group()
+def user():
+    """Staff accounts: add one, change a password."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True,
+              type=click.Choice(["county_admin", "county_reviewer", "township_editor",
+                                 "township_reviewer", "village_editor", "village_supervisor"]))
+@click.option("--jurisdiction", "jurisdiction_code", required=True,
+              help="12-digit code of the county, township or village the account works for.")
+@click.option("--display-name", default="", help="Name shown in the admin and the audit log.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@data_dir_option
+def user_add(username, role, jurisdiction_code, display_name, password_stdin, data_dir):
+    """Create a staff account (the password is asked for twice)."""
+    from content import editing, jurisdictions, users  # noqa: PLC0415
+    conn = _open_instance_db(data_dir)
+    try:
+        if not username.strip() or len(username) > 64 or any(ch.isspace() for ch in username):
+            raise click.BadParameter("用户名不能为空、不能含空格，最多64个字符", param_hint="USERNAME")
+        place = jurisdictions.get(conn, jurisdiction_code)
+        if place is None:
+            raise click.BadParameter(f"行政区划代码「{jurisdiction_code}」不存在", param_hint="--jurisdiction")
+        want = users.ROLE_LEVEL[role]
+        if place["level"] != want:
+            names = {"county": "县", "township": "乡镇（街道）", "village": "村（社区）"}
+            raise click.BadParameter(f"{users.ROLES[role]}应属于{names[want]}，而「{place['name']}」"
+                                     f"是{names[place['level']]}", param_hint="--jurisdiction")
+        if conn.execute("SELECT 1 FROM user WHERE username = ?", (username,)).fetchone():
+            raise click.ClickException(f"用户名「{username}」已存在；修改密码请用 kiosk user passwd")
+        password = _new_password(conn, username, password_stdin)
+        with editing.transaction(conn):
+            uid = users.create_user(conn, username, password, role, jurisdiction_code, display_name)
+            editing.audit(conn, None, "create", "user", uid, None,
+                          {"username": username, "role": role, "jurisdiction_code": jurisdiction_code,
+                           "display_name": display_name}, username="kiosk user add")
+    finally:
+        conn.close()
+    click.echo(f"已创建账号 {username}（{users.ROLES[role]}，{place['name']}）")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@data_dir_option
+def user_passwd(username, password_stdin, data_dir):
+    """Set a new password; the account's open sessions end."""
+    from content import editing, users  # noqa: PLC0415
+    conn = _open_instance_db(data_dir)
+    try:
+        row = conn.execute("SELECT id FROM user WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            raise click.ClickException(f"没有用户名为「{username}」的账号")
+        password = _new_password(conn, username, password_stdin)
+        with editing.transaction(conn):
+            users.set_password(conn, username, password)
+            editing.audit(conn, None, "passwd", "user", row["id"], username="kiosk user passwd")
+    finally:
+        conn.close()
+    click.echo(f"已修改 {username} 的密码")

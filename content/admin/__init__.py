@@ -1,0 +1,96 @@
+"""Content admin for village committees and county staff, mounted at /admin.
+
+Every view is wrapped in ``require_role`` (signed in) and then checks the
+object itself against the user's role and jurisdiction (``content.auth.allowed``):
+an object outside the user's reach answers 404, one inside it but not theirs to
+change answers 403.  Pages are light (no JavaScript needed) for weak links.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from .. import auth, editing, jurisdictions
+from ..db import get_db, get_meta
+from ..users import ROLES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="../templates",
+               static_folder="../static/admin", static_url_path="/static")
+
+# URL noun → content table.
+KINDS = {
+    "catalogue": "catalogue_item",
+    "village-items": "village_item",
+    "matters": "matter",
+    "notices": "notice",
+    "guides": "guide",
+    "handbooks": "handbook",
+}
+KIND_OF = {v: k for k, v in KINDS.items()}
+KIND_LABELS = {k: editing.ENTITIES[v].label for k, v in KINDS.items()}
+KIND_PATTERN = "any(" + ", ".join(f"'{k}'" for k in KINDS) + ")"
+
+# Public pages of each noun, linked from the admin so staff see what residents see.
+PUBLIC_URLS = {"catalogue_item": "/items/{id}", "village_item": "/village-items/{id}",
+               "matter": "/matters/{id}", "notice": "/notices/{id}", "guide": "/guides/{id}",
+               "handbook": "/handbooks/{id}"}
+
+
+def today() -> date:
+    pinned = current_app.config.get("TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+def remote() -> str:
+    return request.remote_addr or ""
+
+
+def user():
+    return auth.current_user()
+
+
+def render(template: str, http_status: int = 200, **context):
+    return render_template(template, **context), http_status
+
+
+def deny(conn, u, action: str, code: str | None) -> None:
+    """404 when the object is outside what the user may read at all, 403 when only the action is refused."""
+    if not auth.allowed(conn, u, "read", code):
+        abort(404)
+    if not auth.allowed(conn, u, action, code):
+        abort(403)
+
+
+@bp.context_processor
+def admin_context():
+    conn = get_db()
+    u = auth.current_user()
+    return {
+        "me": u,
+        "role_names": ROLES,
+        "my_jurisdiction": jurisdictions.get(conn, u["jurisdiction_code"]) if u else None,
+        "site_name": get_meta(conn, "county_name") or "基层政务公开",
+        "is_demo": get_meta(conn, "demo") == "1",
+        "kinds": KIND_LABELS,
+        "kind_of": KIND_OF,
+        "state_names": editing.STATE_NAMES,
+        "action_names": editing.ACTION_NAMES,
+        "labels": editing.LABELS,
+        "public_urls": PUBLIC_URLS,
+    }
+
+
+@bp.errorhandler(403)
+def forbidden(_e):
+    return render("admin/message.html", 403, title="没有权限",
+                  message="您的账号没有权限查看或修改这项内容。")
+
+
+@bp.errorhandler(404)
+def not_found(_e):
+    return render("admin/message.html", 404, title="找不到",
+                  message="没有找到这项内容，或者它不在您的管辖范围内。")
+
+
+from . import content_views, io_views, session_views  # noqa: E402,F401  (routes register on bp)

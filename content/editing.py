@@ -1,0 +1,566 @@
+"""Editing content through revisions: save draft, submit, approve (publish), return, withdraw.
+
+The main row of a content table is what residents see.  While a published row
+is being edited the public version stays exactly as it was: drafts live in
+``revision.data`` (states draft / submitted / returned) and are copied into the
+main row only when a reviewer approves them.  A row that was never published
+has its main row in status draft or submitted, which resident screens never
+show.  Every step writes an ``audit_log`` row with who, what, when, before and
+after.  Nothing is deleted: withdrawal keeps the row, discarded drafts keep
+their revision.
+
+Review rules: village content is approved by a village supervisor
+(村务监督委员会) of that village; township and county content by their reviewer
+role or a county administrator.  Nobody approves a version they edited.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import auth, jurisdictions
+from .db import get_meta, set_meta
+from .timelimits import parse_time_limit
+
+OPEN_STATES = ("draft", "submitted", "returned")
+
+STATE_NAMES = {
+    "draft": "草稿", "submitted": "待审核", "returned": "已退回", "published": "已发布",
+    "superseded": "已被新稿替代", "discarded": "已放弃", "withdrawn": "已撤回",
+}
+ACTION_NAMES = {
+    "create": "新建", "save": "保存草稿", "submit": "提交审核", "approve": "审核通过并发布",
+    "return": "退回修改", "withdraw": "撤回", "discard": "放弃草稿", "mask": "一键遮挡",
+    "login": "登录", "login_failed": "登录失败", "logout": "退出", "import": "导入目录",
+    "attach": "添加附件", "detach": "删除附件", "passwd": "修改密码",
+}
+
+
+@dataclass(frozen=True)
+class Entity:
+    table: str
+    label: str                    # Chinese noun for messages
+    columns: tuple[str, ...]      # copied from revision data into the main row
+    json_columns: tuple[str, ...] = ()
+    virtual: tuple[str, ...] = ()  # kept in revision data, stored elsewhere on approval
+    has_jurisdiction: bool = True
+    title_keys: tuple[str, ...] = ("title",)
+    extra_defaults: dict = field(default_factory=dict)
+
+
+ENTITIES: dict[str, Entity] = {e.table: e for e in (
+    Entity("catalogue_item", "目录事项",
+           ("jurisdiction_code", "domain_id", "matter_id", "seq", "level1", "level2",
+            "content_elements", "basis", "time_limit_text", "time_limit", "publisher",
+            "channels", "audience", "mode", "levels", "online_url", "review_by"),
+           json_columns=("time_limit", "channels", "levels"), title_keys=("level1", "level2")),
+    Entity("village_item", "村务公开事项",
+           ("jurisdiction_code", "category", "title", "content", "time_limit_text", "time_limit",
+            "frequency", "responsible", "channels", "matter_id", "seq", "review_by"),
+           json_columns=("time_limit", "channels")),
+    Entity("matter", "对照事项",
+           ("key", "title", "domain_id", "description", "levels", "key_columns",
+            "time_limit_text", "time_limit"),
+           json_columns=("levels", "key_columns", "time_limit"), has_jurisdiction=False),
+    Entity("notice", "公示公告",
+           ("jurisdiction_code", "subject_code", "domain_id", "item_id", "village_item_id",
+            "matter_id", "kind", "title", "body", "publisher", "fields", "table_columns",
+            "table_rows", "formed_on", "period_start", "period_end", "expires_on", "priority",
+            "online_url"),
+           json_columns=("fields", "table_columns", "table_rows"), virtual=("attachments",)),
+    Entity("guide", "办事指南",
+           ("jurisdiction_code", "domain_id", "item_id", "title", "summary", "conditions",
+            "materials", "steps", "office", "address", "hours", "phone", "fee",
+            "time_limit_text", "basis", "online_url"),
+           json_columns=("materials", "steps")),
+    Entity("handbook", "办事一本通", ("jurisdiction_code", "title", "description"),
+           virtual=("guide_ids",)),
+)}
+
+
+class EditError(Exception):
+    """A refused step; the message is shown to the user (Chinese)."""
+
+
+class Denied(EditError):
+    """The user may not do this to this object (answered with 403)."""
+
+
+class PrivacyBlocked(EditError):
+    """Publishing refused: personal data is not masked."""
+
+    def __init__(self, findings: list):
+        super().__init__(f"发现 {len(findings)} 处未遮挡的个人信息，已拒绝发布")
+        self.findings = findings
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection):
+    """All or nothing: the connection is in autocommit mode, so open an explicit transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def entity(name: str) -> Entity:
+    try:
+        return ENTITIES[name]
+    except KeyError:
+        raise EditError(f"未知内容类型：{name}") from None
+
+
+# --- reading ---------------------------------------------------------------
+
+def jurisdiction_of(conn: sqlite3.Connection, ent: Entity, data: dict) -> str | None:
+    """The jurisdiction whose staff own an object (matters belong to the county)."""
+    if ent.has_jurisdiction:
+        return data.get("jurisdiction_code")
+    county = jurisdictions.county(conn)
+    return county["code"] if county else None
+
+
+def row_data(conn: sqlite3.Connection, ent: Entity, row: sqlite3.Row | dict) -> dict:
+    """The editable data of a main row, JSON decoded, virtual fields included."""
+    data = {c: row[c] for c in ent.columns}
+    for c in ent.json_columns:
+        data[c] = json.loads(data[c]) if data[c] else None
+    if "attachments" in ent.virtual:
+        data["attachments"] = [
+            {"name": a["name"], "sha256": a["sha256"], "mime": a["mime"], "size": a["size"]}
+            for a in conn.execute("SELECT * FROM attachment WHERE notice_id = ? ORDER BY id",
+                                  (row["id"],))]
+    if "guide_ids" in ent.virtual:
+        data["guide_ids"] = [r[0] for r in conn.execute(
+            "SELECT guide_id FROM handbook_guide WHERE handbook_id = ? ORDER BY sort, guide_id",
+            (row["id"],))]
+    return data
+
+
+def decode(ent: Entity, data: dict) -> dict:
+    """Revision data with its JSON columns as values (older revisions stored them as text)."""
+    out = dict(data)
+    for c in ent.json_columns:
+        if isinstance(out.get(c), str):
+            try:
+                out[c] = json.loads(out[c])
+            except ValueError:
+                pass
+    return out
+
+
+def get_row(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> sqlite3.Row | None:
+    return conn.execute(f"SELECT * FROM {ent.table} WHERE id = ?", (obj_id,)).fetchone()
+
+
+def open_revision(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        f"SELECT * FROM revision WHERE entity = ? AND entity_id = ? "
+        f"AND state IN ({','.join('?' * len(OPEN_STATES))}) ORDER BY rev DESC LIMIT 1",
+        (ent.table, obj_id, *OPEN_STATES)).fetchone()
+
+
+def history(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        """SELECT r.*, a.username AS author, a.display_name AS author_name,
+                  v.username AS reviewer, v.display_name AS reviewer_name
+           FROM revision r LEFT JOIN user a ON a.id = r.author_id
+           LEFT JOIN user v ON v.id = r.reviewer_id
+           WHERE r.entity = ? AND r.entity_id = ? ORDER BY r.rev DESC""",
+        (ent.table, obj_id)).fetchall()
+
+
+def working(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> dict | None:
+    """The object as its editors see it: public row, open revision and the data being worked on."""
+    row = get_row(conn, ent, obj_id)
+    if row is None:
+        return None
+    public = row_data(conn, ent, row)
+    rev = open_revision(conn, ent, obj_id)
+    data = decode(ent, json.loads(rev["data"])) if rev else public
+    return {"id": obj_id, "row": row, "public": public, "open": rev, "data": data,
+            "state": rev["state"] if rev else row["status"],
+            "published": row["status"] == "published",
+            "jurisdiction_code": jurisdiction_of(conn, ent, public)}
+
+
+def title_of(ent: Entity, data: dict) -> str:
+    parts = [str(data.get(k) or "") for k in ent.title_keys]
+    return " · ".join(p for p in parts if p) or f"（未命名{ent.label}）"
+
+
+# --- auditing --------------------------------------------------------------
+
+def audit(conn: sqlite3.Connection, user: sqlite3.Row | None, action: str, entity_name: str = "",
+          entity_id: object = "", before: object = None, after: object = None,
+          remote: str = "", username: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO audit_log(at, user_id, username, action, entity, entity_id, before, after, remote) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (now_utc(), user["id"] if user else None,
+         username if username is not None else (user["username"] if user else ""),
+         action, entity_name, str(entity_id),
+         None if before is None else json.dumps(before, ensure_ascii=False),
+         None if after is None else json.dumps(after, ensure_ascii=False), remote))
+
+
+def bump_content_version(conn: sqlite3.Connection) -> int:
+    """Published content changed: a new content version (terminals and bundles follow it)."""
+    current = get_meta(conn, "content_version") or "0"
+    version = (int(current) if current.isdigit() else 0) + 1
+    set_meta(conn, "content_version", str(version))
+    set_meta(conn, "content_updated", datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M"))
+    return version
+
+
+# --- checks ----------------------------------------------------------------
+
+def require(conn: sqlite3.Connection, user: sqlite3.Row, action: str, code: str | None) -> None:
+    if not auth.allowed(conn, user, action, code):
+        raise Denied("您没有权限进行此操作")
+
+
+def _normalise(ent: Entity, data: dict) -> dict:
+    """Keep known keys only; derive the parsed time limit from its text."""
+    keys = set(ent.columns) | set(ent.virtual)
+    clean = {k: data.get(k) for k in keys}
+    if "time_limit" in ent.columns:
+        clean["time_limit"] = parse_time_limit(clean.get("time_limit_text") or "")
+    for k in ent.json_columns:
+        if clean[k] is None and k != "time_limit":
+            clean[k] = {} if k == "fields" else []
+    for k in ent.virtual:
+        clean[k] = clean[k] or []
+    return clean
+
+
+def _next_rev(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> int:
+    row = get_row(conn, ent, obj_id)
+    top = conn.execute("SELECT max(rev) FROM revision WHERE entity = ? AND entity_id = ?",
+                       (ent.table, obj_id)).fetchone()[0] or 0
+    return max(top, row["rev"] if row else 0) + 1
+
+
+def _insert_revision(conn, ent, obj_id, rev, data, state, user, code, note="") -> None:
+    conn.execute(
+        "INSERT INTO revision(entity, entity_id, rev, data, state, author_id, note, created_at, "
+        "jurisdiction_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ent.table, obj_id, rev, json.dumps(data, ensure_ascii=False), state,
+         user["id"] if user else None, note, now_utc(), code))
+
+
+def _encode(ent: Entity, data: dict) -> dict:
+    out = {c: data.get(c) for c in ent.columns}
+    for c in ent.json_columns:
+        out[c] = None if out[c] is None else json.dumps(out[c], ensure_ascii=False)
+    return out
+
+
+def _defaults(ent: Entity, values: dict) -> dict:
+    """Main-row columns are NOT NULL with defaults: leave None out so the default applies."""
+    return {k: v for k, v in values.items() if v is not None or k in ("matter_id", "time_limit")}
+
+
+# --- steps -----------------------------------------------------------------
+
+def create(conn: sqlite3.Connection, user: sqlite3.Row, name: str, data: dict,
+           remote: str = "") -> int:
+    """A new object: an unpublished main row plus its first draft revision."""
+    ent = entity(name)
+    data = _normalise(ent, data)
+    code = jurisdiction_of(conn, ent, data)
+    require(conn, user, "edit", code)
+    with transaction(conn):
+        values = _defaults(ent, _encode(ent, data))
+        values.update(status="draft", rev=1)
+        cols = ", ".join(values)
+        cur = conn.execute(f"INSERT INTO {ent.table} ({cols}) VALUES ({', '.join('?' * len(values))})",
+                           list(values.values()))
+        obj_id = cur.lastrowid
+        if ent.table == "notice":
+            conn.execute("UPDATE notice SET created_by = ? WHERE id = ?", (user["id"], obj_id))
+        _insert_revision(conn, ent, obj_id, 1, data, "draft", user, code)
+        audit(conn, user, "create", ent.table, obj_id, None, data, remote)
+    return obj_id
+
+
+def save_draft(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int, data: dict,
+               remote: str = "") -> int:
+    """A new draft revision; the public row is untouched. Returns the revision number."""
+    ent = entity(name)
+    with transaction(conn):
+        w = working(conn, ent, obj_id)
+        if w is None:
+            raise EditError(f"{ent.label}不存在")
+        require(conn, user, "edit", w["jurisdiction_code"])
+        data = _normalise(ent, data)
+        if ent.has_jurisdiction and data["jurisdiction_code"] != w["public"]["jurisdiction_code"]:
+            raise Denied("不能更改内容所属的行政区划")
+        if w["open"] is not None:
+            conn.execute("UPDATE revision SET state = 'superseded' WHERE id = ?", (w["open"]["id"],))
+        rev = _next_rev(conn, ent, obj_id)
+        _insert_revision(conn, ent, obj_id, rev, data, "draft", user, w["jurisdiction_code"])
+        if not w["published"] and w["row"]["status"] != "withdrawn":
+            conn.execute(f"UPDATE {ent.table} SET status = 'draft' WHERE id = ?", (obj_id,))
+        audit(conn, user, "save", ent.table, obj_id, w["data"], data, remote)
+    return rev
+
+
+def submit(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
+           remote: str = "") -> None:
+    """Send the open draft to review; refused while it holds unmasked personal data."""
+    ent = entity(name)
+    with transaction(conn):
+        w = working(conn, ent, obj_id)
+        if w is None:
+            raise EditError(f"{ent.label}不存在")
+        require(conn, user, "edit", w["jurisdiction_code"])
+        rev = w["open"]
+        if rev is None or rev["state"] not in ("draft", "returned"):
+            raise EditError("没有可提交的草稿")
+        findings = privacy_findings(ent, w["data"])
+        if findings:
+            raise PrivacyBlocked(findings)
+        conn.execute("UPDATE revision SET state = 'submitted', submitted_at = ? WHERE id = ?",
+                     (now_utc(), rev["id"]))
+        if w["row"]["status"] == "draft":
+            conn.execute(f"UPDATE {ent.table} SET status = 'submitted' WHERE id = ?", (obj_id,))
+        audit(conn, user, "submit", ent.table, obj_id, None, {"rev": rev["rev"]}, remote)
+
+
+def editors_since_publication(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> set[int]:
+    """Everyone who wrote a revision after the last published one: none of them may approve."""
+    last = conn.execute(
+        "SELECT max(rev) FROM revision WHERE entity = ? AND entity_id = ? AND state = 'published'",
+        (ent.table, obj_id)).fetchone()[0] or 0
+    return {r[0] for r in conn.execute(
+        "SELECT author_id FROM revision WHERE entity = ? AND entity_id = ? AND rev > ? "
+        "AND author_id IS NOT NULL", (ent.table, obj_id, last))}
+
+
+def can_review(conn: sqlite3.Connection, user: sqlite3.Row | None, name: str, obj_id: int) -> bool:
+    ent = entity(name)
+    w = working(conn, ent, obj_id)
+    return (user is not None and w is not None and w["open"] is not None
+            and w["open"]["state"] == "submitted"
+            and auth.allowed(conn, user, "review", w["jurisdiction_code"])
+            and user["id"] not in editors_since_publication(conn, ent, obj_id))
+
+
+def _check_reviewer(conn, user, ent, w) -> sqlite3.Row:
+    require(conn, user, "review", w["jurisdiction_code"])
+    rev = w["open"]
+    if rev is None or rev["state"] != "submitted":
+        raise EditError("没有待审核的版本")
+    if user["id"] in editors_since_publication(conn, ent, w["id"]):
+        raise Denied("不能审核自己编辑的内容，请由其他审核人审核")
+    return rev
+
+
+def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
+            remote: str = "") -> None:
+    """Publish the submitted revision: copy it into the main row, bump the content version."""
+    ent = entity(name)
+    with transaction(conn):
+        w = working(conn, ent, obj_id)
+        if w is None:
+            raise EditError(f"{ent.label}不存在")
+        rev = _check_reviewer(conn, user, ent, w)
+        data = w["data"]
+        findings = privacy_findings(ent, data)
+        if findings:
+            raise PrivacyBlocked(findings)
+        values = _encode(ent, data)
+        values = {k: v for k, v in values.items() if v is not None or k in ("matter_id", "time_limit")
+                  or k in _NULLABLE}
+        sets = ", ".join(f"{k} = ?" for k in values)
+        stamp = now_utc()
+        conn.execute(f"UPDATE {ent.table} SET {sets}, status = 'published', rev = ?, updated_at = ? "
+                     "WHERE id = ?", [*values.values(), rev["rev"], stamp, obj_id])
+        if ent.table == "notice":
+            conn.execute("UPDATE notice SET published_at = ? WHERE id = ? AND published_at IS NULL",
+                         (stamp, obj_id))
+            _sync_attachments(conn, obj_id, data.get("attachments") or [])
+        if ent.table == "handbook":
+            _sync_handbook(conn, obj_id, data.get("guide_ids") or [])
+        conn.execute("UPDATE revision SET state = 'published', reviewer_id = ?, reviewed_at = ? "
+                     "WHERE id = ?", (user["id"], stamp, rev["id"]))
+        bump_content_version(conn)
+        audit(conn, user, "approve", ent.table, obj_id, w["public"] if w["published"] else None,
+              data, remote)
+
+
+# Optional columns that may be cleared (NULL) by an edit.
+_NULLABLE = {"domain_id", "item_id", "village_item_id", "review_by", "formed_on",
+             "period_start", "period_end", "expires_on"}
+
+
+def _sync_attachments(conn, notice_id: int, wanted: list[dict]) -> None:
+    have = {a["sha256"]: a for a in conn.execute(
+        "SELECT * FROM attachment WHERE notice_id = ?", (notice_id,))}
+    keep = {a["sha256"] for a in wanted}
+    for sha, a in have.items():
+        if sha not in keep:
+            conn.execute("DELETE FROM attachment WHERE id = ?", (a["id"],))
+    for a in wanted:
+        if a["sha256"] in have:
+            conn.execute("UPDATE attachment SET name = ? WHERE id = ?", (a["name"], have[a["sha256"]]["id"]))
+        else:
+            conn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, ?, ?, ?, ?)",
+                         (notice_id, a["name"], a["sha256"], a["mime"], a["size"]))
+
+
+def _sync_handbook(conn, handbook_id: int, guide_ids: list[int]) -> None:
+    conn.execute("DELETE FROM handbook_guide WHERE handbook_id = ?", (handbook_id,))
+    for sort, gid in enumerate(guide_ids):
+        conn.execute("INSERT INTO handbook_guide(handbook_id, guide_id, sort) VALUES (?, ?, ?)",
+                     (handbook_id, gid, sort))
+
+
+def return_for_changes(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
+                       reason: str, remote: str = "") -> None:
+    """Send the submitted revision back to its editors with a reason."""
+    ent = entity(name)
+    reason = (reason or "").strip()
+    if not reason:
+        raise EditError("退回时必须填写理由")
+    with transaction(conn):
+        w = working(conn, ent, obj_id)
+        if w is None:
+            raise EditError(f"{ent.label}不存在")
+        rev = _check_reviewer(conn, user, ent, w)
+        conn.execute("UPDATE revision SET state = 'returned', note = ?, reviewer_id = ?, "
+                     "reviewed_at = ? WHERE id = ?", (reason[:2000], user["id"], now_utc(), rev["id"]))
+        if w["row"]["status"] == "submitted":
+            conn.execute(f"UPDATE {ent.table} SET status = 'draft' WHERE id = ?", (obj_id,))
+        audit(conn, user, "return", ent.table, obj_id, None, {"rev": rev["rev"], "reason": reason},
+              remote)
+
+
+def withdraw(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
+             reason: str = "", remote: str = "") -> None:
+    """Take a published object off the screens; the row and its history stay."""
+    ent = entity(name)
+    with transaction(conn):
+        w = working(conn, ent, obj_id)
+        if w is None:
+            raise EditError(f"{ent.label}不存在")
+        require(conn, user, "edit", w["jurisdiction_code"])
+        if not w["published"]:
+            raise EditError("只有已发布的内容可以撤回")
+        conn.execute(f"UPDATE {ent.table} SET status = 'withdrawn', updated_at = ? WHERE id = ?",
+                     (now_utc(), obj_id))
+        _insert_revision(conn, ent, obj_id, _next_rev(conn, ent, obj_id), w["public"], "withdrawn",
+                         user, w["jurisdiction_code"], note=(reason or "").strip()[:2000])
+        bump_content_version(conn)
+        audit(conn, user, "withdraw", ent.table, obj_id, {"status": "published"},
+              {"status": "withdrawn", "reason": reason}, remote)
+
+
+def discard(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
+            remote: str = "") -> None:
+    """Give up the open draft (kept as a discarded revision); the public version is unchanged."""
+    ent = entity(name)
+    with transaction(conn):
+        w = working(conn, ent, obj_id)
+        if w is None:
+            raise EditError(f"{ent.label}不存在")
+        require(conn, user, "edit", w["jurisdiction_code"])
+        if w["open"] is None:
+            raise EditError("没有可放弃的草稿")
+        conn.execute("UPDATE revision SET state = 'discarded' WHERE id = ?", (w["open"]["id"],))
+        if w["row"]["status"] in ("draft", "submitted"):
+            conn.execute(f"UPDATE {ent.table} SET status = 'withdrawn' WHERE id = ?", (obj_id,))
+        audit(conn, user, "discard", ent.table, obj_id, w["data"], None, remote)
+
+
+# --- privacy ---------------------------------------------------------------
+
+# Chinese names of the editable fields (forms, privacy findings, audit views).
+LABELS = {
+    "jurisdiction_code": "所属行政区划", "subject_code": "涉及区域", "domain_id": "领域",
+    "matter_id": "对照事项", "item_id": "目录事项", "village_item_id": "村务公开事项",
+    "seq": "序号", "level1": "一级事项", "level2": "二级事项", "content_elements": "公开内容（要素）",
+    "basis": "公开依据", "time_limit_text": "公开时限", "publisher": "公开主体",
+    "channels": "公开渠道和载体", "audience": "公开对象", "mode": "公开方式", "levels": "公开层级",
+    "online_url": "网上办理地址", "review_by": "评估日期", "category": "类别", "title": "标题",
+    "content": "公开内容", "frequency": "公开频次", "responsible": "公开主体", "key": "编码",
+    "description": "说明", "key_columns": "名单关键列", "kind": "类型", "body": "正文",
+    "fields": "关键数据", "table_columns": "表格列", "table_rows": "表格", "formed_on": "信息形成日期",
+    "period_start": "公示开始", "period_end": "公示结束", "expires_on": "有效期至",
+    "priority": "重要程度", "attachments": "附件", "summary": "简介", "conditions": "办理条件",
+    "materials": "申请材料", "steps": "办理流程", "office": "办理机构", "address": "办理地点",
+    "hours": "办理时间", "phone": "咨询电话", "fee": "收费标准", "guide_ids": "包含的办事指南",
+}
+
+_NOT_TEXT = {"jurisdiction_code", "subject_code", "review_by", "formed_on", "period_start",
+             "period_end", "expires_on", "online_url", "key",
+             "phone"}  # a guide's office phone is published on purpose
+
+
+def _text_fields(data: dict) -> dict[str, str]:
+    return {k: v for k, v in data.items() if isinstance(v, str) and k not in _NOT_TEXT}
+
+
+def privacy_findings(ent: Entity, data: dict) -> list:
+    """Unmasked personal data in what would be published (see content.privacy)."""
+    from . import privacy  # noqa: PLC0415  (imported lazily: only publishing needs it)
+    if ent.table == "notice":
+        return list(privacy.scan_notice(
+            title=data.get("title") or "", body=data.get("body") or "",
+            fields=data.get("fields") or {}, table_columns=data.get("table_columns") or [],
+            table_rows=data.get("table_rows") or [],
+            attachment_names=[a["name"] for a in data.get("attachments") or []]))
+    findings = []
+    for key, text in _text_fields(data).items():
+        findings += privacy.scan_text(text, where=LABELS.get(key, key))
+    for key in ("materials", "steps"):
+        for i, item in enumerate(data.get(key) or [], 1):
+            values = item.values() if isinstance(item, dict) else [item]
+            for text in values:
+                findings += privacy.scan_text(str(text), where=f"{LABELS[key]}第{i}项")
+    return findings
+
+
+def masked(ent: Entity, data: dict) -> dict:
+    """The same data with every personal number masked (and names in name columns of tables)."""
+    from . import privacy  # noqa: PLC0415
+    out = json.loads(json.dumps(data))
+    for key, text in _text_fields(out).items():
+        out[key] = privacy.mask_all(text)
+    if ent.table == "notice":
+        out["fields"] = {k: privacy.mask_all(v) if isinstance(v, str) else v
+                         for k, v in (out.get("fields") or {}).items()}
+        out["table_rows"] = privacy.mask_table(out.get("table_columns") or [],
+                                               out.get("table_rows") or [])
+        for a in out.get("attachments") or []:
+            a["name"] = privacy.mask_all(a["name"])
+    for key in ("materials", "steps"):
+        items = out.get(key) or []
+        out[key] = [({k: privacy.mask_all(str(v)) for k, v in i.items()} if isinstance(i, dict)
+                     else privacy.mask_all(str(i))) for i in items] if items else items
+    return out
+
+
+def mask(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
+         remote: str = "") -> int:
+    """One-click masking: a new draft with every finding masked."""
+    ent = entity(name)
+    w = working(conn, ent, obj_id)
+    if w is None:
+        raise EditError(f"{ent.label}不存在")
+    require(conn, user, "edit", w["jurisdiction_code"])
+    rev = save_draft(conn, user, name, obj_id, masked(ent, w["data"]), remote)
+    with transaction(conn):
+        audit(conn, user, "mask", ent.table, obj_id, None, {"rev": rev}, remote)
+    return rev

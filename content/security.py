@@ -1,0 +1,89 @@
+"""Web security for every instance: CSRF, session cookies, login throttling, response headers.
+
+``create_app`` calls ``init_app``.  Blueprints that receive signed machine
+requests instead of browser forms (the sync inbox) opt out of CSRF with
+``csrf.exempt(blueprint)``; nothing else is exempt.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, render_template_string, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+csrf = CSRFProtect()
+limiter = Limiter(get_remote_address, storage_uri="memory://", default_limits=[],
+                  headers_enabled=True)
+
+# Failed logins allowed per client address and per account name before 429.
+LOGIN_LIMITS_BY_ADDRESS = "10 per 5 minutes; 30 per hour"
+LOGIN_LIMITS_BY_ACCOUNT = "8 per 15 minutes"
+
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+_MESSAGE_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }}</title></head>
+<body><h1>{{ title }}</h1><p>{{ message }}</p><p><a href="{{ back }}">返回</a></p></body></html>"""
+
+
+def failed_login(response) -> bool:
+    """Only refused logins count against the limits (a 401 from the login view)."""
+    return response.status_code == 401
+
+
+def login_account_key() -> str:
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # HTTPS hubs set secure_cookies = true in kiosk.toml; plain-HTTP kiosks on a LAN cannot.
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SECURE_COOKIES", False))
+    app.config.setdefault("SESSION_COOKIE_NAME", "kiosk_session")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    # The token lives as long as the session: staff writing a long notice on a
+    # slow link must not lose it to a one-hour token expiry.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(e):
+        return render_template_string(
+            _MESSAGE_PAGE, title="请求已过期",
+            message="页面已过期或来源不明，操作没有执行。请返回刷新页面后重试。",
+            back=request.referrer or "/"), 400
+
+    @app.errorhandler(429)
+    def too_many(e):
+        return render_template_string(
+            _MESSAGE_PAGE, title="尝试次数过多",
+            message="登录失败次数过多，请稍后（约15分钟）再试；如忘记密码，请联系县级管理员。",
+            back="/"), 429
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
