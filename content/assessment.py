@@ -701,6 +701,12 @@ class Table:
     note: str = ""
     total_row: bool = False                              # last row is a total
 
+    @property
+    def numeric(self) -> set[int]:
+        """Columns holding numbers (right-aligned on the page)."""
+        return {i for row in self.rows for i, v in enumerate(row)
+                if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
 
 def fmt(value, percent: bool = False) -> str:
     """A cell as the page shows it (the export keeps the number, formatted alike)."""

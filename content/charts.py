@@ -37,6 +37,8 @@ def _clip(label: str, n: int = 11) -> str:
 def bars(title: str, items: list[tuple[str, float | int | None]], percent: bool = False,
          color: str = BLUE, max_value: float | None = None) -> Markup:
     """Horizontal bars, one per label; shares (0–1) when percent."""
+    if not any(v for _, v in items):
+        return Markup("")
     row, label_w, right = 30, 180, 70
     top = 6
     scale_max = max_value if max_value is not None else (1.0 if percent else max([v or 0 for _, v in items] + [1]))
@@ -57,6 +59,8 @@ def bars(title: str, items: list[tuple[str, float | int | None]], percent: bool 
 
 def stacked(title: str, items: list[tuple[str, list[int]]], series: list[tuple[str, str]]) -> Markup:
     """Horizontal bars split by series (name, colour), each bar as long as its total share of the largest."""
+    if not any(sum(v) for _, v in items):
+        return Markup("")
     row, label_w, right, legend_h = 30, 180, 60, 30
     span = WIDTH - label_w - right
     biggest = max([sum(v) for _, v in items] + [1])
@@ -84,7 +88,9 @@ def stacked(title: str, items: list[tuple[str, list[int]]], series: list[tuple[s
 def line(title: str, labels: list[str], series: list[tuple[str, list[float | None], str]],
          percent: bool = True) -> Markup:
     """Monthly trend lines; gaps (None) break a line.  Shares when percent."""
-    left, right, top, bottom, legend_h = 56, 16, 34, 34, 0
+    if not any(v is not None for _, vs, _ in series for v in vs):
+        return Markup("")
+    left, right, top, bottom = 56, 16, 34, 34
     height = 240
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     values = [v for _, vs, _ in series for v in vs if v is not None]
@@ -127,12 +133,13 @@ def line(title: str, labels: list[str], series: list[tuple[str, list[float | Non
             body.append(f'<circle cx="{_num(px)}" cy="{_num(py)}" r="3.5" fill="{colour}">'
                         f'<title>{escape(labels[i])} {escape(name)}：{escape(_value_text(v, percent))}</title>'
                         f'</circle>')
-    del legend_h
     return _svg(title, height, body)
 
 
 def columns(title: str, labels: list[str], values: list[int], color: str = BLUE) -> Markup:
     """Vertical bars, e.g. views per month."""
+    if not any(values):
+        return Markup("")
     left, right, top, bottom = 56, 16, 16, 34
     height = 220
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
@@ -143,8 +150,9 @@ def columns(title: str, labels: list[str], values: list[int], color: str = BLUE)
     for k in range(1, 5):
         y = top + plot_h * (1 - k / 4)
         body.append(f'<line x1="{left}" y1="{_num(y)}" x2="{WIDTH - right}" y2="{_num(y)}" stroke="#eef2f6"/>')
+        tick = vmax * k / 4
         body.append(f'<text class="chart-axis" x="{left - 6}" y="{_num(y + 4)}" text-anchor="end">'
-                    f'{_num(vmax * k / 4)}</text>')
+                    f'{round(tick) if vmax >= 8 else _num(tick)}</text>')
     every = max(1, (n + 11) // 12)
     for i, (lab, v) in enumerate(zip(labels, values)):
         h = plot_h * v / vmax

@@ -446,3 +446,7 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
             "closes_on": (today + timedelta(days=k["closes"])).isoformat(),
             "result_summary": k.get("result_summary", ""), "status": "published"},
             k["jurisdiction"])
+
+    # -- sample resident activity (views, empty searches, ratings, applications) for the assessment
+    from .demo_activity import add_activity
+    add_activity(conn, today)
