@@ -340,10 +340,8 @@ def validate(form) -> tuple[dict, dict]:
             data["phone"] = _digits_only(data["phone"]).removeprefix("+86")
     if data["email"] and not _EMAIL.match(data["email"]):
         errors["email"] = "电子邮箱格式不正确，例如 zhang@example.com"
-    if not data["title"] and not data["description"]:
-        errors["title"] = "请填写所需信息的名称，或在下方描述信息内容"
     if not data["description"] and not data["doc_number"] and not data["title"]:
-        errors["description"] = "请描述所需信息：名称、文号或其他便于查找的特征"
+        errors["title"] = "请描述所需信息：名称、文号或其他便于查找的特征，至少填写一项"
     if data["provision_form"] not in PROVISION_FORMS:
         errors["provision_form"] = "请选择获取信息的方式"
     if data["delivery"] not in DELIVERY_WAYS:

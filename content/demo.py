@@ -444,7 +444,10 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
             "title": k["title"], "body": k["body"],
             "opens_on": (today + timedelta(days=k["opens"])).isoformat(),
             "closes_on": (today + timedelta(days=k["closes"])).isoformat(),
-            "result_summary": k.get("result_summary", ""), "status": "published"},
+            "result_summary": k.get("result_summary", ""), "status": "published",
+            "documents": json.dumps(k.get("documents", []), ensure_ascii=False),
+            "result_published_on": ((today + timedelta(days=k["result_published"])).isoformat()
+                                    if "result_published" in k else None)},
             k["jurisdiction"])
 
     # -- sample resident activity (views, empty searches, ratings, applications) for the assessment

@@ -54,12 +54,13 @@ def login_account_key() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask's own defaults exist for these keys, so they are set, not defaulted.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     # HTTPS hubs set secure_cookies = true in kiosk.toml; plain-HTTP kiosks on a LAN cannot.
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SECURE_COOKIES", False))
-    app.config.setdefault("SESSION_COOKIE_NAME", "kiosk_session")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=int(app.config.get("SESSION_HOURS", 8)))
     # The token lives as long as the session: staff writing a long notice on a
     # slow link must not lose it to a one-hour token expiry.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)

@@ -67,6 +67,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assessment_admin.bp)
     from . import touch  # search, 适老化, attract screen, print sheets, usage counts
     app.register_blueprint(touch.bp)
+    from . import citizen
+    app.register_blueprint(citizen.bp)  # applications, ratings, consultations
+
+    import sync  # county sync: /sync/v1/, /admin/fleet, the terminal's freshness notice
+    sync.init_app(app)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -139,6 +139,8 @@ def serve(data_dir, port, host):
     app = create_app({"DATA_DIR": str(path)})
     click.echo(f"kiosk ({app.config['ROLE']}) serving {path} on http://{host}:{port}/")
     sys.stdout.flush()
+    from sync.service import start_background  # terminal sync loop / hub re-sign timer
+    start_background(app)
     _serve(app, host, port)
 
 
@@ -257,3 +259,8 @@ def user_passwd(username, password_stdin, data_dir):
     finally:
         conn.close()
     click.echo(f"已修改 {username} 的密码")
+
+from sync.cli import COMMANDS as _SYNC_COMMANDS  # noqa: E402  keygen, enroll, publish, sync, trust
+
+for _command in _SYNC_COMMANDS:
+    main.add_command(_command)

@@ -1,1 +1,13 @@
 """Signed content bundles, hub endpoints, terminal pull/apply, upstream outbox/inbox."""
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    """Wire the sync blueprints and the terminal's freshness notice into the app."""
+    from . import fleet, hub
+    app.register_blueprint(hub.bp)
+    # Terminals sign their requests (see sync.hub); browser CSRF tokens do not apply.
+    from content.security import csrf  # noqa: PLC0415
+    csrf.exempt(hub.bp)
+    app.register_blueprint(fleet.bp)
+    app.context_processor(fleet.freshness_context)

@@ -94,3 +94,4 @@ def not_found(_e):
 
 
 from . import content_views, io_views, session_views  # noqa: E402,F401  (routes register on bp)
+from . import citizen_views  # noqa: E402,F401  (applications, ratings, consultations)

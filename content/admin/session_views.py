@@ -172,12 +172,20 @@ def audit_log():
     if f["until"]:
         where.append("a.at < date(?, '+1 day')")
         params.append(f["until"])
-    if u["role"] not in ("county_admin", "county_reviewer"):
-        # Below the county, staff see what happened to objects of their own jurisdiction.
-        codes = auth.permitted_codes(conn, u, "read")
-        where.append(f"(a.user_id = ? OR EXISTS (SELECT 1 FROM revision r WHERE r.entity = a.entity "
-                     f"AND CAST(r.entity_id AS TEXT) = a.entity_id AND r.jurisdiction_code IN ({_in(codes)})))")
-        params += [u["id"], *codes]
+    # Staff see what happened inside their own reach: their own actions, changes to
+    # objects of jurisdictions they may read, imports there and (county staff) accounts there.
+    codes = auth.permitted_codes(conn, u, "read")
+    marks = _in(codes)
+    scope = [f"a.user_id = ?",
+             f"EXISTS (SELECT 1 FROM revision r WHERE r.entity = a.entity "
+             f"AND CAST(r.entity_id AS TEXT) = a.entity_id AND r.jurisdiction_code IN ({marks}))",
+             f"(a.entity = 'jurisdiction' AND a.entity_id IN ({marks}))"]
+    params += [u["id"], *codes, *codes]
+    if u["role"] in ("county_admin", "county_reviewer"):
+        scope.append(f"(a.entity = 'user' AND (a.user_id IS NULL OR a.user_id IN "
+                     f"(SELECT id FROM user WHERE jurisdiction_code IN ({marks}))))")
+        params += codes
+    where.append("(" + " OR ".join(scope) + ")")
     try:
         page = max(1, int(request.args.get("page") or 1))
     except ValueError:

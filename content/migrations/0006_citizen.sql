@@ -59,5 +59,19 @@ CREATE INDEX feedback_jurisdiction ON feedback(jurisdiction_code, created_at);
 -- Consultations (征求意见): the documents put out for comment and when the result was published.
 ALTER TABLE consultation ADD COLUMN documents TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(documents));
 ALTER TABLE consultation ADD COLUMN result_published_on TEXT;
-ALTER TABLE consultation_response ADD COLUMN jurisdiction_code TEXT REFERENCES jurisdiction(code);
+-- Opinions are rebuilt without the foreign key to consultation: a terminal keeps
+-- its residents' opinions while its bundle replaces the consultations, and a
+-- consultation withdrawn at the hub must not make the terminal's bundle fail.
+-- The hub keeps every consultation (withdrawal only changes its status).
+CREATE TABLE consultation_response_0006 (
+    uuid              TEXT PRIMARY KEY,
+    consultation_id   INTEGER NOT NULL,
+    body              TEXT NOT NULL,
+    created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    jurisdiction_code TEXT REFERENCES jurisdiction(code)   -- where the opinion was given
+);
+INSERT INTO consultation_response_0006(uuid, consultation_id, body, created_at)
+    SELECT uuid, consultation_id, body, created_at FROM consultation_response;
+DROP TABLE consultation_response;
+ALTER TABLE consultation_response_0006 RENAME TO consultation_response;
 CREATE INDEX consultation_response_consultation ON consultation_response(consultation_id, created_at);

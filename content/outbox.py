@@ -1,0 +1,63 @@
+"""The terminal's upstream outbox: records made here wait in it until the hub holds them.
+
+Call ``enqueue`` inside the same transaction that writes the record itself, so
+a record and its outbox row exist together or not at all. The sync package
+pushes pending rows and marks them sent only after the hub acknowledges them.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def is_uuid(text) -> bool:
+    return isinstance(text, str) and bool(_UUID.match(text))
+
+
+def is_kind(text) -> bool:
+    return isinstance(text, str) and bool(_KIND.match(text))
+
+
+def enqueue(conn: sqlite3.Connection, kind: str, record_uuid: str, payload: dict) -> None:
+    """Queue one record for the hub (no commit: the caller's transaction decides)."""
+    if not is_kind(kind):
+        raise ValueError(f"bad outbox kind: {kind!r}")
+    if not is_uuid(record_uuid):
+        raise ValueError(f"bad record uuid: {record_uuid!r}")
+    if not isinstance(payload, dict):
+        raise TypeError("payload must be a dict")
+    conn.execute("INSERT INTO outbox(uuid, kind, payload) VALUES (?, ?, ?)",
+                 (record_uuid.lower(), kind, json.dumps(payload, ensure_ascii=False, default=str)))
+
+
+def pending(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
+    """The oldest records not yet held by the hub (nor refused by it)."""
+    rows = conn.execute(
+        "SELECT id, uuid, kind, payload, created_at FROM outbox "
+        "WHERE sent_at IS NULL AND rejected IS NULL ORDER BY id LIMIT ?", (limit,)).fetchall()
+    return [{"uuid": r["uuid"], "kind": r["kind"], "created_at": r["created_at"],
+             "payload": json.loads(r["payload"])} for r in rows]
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND rejected IS NULL").fetchone()[0]
+
+
+def mark_attempt(conn: sqlite3.Connection, uuids: list[str]) -> None:
+    conn.executemany("UPDATE outbox SET attempts = attempts + 1 WHERE uuid = ?",
+                     [(u,) for u in uuids])
+
+
+def mark_sent(conn: sqlite3.Connection, uuids: list[str], when: str) -> None:
+    conn.executemany("UPDATE outbox SET sent_at = ? WHERE uuid = ? AND sent_at IS NULL",
+                     [(when, u) for u in uuids])
+
+
+def mark_rejected(conn: sqlite3.Connection, record_uuid: str, reason: str) -> None:
+    conn.execute("UPDATE outbox SET rejected = ? WHERE uuid = ? AND sent_at IS NULL",
+                 (reason[:500] or "rejected", record_uuid))

@@ -1,0 +1,157 @@
+"""Citizen services at the kiosk: applications for information, ratings, consultations."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session,
+                   url_for)
+
+from content import applications, consultations, feedback, qr
+from content.db import get_db
+from content.security import limiter
+
+from .views import render, scope, today, visible
+
+bp = Blueprint("citizen", __name__)
+
+# Failed status lookups per address: receipt numbers are sequential, so the
+# phone digits must not be guessable by trying (10,000 combinations).
+LOOKUP_LIMITS = "20 per 10 minutes; 60 per day"
+
+
+def _enqueue():
+    """content.outbox.enqueue on a terminal (records travel to the hub), None elsewhere."""
+    if current_app.config.get("ROLE") != "terminal":
+        return None
+    from content import outbox  # noqa: PLC0415  (the outbox table exists on synced instances)
+    return outbox.enqueue
+
+
+def _home_code() -> str:
+    """The jurisdiction an application made here belongs to: the instance's scope, else the county."""
+    code = scope()
+    if code:
+        return code
+    row = get_db().execute("SELECT code FROM jurisdiction WHERE level = 'county' ORDER BY code").fetchone()
+    return row["code"]
+
+
+def _public_base() -> str:
+    """Where a phone can follow a receipt: the configured public address, a terminal's hub, else here."""
+    base = current_app.config.get("PUBLIC_URL")
+    if not base and current_app.config.get("ROLE") == "terminal":
+        base = current_app.config.get("HUB_URL")
+    return (base or request.host_url).rstrip("/")
+
+
+def status_url(receipt_no: str) -> str | None:
+    url = _public_base() + url_for("citizen.status", receipt=receipt_no)
+    try:
+        return qr.check_url(url)
+    except qr.BadQRData:
+        return None
+
+
+def _choices() -> dict:
+    return {"applicant_types": applications.APPLICANT_TYPES, "org_subtypes": applications.ORG_SUBTYPES,
+            "person_id_types": applications.PERSON_ID_TYPES, "org_id_types": applications.ORG_ID_TYPES,
+            "provision_forms": applications.PROVISION_FORMS, "delivery_ways": applications.DELIVERY_WAYS,
+            "labels": applications.FIELD_LABELS}
+
+
+# ---------------------------------------------------------------- 依申请公开
+
+@bp.route("/apply", methods=["GET", "POST"])
+def apply():
+    if request.method == "GET":
+        defaults = {"applicant_type": "自然人", "id_type": "居民身份证", "provision_form": "纸质",
+                    "delivery": "自行领取"}
+        return render("citizen/apply.html", data=defaults, errors={}, **_choices())
+    data, errors = applications.validate(request.form)
+    if errors:
+        # Nothing is stored: the form comes back with every message beside its field.
+        return render("citizen/apply.html", data=data, errors=errors, **_choices()), 422
+    row = applications.create(get_db(), data, _home_code(), today(),
+                              role=current_app.config.get("ROLE", "standalone"), enqueue=_enqueue())
+    session["last_receipt"] = row["receipt_no"]
+    return redirect(url_for(".receipt"), code=303)
+
+
+@bp.route("/apply/receipt")
+def receipt():
+    """The receipt slip of the application just made on this screen (never someone else's details)."""
+    receipt_no = session.get("last_receipt")
+    row = applications.get_by_receipt(get_db(), receipt_no) if receipt_no else None
+    if row is None:
+        return redirect(url_for(".apply"))
+    return render("citizen/receipt.html", app=row, follow_url=status_url(row["receipt_no"]),
+                  reply_days=applications.REPLY_WORKDAYS)
+
+
+def _lookup_failed(_response) -> bool:
+    return bool(g.get("lookup_failed"))
+
+
+@bp.route("/apply/status", methods=["GET", "POST"])
+@limiter.limit(LOOKUP_LIMITS, methods=["POST"], deduct_when=_lookup_failed)
+def status():
+    """Follow an application by receipt number and the phone's last 4 digits: stage and dates only."""
+    receipt_no = applications.normalise_receipt(request.values.get("receipt", ""))[:40]
+    if request.method == "GET":
+        return render("citizen/status.html", receipt=receipt_no, result=None, error=None)
+    tail = (request.form.get("tail") or "").strip()
+    result = applications.lookup(get_db(), receipt_no, tail) if receipt_no else None
+    error = None
+    if result is None:
+        g.lookup_failed = True
+        # One message for every failure: whether the number exists is not revealed.
+        error = "没有查到与该受理编号和手机号后4位相符的申请，请核对后重试，或咨询大厅工作人员。"
+    return render("citizen/status.html", receipt=receipt_no, result=result, error=error)
+
+
+# ---------------------------------------------------------------- 社会评议
+
+@bp.route("/rate", methods=["POST"])
+def rate():
+    target_type = request.form.get("target_type", "")
+    try:
+        target_id = int(request.form.get("target_id", ""))
+    except ValueError:
+        abort(400)
+    back = feedback.TARGETS.get(target_type, (None, None, "/"))[2].format(id=target_id)
+    try:
+        record = feedback.submit(get_db(), target_type, target_id, request.form.get("rating", ""),
+                                 request.form.get("comment", ""), codes=visible(), enqueue=_enqueue())
+    except feedback.Refused as e:
+        ctx = {"target_type": target_type, "target_id": target_id, "rate_error": str(e),
+               "comment": request.form.get("comment", "")}
+        if request.headers.get("HX-Request") == "true":
+            return render_template("citizen/_rate.html", **ctx)
+        return render("citizen/rated.html", record=None, back=back, **ctx), 422
+    if request.headers.get("HX-Request") == "true":
+        return render_template("citizen/_rated.html", record=record)
+    return render("citizen/rated.html", record=record, back=back)
+
+
+# ---------------------------------------------------------------- 征求意见
+
+@bp.route("/consultations")
+def consultation_list():
+    return render("citizen/consultations.html",
+                  lists=consultations.list_consultations(get_db(), visible(), today()))
+
+
+@bp.route("/consultations/<id:consultation_id>", methods=["GET", "POST"])
+def consultation_detail(consultation_id: int):
+    conn = get_db()
+    c = consultations.get(conn, consultation_id, visible(), today())
+    if c is None or c["status"] != "published" or c["state"] == "upcoming":
+        abort(404)
+    error, record, body = None, None, ""
+    if request.method == "POST":
+        body = request.form.get("body", "")
+        try:
+            record = consultations.submit(conn, consultation_id, body, today(), codes=visible(),
+                                          jurisdiction_code=scope(), enqueue=_enqueue())
+        except consultations.Refused as e:
+            error = str(e)
+    response = render("citizen/consultation.html", c=c, error=error, record=record, body=body)
+    return (response, 422) if error else response

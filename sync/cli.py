@@ -1,0 +1,157 @@
+"""`kiosk keygen | enroll | publish | sync | trust`: the sync commands of the console tool."""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from content import db, jurisdictions
+
+from . import bundle, publish as publishing, terminal
+
+data_dir_option = click.option(
+    "--data-dir", "data_dir", envvar="KIOSK_DATA_DIR", type=click.Path(file_okay=False),
+    help="Instance data folder (or $KIOSK_DATA_DIR).")
+
+
+def _instance(data_dir) -> tuple[Path, dict]:
+    from kiosk import config  # noqa: PLC0415
+    try:
+        path = config.data_dir_from(data_dir)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from e
+    if not (path / config.CONFIG_NAME).exists():
+        raise click.ClickException(f"{path} 不是已初始化的实例目录，请先运行 kiosk init")
+    return path, config.read_instance_config(path)
+
+
+def hub_settings(cfg: dict) -> dict:
+    return {"expiry_days": float(cfg.get("SYNC_EXPIRY_DAYS", publishing.DEFAULT_EXPIRY_DAYS)),
+            "resign_hours": float(cfg.get("SYNC_RESIGN_HOURS", publishing.DEFAULT_RESIGN_HOURS))}
+
+
+@click.command()
+@data_dir_option
+@click.option("--rotate", is_flag=True,
+              help="Make a new key; the old one keeps co-signing as keys/previous.pem.")
+def keygen(data_dir, rotate):
+    """(hub) Make the Ed25519 signing key; the last line printed is the public key (base64)."""
+    path, _cfg = _instance(data_dir)
+    key_file = publishing.signing_key_path(path)
+    if key_file.exists() and not rotate:
+        click.echo(f"签名密钥已存在：{key_file}（如需更换请加 --rotate）")
+    else:
+        if key_file.exists():
+            os.replace(key_file, publishing.keys_dir(path) / "previous.pem")
+            click.echo("旧密钥已移为 keys/previous.pem，轮换期间继续共同签名；"
+                       "所有终端信任新公钥后请删除它")
+        bundle.save_private_key(bundle.generate_key(), key_file)
+        click.echo(f"已生成签名密钥：{key_file}")
+    key = bundle.load_private_key(key_file)
+    click.echo(f"密钥编号 keyid: {bundle.keyid(bundle.raw_public(key))}")
+    click.echo("公钥（终端 kiosk init --trust 使用）:")
+    click.echo(bundle.public_b64(key))
+
+
+@click.command()
+@data_dir_option
+@click.option("--scope", required=True, help="Jurisdiction code (12 digits) of the terminal.")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 365),
+              help="Days the token stays valid.")
+def enroll(data_dir, scope, days):
+    """(hub) Make a one-time enrolment token for one terminal; the last line printed is the token."""
+    path, _cfg = _instance(data_dir)
+    if not jurisdictions.is_code(scope):
+        raise click.BadParameter("行政区划代码应为12位数字", param_hint="--scope")
+    conn = db.open_database(path / "kiosk.sqlite3")
+    try:
+        place = jurisdictions.get(conn, scope)
+        if place is None:
+            raise click.ClickException(f"本平台没有行政区划 {scope}")
+        token = secrets.token_urlsafe(32)
+        from .hub import token_hash  # noqa: PLC0415
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO sync_enrolment(token_hash, scope, expires_at) VALUES (?, ?, ?)",
+                     (token_hash(token), scope, bundle.iso(bundle.utcnow() + timedelta(days=days))))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    click.echo(f"{place['name']}（{scope}）终端注册令牌，仅可使用一次，{days} 天内有效：")
+    click.echo(token)
+
+
+@click.command()
+@data_dir_option
+@click.option("--force", is_flag=True, help="Re-sign every scope with a new version now.")
+def publish(data_dir, force):
+    """(hub) Write the signed bundles for every scope."""
+    path, cfg = _instance(data_dir)
+    conn = db.open_database(path / "kiosk.sqlite3")
+    try:
+        total = conn.execute("SELECT count(*) FROM jurisdiction").fetchone()[0]
+        with click.progressbar(length=total, label="发布内容包", file=sys.stderr) as bar:
+            try:
+                results = publishing.publish_all(path, conn, force=force,
+                                                 progress=lambda _j: bar.update(1),
+                                                 **hub_settings(cfg))
+            except FileNotFoundError as e:
+                raise click.ClickException(str(e)) from e
+    finally:
+        conn.close()
+    changed = [r for r in results if r["changed"]]
+    click.echo(f"已发布 {len(results)} 个区划的内容包，其中 {len(changed)} 个生成了新版本；"
+               f"目录：{publishing.published_dir(path)}")
+
+
+@click.command("sync")
+@data_dir_option
+@click.option("--once", is_flag=True, help="One round, then exit (non-zero if refused or failed).")
+def sync_command(data_dir, once):
+    """(terminal) Pull and apply the newest bundle, push the outbox."""
+    path, cfg = _instance(data_dir)
+    if once:
+        report = terminal.sync_once(path)
+        if report.pull is not None and report.pull.ok:
+            click.echo(report.pull.message)
+        if report.pushed:
+            click.echo(f"已上传 {report.pushed} 条记录")
+        for error in report.errors:
+            click.echo(f"同步失败：{error}", err=True)
+        sys.exit(0 if report.ok else 1)
+    stop = threading.Event()
+    click.echo(f"同步中（每 {cfg.get('SYNC_INTERVAL', 300)} 秒），按 Ctrl-C 停止")
+    try:
+        terminal.run_loop(path, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@click.command()
+@data_dir_option
+@click.argument("pubkey")
+@click.option("--remove", is_flag=True, help="Stop trusting this key.")
+def trust(data_dir, pubkey, remove):
+    """(terminal) Add (or remove) a trusted hub public key, e.g. for a key rotation."""
+    from kiosk import config  # noqa: PLC0415
+    path, cfg = _instance(data_dir)
+    try:
+        bundle.load_public_b64(pubkey)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="PUBKEY") from e
+    keys = [k for k in cfg.get("TRUSTED_KEYS") or [] if k != pubkey]
+    if not remove:
+        keys.append(pubkey)
+    if not keys:
+        raise click.ClickException("至少要保留一个可信公钥")
+    settings = {k.lower(): v for k, v in cfg.items()}
+    settings["trusted_keys"] = keys
+    config.write_instance_config(path, settings)
+    click.echo(f"可信公钥共 {len(keys)} 个")
+
+
+COMMANDS = (keygen, enroll, publish, sync_command, trust)

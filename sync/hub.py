@@ -1,0 +1,297 @@
+"""Hub endpoints under /sync/v1/: published bundles, terminal enrolment, the upstream inbox.
+
+The bundle URLs serve the files written by ``kiosk publish`` from
+``data_dir/published`` exactly as nginx would (deploy/nginx-hub.conf.example).
+
+Upstream requests are signed by the terminal's own Ed25519 key. Headers:
+``X-Kiosk-Terminal`` (hex SHA-256 of its raw public key), ``X-Kiosk-Timestamp``
+(Unix seconds), ``X-Kiosk-Nonce`` (16–64 hex) and ``X-Kiosk-Signature``
+(base64) over ``request_message(method, path, timestamp, nonce, body)``.
+Requests older or newer than five minutes, or repeating a nonce, are refused.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
+
+from content import jurisdictions, outbox
+from content.db import get_db
+
+from . import bundle
+from .publish import published_dir
+
+bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
+
+MAX_SKEW_SECONDS = 300
+MAX_BATCH = 500
+NONCE_RE = re.compile(r"^[0-9a-f]{16,64}$")
+MANIFEST_MAX_AGE = 60
+BLOB_MAX_AGE = 365 * 86400
+
+# Upstream kinds filed into the hub's own tables, keyed by their UUID.
+FILED_KINDS = {"application": "application", "feedback": "feedback",
+               "consultation_response": "consultation_response"}
+
+
+def request_message(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    return "\n".join(["kiosk-sync-v1", method.upper(), path, timestamp, nonce,
+                      hashlib.sha256(body).hexdigest()]).encode()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _error(status: int, message: str):
+    resp = jsonify({"error": message})
+    resp.status_code = status
+    return resp
+
+
+def _now_iso() -> str:
+    return bundle.iso(bundle.utcnow())
+
+
+# ---------------------------------------------------------------- published files
+
+def _published() -> Path:
+    return published_dir(Path(current_app.config["DATA_DIR"]))
+
+
+@bp.route("/index.json")
+def index_json():
+    path = _published() / "index.json"
+    if not path.is_file():
+        abort(404)
+    return _small_file(path, "application/json")
+
+
+@bp.route("/<code:scope>/manifest.json")
+def manifest(scope: str):
+    path = _published() / scope / "manifest.json"
+    if not path.is_file():
+        abort(404)
+    return _small_file(path, "application/json")
+
+
+def _small_file(path: Path, mimetype: str):
+    """A mutable file: strong ETag of its bytes, conditional GET, short caching."""
+    data = path.read_bytes()
+    resp = Response(data, mimetype=mimetype)
+    resp.set_etag(hashlib.sha256(data).hexdigest())
+    resp.cache_control.public = True
+    resp.cache_control.max_age = MANIFEST_MAX_AGE
+    resp.cache_control.must_revalidate = True
+    return resp.make_conditional(request)
+
+
+@bp.route("/blobs/<sha>")
+def blob(sha: str):
+    if not bundle.HEX64.match(sha):
+        abort(404)
+    path = _published() / "blobs" / sha
+    if not path.is_file():
+        abort(404)
+    resp = send_file(path, mimetype="application/octet-stream", conditional=True, etag=sha,
+                     max_age=BLOB_MAX_AGE)
+    resp.cache_control.public = True
+    resp.cache_control.immutable = True
+    return resp
+
+
+# ---------------------------------------------------------------- signed requests
+
+class AuthError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _verify_signature(conn: sqlite3.Connection, public_key_b64: str, path: str, body: bytes) -> str:
+    """Check the request headers against the key; record the nonce; return the terminal id."""
+    terminal_id = request.headers.get("X-Kiosk-Terminal", "")
+    ts = request.headers.get("X-Kiosk-Timestamp", "")
+    nonce = request.headers.get("X-Kiosk-Nonce", "")
+    sig = request.headers.get("X-Kiosk-Signature", "")
+    if not bundle.HEX64.match(terminal_id) or not ts.isdigit() or not NONCE_RE.match(nonce):
+        raise AuthError(401, "缺少或无效的终端签名头")
+    if abs(int(ts) - int(time.time())) > MAX_SKEW_SECONDS:
+        raise AuthError(401, "请求时间戳过旧或超前（请检查终端时钟）")
+    try:
+        pub = bundle.load_public_b64(public_key_b64)
+    except ValueError as e:
+        raise AuthError(400, "终端公钥无效") from e
+    if bundle.keyid(bundle.raw_public(pub)) != terminal_id:
+        raise AuthError(401, "终端编号与公钥不符")
+    try:
+        pub.verify(base64.b64decode(sig, validate=True),
+                   request_message(request.method, path, ts, nonce, body))
+    except (InvalidSignature, binascii.Error, ValueError) as e:
+        raise AuthError(401, "请求签名无效") from e
+    conn.execute("DELETE FROM sync_nonce WHERE ts < ?", (int(time.time()) - 2 * MAX_SKEW_SECONDS,))
+    try:
+        conn.execute("INSERT INTO sync_nonce(terminal_id, nonce, ts) VALUES (?, ?, ?)",
+                     (terminal_id, nonce, int(ts)))
+    except sqlite3.IntegrityError as e:
+        raise AuthError(401, "重复的请求（重放）") from e
+    return terminal_id
+
+
+def _json_body() -> dict:
+    data = request.get_data(cache=True)
+    try:
+        body = json.loads(data)
+    except ValueError as e:
+        raise AuthError(400, "请求体不是有效的 JSON") from e
+    if not isinstance(body, dict):
+        raise AuthError(400, "请求体应为 JSON 对象")
+    return body
+
+
+@bp.route("/enroll", methods=["POST"])
+def enroll():
+    """Register a terminal's public key with its one-time enrolment token."""
+    conn = get_db()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        body = _json_body()
+        token, scope, public_key = body.get("token"), body.get("scope"), body.get("public_key")
+        if not all(isinstance(v, str) for v in (token, scope, public_key)) \
+                or not bundle.SCOPE_RE.match(scope):
+            raise AuthError(400, "注册请求缺少令牌、行政区划代码或公钥")
+        terminal_id = _verify_signature(conn, public_key, "/sync/v1/enroll", request.get_data())
+        row = conn.execute("SELECT * FROM sync_enrolment WHERE token_hash = ?",
+                           (token_hash(token),)).fetchone()
+        if row is None:
+            raise AuthError(403, "注册令牌无效")
+        if row["scope"] != scope:
+            raise AuthError(403, "注册令牌不属于该行政区划")
+        if row["used_at"] is not None and row["terminal_id"] != terminal_id:
+            raise AuthError(403, "注册令牌已被使用")
+        if row["used_at"] is None and row["expires_at"] < _now_iso():
+            raise AuthError(403, "注册令牌已过期")
+        existing = conn.execute("SELECT scope FROM sync_terminal WHERE id = ?",
+                                (terminal_id,)).fetchone()
+        if existing is not None and existing["scope"] != scope:
+            raise AuthError(409, "该终端已注册到其他行政区划")
+        if row["used_at"] is None:
+            conn.execute("UPDATE sync_enrolment SET used_at = ?, terminal_id = ? WHERE token_hash = ?",
+                         (_now_iso(), terminal_id, row["token_hash"]))
+        conn.execute(
+            "INSERT INTO sync_terminal(id, public_key, scope, last_contact, remote_addr, app_version) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_contact = excluded.last_contact",
+            (terminal_id, public_key, scope, _now_iso(), request.remote_addr or "",
+             str(body.get("app_version", ""))[:40]))
+        conn.execute("COMMIT")
+    except AuthError as e:
+        conn.execute("ROLLBACK")
+        current_app.logger.warning("sync enrol refused: %s", e)
+        return _error(e.status, str(e))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return jsonify({"terminal_id": terminal_id, "scope": scope})
+
+
+def _int_or_none(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict) -> tuple[str, str]:
+    """File a known kind into its table (once, by UUID); return (table, note)."""
+    table = FILED_KINDS.get(kind)
+    if table is None:
+        return "", ""
+    cols = [r["name"] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+    data = {k: v for k, v in payload.items() if k in cols and k != "uuid"}
+    data = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
+            for k, v in data.items()}
+    data["uuid"] = uuid
+    names = ", ".join(f'"{k}"' for k in data)
+    marks = ", ".join("?" for _ in data)
+    conn.execute("SAVEPOINT file_record")
+    try:
+        conn.execute(f'INSERT OR IGNORE INTO "{table}" ({names}) VALUES ({marks})', list(data.values()))
+        conn.execute("RELEASE file_record")
+    except sqlite3.Error as e:
+        conn.execute("ROLLBACK TO file_record")
+        conn.execute("RELEASE file_record")
+        return "", f"未能归档到 {table}：{e}"
+    if conn.execute(f'SELECT 1 FROM "{table}" WHERE uuid = ?', (uuid,)).fetchone() is None:
+        return "", f"未能归档到 {table}：与已有记录冲突（如受理编号重复），原始数据已保留"
+    return table, ""
+
+
+@bp.route("/inbox", methods=["POST"])
+def inbox():
+    """Upstream records from an enrolled terminal: each UUID stored once; answer the ids held."""
+    conn = get_db()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        terminal_id = request.headers.get("X-Kiosk-Terminal", "")
+        term = conn.execute("SELECT * FROM sync_terminal WHERE id = ? AND active = 1",
+                            (terminal_id,)).fetchone() if bundle.HEX64.match(terminal_id) else None
+        if term is None:
+            raise AuthError(403, "终端未注册")
+        _verify_signature(conn, term["public_key"], "/sync/v1/inbox", request.get_data())
+        body = _json_body()
+        if body.get("scope") != term["scope"]:
+            raise AuthError(403, "终端只能上传本行政区划的记录")
+        records = body.get("records", [])
+        if not isinstance(records, list) or len(records) > MAX_BATCH:
+            raise AuthError(400, f"records 应为最多 {MAX_BATCH} 条的列表")
+        allowed = set(jurisdictions.visible_codes(conn, term["scope"]))
+        held, rejected = [], []
+        for rec in records:
+            uuid = rec.get("uuid") if isinstance(rec, dict) else None
+            if not outbox.is_uuid(uuid):
+                rejected.append({"uuid": str(uuid)[:40], "reason": "记录编号不是 UUID"})
+                continue
+            uuid = uuid.lower()
+            kind, payload = rec.get("kind"), rec.get("payload")
+            if not outbox.is_kind(kind) or not isinstance(payload, dict):
+                rejected.append({"uuid": uuid, "reason": "记录类型或内容无效"})
+                continue
+            code = payload.get("jurisdiction_code")
+            if code is not None and code not in allowed:
+                rejected.append({"uuid": uuid, "reason": "记录不属于本终端的行政区划"})
+                continue
+            if conn.execute("SELECT 1 FROM sync_inbox WHERE uuid = ?", (uuid,)).fetchone():
+                held.append(uuid)
+                continue
+            stored_in, note = _file_record(conn, kind, uuid, payload)
+            conn.execute(
+                "INSERT INTO sync_inbox(uuid, kind, terminal_id, scope, payload, stored_in, note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (uuid, kind, terminal_id, term["scope"], json.dumps(payload, ensure_ascii=False),
+                 stored_in, note))
+            held.append(uuid)
+        status = body.get("status") if isinstance(body.get("status"), dict) else {}
+        conn.execute(
+            "UPDATE sync_terminal SET last_contact = ?, remote_addr = ?, applied_version = ?, "
+            "app_version = ?, free_disk = ?, interval = coalesce(?, interval), last_sync = ?, "
+            "last_error = ?, outbox_pending = ? WHERE id = ?",
+            (_now_iso(), request.remote_addr or "", _int_or_none(status.get("applied_version")),
+             str(status.get("app_version", ""))[:40], _int_or_none(status.get("free_disk")),
+             _int_or_none(status.get("interval")),
+             status.get("last_sync") if isinstance(status.get("last_sync"), str) else None,
+             str(status.get("last_error") or "")[:300], _int_or_none(status.get("outbox_pending")),
+             terminal_id))
+        conn.execute("COMMIT")
+    except AuthError as e:
+        conn.execute("ROLLBACK")
+        current_app.logger.warning("sync inbox refused: %s", e)
+        return _error(e.status, str(e))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return jsonify({"held": held, "rejected": rejected})

@@ -1,0 +1,56 @@
+"""Background work inside `kiosk serve`: a terminal's sync loop, a hub's publish/re-sign timer."""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from pathlib import Path
+
+from content import db
+
+from . import publish, terminal
+
+log = logging.getLogger("kiosk.sync")
+
+DEFAULT_PUBLISH_INTERVAL = 900
+
+
+def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
+    """Publish changed content and re-sign manifests well before they expire."""
+    every = float(cfg.get("SYNC_PUBLISH_INTERVAL", DEFAULT_PUBLISH_INTERVAL))
+    expiry = float(cfg.get("SYNC_EXPIRY_DAYS", publish.DEFAULT_EXPIRY_DAYS))
+    resign = float(cfg.get("SYNC_RESIGN_HOURS", publish.DEFAULT_RESIGN_HOURS))
+    # Not at once: a restarted hub serves its last manifests; re-sign soon, in a quiet moment.
+    stop.wait(min(every, 300) * random.uniform(0.2, 0.4))
+    while not stop.is_set():
+        if publish.signing_key_path(data_dir).exists():
+            conn = db.open_database(Path(data_dir) / "kiosk.sqlite3")
+            try:
+                results = publish.publish_all(data_dir, conn, expiry_days=expiry, resign_hours=resign)
+                changed = sum(r["changed"] for r in results)
+                if changed:
+                    log.info("published %d new scope versions", changed)
+            except Exception:                  # noqa: BLE001  (keep serving; try again later)
+                log.exception("publishing failed")
+            finally:
+                conn.close()
+        stop.wait(every * random.uniform(0.9, 1.1))
+
+
+def start_background(app) -> threading.Event | None:
+    """Start the role's background thread (daemon); return its stop event."""
+    role = app.config.get("ROLE")
+    data_dir = app.config.get("DATA_DIR")
+    if not data_dir or role not in ("terminal", "hub"):
+        return None
+    from kiosk import config  # noqa: PLC0415
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    cfg = config.read_instance_config(Path(data_dir))
+    stop = threading.Event()
+    if role == "terminal":
+        target, args = terminal.run_loop, (Path(data_dir), stop)
+    else:
+        target, args = hub_loop, (Path(data_dir), cfg, stop)
+    threading.Thread(target=target, args=args, name=f"kiosk-{role}-sync", daemon=True).start()
+    return stop

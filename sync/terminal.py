@@ -1,0 +1,606 @@
+"""Terminal side: its own key and enrolment, pulling and applying bundles, pushing the outbox.
+
+A pull checks everything it can before downloading anything (signature by a
+trusted key, scope, version, expiry), downloads only the blobs it lacks (each
+capped at its declared length, resumable, checked by hash) and applies the
+bundle in one SQLite transaction. Any failure leaves the applied content as
+it was: the terminal keeps serving it and says how old it is.
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import http.client
+import json
+import logging
+import os
+import random
+import secrets
+import shutil
+import sqlite3
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from importlib import metadata
+from pathlib import Path
+
+from content import db, outbox
+from content.db import get_meta, set_meta
+
+from . import bundle
+from .hub import request_message
+from .publish import (CONTENT_TABLES, META_TABLE, SHARED_META, attachment_path, describe,
+                      table_exists)
+
+log = logging.getLogger("kiosk.sync")
+
+TIMEOUT = 30
+NET_ERRORS = (OSError, ValueError, http.client.HTTPException)
+_sleep = time.sleep                    # between retries (tests make it instant)
+READ_SIZE = 64 * 1024
+PUSH_BATCH = 200
+PUSH_ATTEMPTS = 3
+RETRY_BASE = 5.0
+SLOW_LINK_BYTES_PER_SECOND = 4 * 1024      # blob deadline assumes at least this much throughput
+
+
+class SyncError(Exception):
+    """The update could not be done; the message says why (Chinese, for the log and staff)."""
+
+
+# ---------------------------------------------------------------- paths and settings
+
+def state_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "sync"
+
+
+def key_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "keys" / "terminal.pem"
+
+
+def token_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "keys" / "enroll-token"
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    hub_url: str
+    scope: str
+    trusted: dict
+    interval: float = 300
+    stale_hours: float = 72
+
+    @classmethod
+    def load(cls, data_dir: Path) -> "Settings":
+        from kiosk import config  # noqa: PLC0415  (settings file format lives with the app)
+        cfg = config.read_instance_config(Path(data_dir))
+        if not cfg.get("HUB_URL") or not cfg.get("SCOPE"):
+            raise SyncError("本机不是终端，或缺少 hub_url / scope 配置")
+        return cls(Path(data_dir), str(cfg["HUB_URL"]).rstrip("/"), str(cfg["SCOPE"]),
+                   bundle.trusted_keyring(cfg.get("TRUSTED_KEYS") or []),
+                   float(cfg.get("SYNC_INTERVAL", 300)), float(cfg.get("STALE_HOURS", 72)))
+
+    def url(self, path: str) -> str:
+        return self.hub_url + path
+
+
+def app_version() -> str:
+    try:
+        return metadata.version("kiosk-disclosure")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def _hook(label: str) -> None:
+    """Test hook: with KIOSK_SYNC_TEST_PAUSE_AT=N the N-th step announces itself and stalls."""
+    target = os.environ.get("KIOSK_SYNC_TEST_PAUSE_AT")
+    if not target:
+        return
+    count = _hook.count = getattr(_hook, "count", 0) + 1
+    if count == int(target):
+        marker = os.environ.get("KIOSK_SYNC_TEST_MARKER")
+        if marker:
+            Path(marker).write_text(f"{count} {label}\n")
+        time.sleep(float(os.environ.get("KIOSK_SYNC_TEST_SLEEP", "3600")))
+
+
+# ---------------------------------------------------------------- init and enrolment
+
+def init_terminal(data_dir: Path, enroll_token: str) -> str:
+    """Make the terminal's own key and keep its enrolment token until the first sync uses it."""
+    data_dir = Path(data_dir)
+    if not key_path(data_dir).exists():
+        bundle.save_private_key(bundle.generate_key(), key_path(data_dir))
+    key = bundle.load_private_key(key_path(data_dir))
+    if enroll_token:
+        fd = os.open(token_path(data_dir), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(enroll_token.strip())
+    terminal_id = bundle.keyid(bundle.raw_public(key))
+    conn = db.open_database(data_dir / "kiosk.sqlite3")
+    try:
+        set_meta(conn, "sync_terminal_id", terminal_id)
+    finally:
+        conn.close()
+    return terminal_id
+
+
+def _signed_post(settings: Settings, key, path: str, body: dict) -> dict:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    ts = str(int(time.time()))
+    nonce = secrets.token_hex(16)
+    sig = base64.b64encode(key.sign(request_message("POST", path, ts, nonce, data))).decode()
+    req = urllib.request.Request(settings.url(path), data=data, method="POST", headers={
+        "Content-Type": "application/json",
+        "X-Kiosk-Terminal": bundle.keyid(bundle.raw_public(key)),
+        "X-Kiosk-Timestamp": ts, "X-Kiosk-Nonce": nonce, "X-Kiosk-Signature": sig,
+        "User-Agent": f"kiosk-terminal/{app_version()}"})
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+            raw = resp.read(16 * 1024 * 1024)
+    except urllib.error.HTTPError as e:
+        try:
+            message = json.loads(e.read(4096)).get("error", "")
+        except (ValueError, AttributeError, OSError):
+            message = ""
+        raise HubRefused(e.code, message or f"HTTP {e.code}") from e
+    except NET_ERRORS as e:
+        raise SyncError(f"无法连接县级平台：{e!r}") from e
+    try:
+        answer = json.loads(raw)
+    except ValueError as e:
+        raise SyncError("县级平台的应答不是有效的 JSON") from e
+    if not isinstance(answer, dict):
+        raise SyncError("县级平台的应答结构不正确")
+    return answer
+
+
+class HubRefused(SyncError):
+    def __init__(self, status: int, message: str):
+        super().__init__(f"县级平台拒绝（{status}）：{message}")
+        self.status = status
+
+
+def ensure_enrolled(conn: sqlite3.Connection, settings: Settings, key) -> None:
+    if get_meta(conn, "sync_enrolled") == "1":
+        return
+    path = token_path(settings.data_dir)
+    if not path.exists():
+        raise SyncError("终端尚未注册，且没有注册令牌（请向县级平台申请 kiosk enroll 令牌）")
+    answer = _signed_post(settings, key, "/sync/v1/enroll", {
+        "token": path.read_text().strip(), "scope": settings.scope,
+        "public_key": bundle.public_b64(key), "app_version": app_version()})
+    if answer.get("terminal_id") != bundle.keyid(bundle.raw_public(key)):
+        raise SyncError("注册应答与本机密钥不符")
+    set_meta(conn, "sync_enrolled", "1")
+    path.unlink(missing_ok=True)
+    log.info("terminal enrolled with the hub for scope %s", settings.scope)
+
+
+# ---------------------------------------------------------------- pulling
+
+def _get(url: str, headers: dict | None = None):
+    req = urllib.request.Request(url, headers={"User-Agent": f"kiosk-terminal/{app_version()}",
+                                               **(headers or {})})
+    return urllib.request.urlopen(req, timeout=TIMEOUT)
+
+
+def fetch_manifest(settings: Settings, etag: str | None) -> tuple[bytes | None, str | None]:
+    """The manifest bytes and ETag, or (None, etag) when unchanged (304). At most 16 MiB."""
+    headers = {"If-None-Match": etag} if etag else {}
+    try:
+        with _get(settings.url(f"/sync/v1/{settings.scope}/manifest.json"), headers) as resp:
+            data = resp.read(bundle.MAX_MANIFEST_BYTES + 1)
+            new_etag = resp.headers.get("ETag")
+    except urllib.error.HTTPError as e:
+        if e.code == 304:
+            return None, etag
+        raise SyncError(f"获取清单失败：HTTP {e.code}") from e
+    except NET_ERRORS as e:
+        raise SyncError(f"无法连接县级平台：{e}") from e
+    if len(data) > bundle.MAX_MANIFEST_BYTES:
+        raise SyncError("清单超过 16 MiB 上限，已拒绝")
+    return data, new_etag
+
+
+def fetch_blob(settings: Settings, sha: str, length: int, dest: Path) -> None:
+    """Download one blob into ``dest``: resumable, at most ``length`` bytes, checked by hash."""
+    partial = state_dir(settings.data_dir) / "partial"
+    partial.mkdir(parents=True, exist_ok=True)
+    part = partial / sha
+    have = part.stat().st_size if part.exists() else 0
+    if have > length:
+        part.unlink()
+        have = 0
+    deadline = time.monotonic() + 60 + length / SLOW_LINK_BYTES_PER_SECOND
+    if have < length:
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        try:
+            resp = _get(settings.url(f"/sync/v1/blobs/{sha}"), headers)
+        except urllib.error.HTTPError as e:
+            raise SyncError(f"下载内容文件 {sha[:12]} 失败：HTTP {e.code}") from e
+        except NET_ERRORS as e:
+            raise SyncError(f"下载内容文件 {sha[:12]} 失败：{e}") from e
+        with resp:
+            if have and not (resp.status == 206 and (resp.headers.get("Content-Range") or "")
+                             .startswith(f"bytes {have}-")):
+                have = 0                          # the server ignored the range: start over
+            with open(part, "ab" if have else "wb") as f:
+                remaining = length - have
+                try:
+                    while remaining > 0:
+                        if time.monotonic() > deadline:
+                            raise SyncError(f"下载内容文件 {sha[:12]} 超时")
+                        chunk = resp.read(min(READ_SIZE, remaining))
+                        if not chunk:
+                            break
+                        f.write(chunk)
+                        remaining -= len(chunk)
+                    extra = resp.read(1) if remaining == 0 else b""
+                except NET_ERRORS as e:
+                    error = SyncError(f"下载内容文件 {sha[:12]} 中断：{e!r}，下次继续")
+                else:
+                    error = None
+                f.flush()
+                os.fsync(f.fileno())
+            if error is not None:
+                raise error
+            if extra:
+                part.unlink(missing_ok=True)
+                raise SyncError(f"内容文件 {sha[:12]} 超过清单声明的长度 {length}，已拒绝")
+            if remaining > 0:
+                raise SyncError(f"内容文件 {sha[:12]} 下载不完整（{length - remaining}/{length} 字节），"
+                                "下次继续")
+    got = bundle.sha256_hex(part.read_bytes())
+    if got != sha:
+        part.unlink(missing_ok=True)
+        raise SyncError(f"内容文件 {sha[:12]} 哈希不符（可能被篡改），已拒绝")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, dest)
+
+
+def _cache(data_dir: Path) -> bundle.BlobStore:
+    return bundle.BlobStore(state_dir(data_dir) / "blobs")
+
+
+@dataclass
+class PullResult:
+    ok: bool
+    updated: bool = False
+    version: int | None = None
+    message: str = ""
+
+
+def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = None) -> PullResult:
+    """Fetch, verify and apply the newest bundle for this terminal's scope."""
+    now = now or bundle.utcnow()
+    applied = get_meta(conn, "content_version")
+    applied = int(applied) if applied and applied.isdigit() else None
+    etag = get_meta(conn, "sync_etag") if applied is not None else None
+    data, new_etag = fetch_manifest(settings, etag)
+    if data is None:
+        expires = get_meta(conn, "sync_expires")
+        if expires and bundle.parse_iso(expires) + bundle.CLOCK_SKEW < now:
+            raise SyncError(f"县级平台的清单已于 {expires} 过期，未重新签名")
+        _mark_good(conn, now)
+        return PullResult(True, False, applied, "内容已是最新（未变化）")
+    try:
+        manifest = bundle.parse_manifest(data)
+        signed = bundle.verify_manifest(manifest, settings.trusted, settings.scope, applied, now)
+    except bundle.SameVersion as e:
+        conn.execute("BEGIN IMMEDIATE")
+        set_meta(conn, "sync_etag", new_etag)
+        _mark_good(conn, now, in_txn=True)
+        conn.execute("COMMIT")
+        return PullResult(True, False, applied, str(e))
+    except bundle.BundleError as e:
+        raise SyncError(f"拒绝更新：{e}") from e
+    cache = _cache(settings.data_dir)
+    files = signed["files"]
+    for name, entry in sorted(files.items()):
+        sha, length = entry["sha256"], entry["length"]
+        if name.startswith("blob/"):
+            target = attachment_path(settings.data_dir, sha)
+            if target.is_file() and target.stat().st_size == length:
+                continue
+            fetch_blob(settings, sha, length, cache.path(sha))
+        elif not cache.has(sha, length):
+            fetch_blob(settings, sha, length, cache.path(sha))
+    changed = apply_bundle(conn, settings.data_dir, signed, new_etag, now)
+    return PullResult(True, True, signed["version"],
+                      f"已更新到版本 {signed['version']}" + ("" if changed else "（内容未变，仅续签）"))
+
+
+def _mark_good(conn: sqlite3.Connection, now: datetime, in_txn: bool = False) -> None:
+    if not in_txn:
+        conn.execute("BEGIN IMMEDIATE")
+    set_meta(conn, "last_sync", bundle.iso(now))
+    set_meta(conn, "sync_last_error", "")
+    if not in_txn:
+        conn.execute("COMMIT")
+
+
+# ---------------------------------------------------------------- applying
+
+def _local_tables(conn: sqlite3.Connection) -> dict:
+    tables = {t: describe(conn, t) for t in CONTENT_TABLES if table_exists(conn, t)}
+    tables["meta"] = META_TABLE
+    return tables
+
+
+def _load_file(cache: bundle.BlobStore, sha: str, tables: dict) -> tuple:
+    obj = bundle.decode_table_blob(cache.read(sha))
+    table = tables.get(obj["table"])
+    if table is None:
+        raise SyncError(f"内容文件指向本机不存在或不允许的表：{obj['table']!s:.40}")
+    columns = obj["columns"]
+    if not all(isinstance(c, str) for c in columns) or list(obj["key"]) != table.key:
+        raise SyncError(f"内容文件与本机表 {table.name} 的结构不符")
+    keep = [i for i, c in enumerate(columns) if c in table.columns]
+    if any(k not in [columns[i] for i in keep] for k in table.key):
+        raise SyncError(f"内容文件缺少表 {table.name} 的主键列")
+    rows = obj["rows"]
+    if table is META_TABLE:                 # only the shared facts, never the terminal's own
+        rows = [r for r in rows if isinstance(r, list) and r and r[0] in SHARED_META]
+    return table, columns, keep, rows
+
+
+def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: str | None,
+                 now: datetime) -> bool:
+    """Apply a verified bundle whose blobs are all present, in one transaction; True if content changed."""
+    cache = _cache(data_dir)
+    tables = _local_tables(conn)
+    order = {name: i for i, name in enumerate(CONTENT_TABLES + ("meta",))}
+    new = {n: e for n, e in signed["files"].items() if not n.startswith("blob/")}
+    old = {r["name"]: r["sha256"] for r in conn.execute("SELECT name, sha256 FROM sync_applied_file")}
+    schema = str(db.schema_version(conn))
+    full = (not old or get_meta(conn, "sync_schema") != schema
+            or any(not cache.has(sha) for sha in old.values()))
+    remove = [] if full else [n for n, sha in old.items() if new.get(n, {}).get("sha256") != sha]
+    add = list(new) if full else [n for n, e in new.items() if old.get(n) != e["sha256"]]
+    add.sort(key=lambda n: (order.get(n.split("/")[0], 99), n))
+    # Attachments first: content-addressed and immutable, harmless if the commit never happens.
+    for name, entry in signed["files"].items():
+        if name.startswith("blob/"):
+            target = attachment_path(data_dir, entry["sha256"])
+            if not (target.is_file() and target.stat().st_size == entry["length"]):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(target.name + ".tmp")
+                shutil.copyfile(cache.path(entry["sha256"]), tmp)
+                os.replace(tmp, target)
+    _hook("begin")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        if full:
+            for name in reversed(list(tables)):
+                if name != "meta":
+                    conn.execute(f'DELETE FROM "{name}"')
+            conn.execute(f"DELETE FROM meta WHERE key IN ({', '.join('?' for _ in SHARED_META)})",
+                         SHARED_META)
+            _hook("cleared")
+        for name in remove:
+            table, columns, keep, rows = _load_file(cache, old[name], tables)
+            idx = [columns.index(k) for k in table.key]
+            where = " AND ".join(f'"{k}" = ?' for k in table.key)
+            conn.executemany(f'DELETE FROM "{table.name}" WHERE {where}',
+                             [[row[i] for i in idx] for row in rows])
+            _hook(f"removed {name}")
+        for name in add:
+            table, columns, keep, rows = _load_file(cache, new[name]["sha256"], tables)
+            names = ", ".join(f'"{columns[i]}"' for i in keep)
+            marks = ", ".join("?" for _ in keep)
+            width = len(columns)
+            if any(not isinstance(r, list) or len(r) != width for r in rows):
+                raise SyncError(f"内容文件 {name} 的行格式不正确")
+            conn.executemany(f'INSERT OR REPLACE INTO "{table.name}" ({names}) VALUES ({marks})',
+                             [[r[i] for i in keep] for r in rows] if len(keep) != width else rows)
+            _hook(f"added {name}")
+        conn.execute("DELETE FROM sync_applied_file")
+        conn.executemany("INSERT INTO sync_applied_file(name, sha256, length) VALUES (?, ?, ?)",
+                         [(n, e["sha256"], e["length"]) for n, e in new.items()])
+        changed = bool(add or remove)
+        set_meta(conn, "content_version", str(signed["version"]))
+        set_meta(conn, "sync_expires", signed["expires"])
+        set_meta(conn, "sync_etag", etag)
+        set_meta(conn, "sync_schema", schema)
+        set_meta(conn, "last_sync", bundle.iso(now))
+        set_meta(conn, "sync_last_error", "")
+        if changed or get_meta(conn, "content_updated") is None:
+            set_meta(conn, "content_updated",
+                     now.astimezone().strftime("%Y-%m-%d %H:%M"))
+        _hook("before commit")
+        conn.execute("COMMIT")
+    except sqlite3.IntegrityError as e:
+        conn.execute("ROLLBACK")
+        raise SyncError(f"内容包与本机数据不一致，未应用：{e}") from e
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    _hook("committed")
+    keep_blobs = {e["sha256"] for e in new.values()}
+    for path in cache.root.glob("*"):
+        if path.name not in keep_blobs:
+            path.unlink(missing_ok=True)
+    return changed
+
+
+# ---------------------------------------------------------------- pushing
+
+def status(conn: sqlite3.Connection, settings: Settings) -> dict:
+    version = get_meta(conn, "content_version")
+    try:
+        free = shutil.disk_usage(settings.data_dir).free
+    except OSError:
+        free = None
+    return {"applied_version": int(version) if version and version.isdigit() else None,
+            "app_version": app_version(), "free_disk": free, "interval": int(settings.interval),
+            "last_sync": get_meta(conn, "last_sync"), "last_error": get_meta(conn, "sync_last_error"),
+            "outbox_pending": outbox.pending_count(conn)}
+
+
+def push(conn: sqlite3.Connection, settings: Settings, key) -> int:
+    """Send the outbox in batches (and a heartbeat); return how many records the hub now holds."""
+    ensure_enrolled(conn, settings, key)
+    sent = 0
+    while True:
+        batch = outbox.pending(conn, PUSH_BATCH)
+        body = {"scope": settings.scope, "status": status(conn, settings), "records": batch}
+        answer = None
+        for attempt in range(PUSH_ATTEMPTS):
+            try:
+                answer = _signed_post(settings, key, "/sync/v1/inbox", body)
+                break
+            except HubRefused as e:
+                if e.status < 500:
+                    raise
+                error = e
+            except SyncError as e:
+                error = e
+            if batch:
+                conn.execute("BEGIN IMMEDIATE")
+                outbox.mark_attempt(conn, [r["uuid"] for r in batch])
+                conn.execute("COMMIT")
+            if attempt + 1 < PUSH_ATTEMPTS:
+                _sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5))
+        if answer is None:
+            raise SyncError(f"上传记录失败（已重试 {PUSH_ATTEMPTS} 次）：{error}")
+        ids = {r["uuid"] for r in batch}
+        held = [u for u in answer.get("held", []) if isinstance(u, str) and u in ids]
+        rejected = [r for r in answer.get("rejected", [])
+                    if isinstance(r, dict) and r.get("uuid") in ids]
+        conn.execute("BEGIN IMMEDIATE")
+        outbox.mark_sent(conn, held, bundle.iso(bundle.utcnow()))
+        for r in rejected:
+            outbox.mark_rejected(conn, r["uuid"], str(r.get("reason", "")))
+            log.warning("hub refused record %s: %s", r["uuid"], r.get("reason"))
+        conn.execute("COMMIT")
+        sent += len(held)
+        if len(batch) < PUSH_BATCH or not (held or rejected):
+            return sent
+
+
+# ---------------------------------------------------------------- one round and the loop
+
+@dataclass
+class Report:
+    pull: PullResult | None = None
+    pushed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@contextmanager
+def sync_lock(data_dir: Path):
+    folder = state_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise SyncError("另一个同步进程正在运行") from e
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _record_error(conn: sqlite3.Connection, message: str) -> None:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        set_meta(conn, "sync_last_error", message[:500])
+        set_meta(conn, "sync_last_attempt", bundle.iso(bundle.utcnow()))
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def sync_once(data_dir: Path, do_pull: bool = True, do_push: bool = True) -> Report:
+    """Pull and apply the newest bundle, then push the outbox. Never raises for sync failures."""
+    data_dir = Path(data_dir)
+    report = Report()
+    try:
+        settings = Settings.load(data_dir)
+    except SyncError as e:
+        report.errors.append(str(e))
+        return report
+    try:
+        with sync_lock(data_dir):
+            conn = db.open_database(data_dir / "kiosk.sqlite3")
+            try:
+                if do_pull:
+                    try:
+                        report.pull = pull(conn, settings)
+                    except Exception as e:         # noqa: BLE001  (any failure: keep old content)
+                        if not isinstance(e, SyncError):
+                            log.exception("sync pull failed")
+                        report.pull = PullResult(False, message=str(e))
+                        report.errors.append(str(e))
+                        _record_error(conn, str(e))
+                        log.warning("sync refused: %s", e)
+                if do_push:
+                    try:
+                        report.pushed = push(conn, settings, bundle.load_private_key(key_path(data_dir)))
+                    except Exception as e:         # noqa: BLE001  (records stay queued)
+                        if not isinstance(e, SyncError):
+                            log.exception("outbox push failed")
+                        report.errors.append(f"上传：{e}")
+                        log.warning("outbox push failed: %s", e)
+            finally:
+                conn.close()
+    except SyncError as e:
+        report.errors.append(str(e))
+    return report
+
+
+def run_loop(data_dir: Path, stop, interval: float | None = None) -> None:
+    """Sync every ``interval`` seconds (with jitter); after failures retry sooner, backing off."""
+    failures = 0
+    stop.wait(random.uniform(1, 5))
+    while not stop.is_set():
+        try:
+            every = interval or Settings.load(data_dir).interval
+            report = sync_once(data_dir)
+            ok = report.ok
+        except Exception:                          # noqa: BLE001  (the loop must survive anything)
+            log.exception("sync round crashed")
+            ok, every = False, interval or 300
+        failures = 0 if ok else failures + 1
+        delay = every if ok else min(every, RETRY_BASE * 2 ** failures)
+        stop.wait(delay * random.uniform(0.8, 1.2))
+
+
+# ---------------------------------------------------------------- freshness on screen
+
+def freshness(conn: sqlite3.Connection, stale_hours: float, now: datetime | None = None) -> dict:
+    """How current this terminal's content is: for the quiet line and the staleness notice."""
+    now = now or datetime.now(timezone.utc)
+    last = get_meta(conn, "last_sync")
+    expires = get_meta(conn, "sync_expires")
+    info = {"stale": False, "reason": "", "last_good": None}
+    try:
+        last_dt = bundle.parse_iso(last) if last else None
+        expires_dt = bundle.parse_iso(expires) if expires else None
+    except ValueError:
+        last_dt = expires_dt = None
+    if last_dt is not None:
+        info["last_good"] = last_dt.astimezone().strftime("%Y-%m-%d %H:%M")
+    if last_dt is None:
+        info.update(stale=True, reason="本机尚未从县级平台取得经过验证的内容")
+    elif expires_dt is not None and expires_dt < now:
+        info.update(stale=True, reason="本机内容的有效期已过，正在等待县级平台的新内容")
+    elif now - last_dt > timedelta(hours=stale_hours):
+        hours = int((now - last_dt).total_seconds() // 3600)
+        age = f"{hours // 24} 天" if hours >= 48 else f"{hours} 小时"
+        info.update(stale=True, reason=f"本机已有 {age} 未能与县级平台核对更新")
+    return info

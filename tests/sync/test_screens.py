@@ -1,0 +1,82 @@
+"""The hub's fleet page and the terminal's freshness line and staleness notice."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from content import db
+from kiosk import create_app
+from sync import bundle, terminal
+
+from conftest import VILLAGE, tconn
+
+
+def login(client, conn, username: str) -> None:
+    uid = conn.execute("SELECT id FROM user WHERE username = ?", (username,)).fetchone()[0]
+    with client.session_transaction() as s:
+        s["user_id"] = uid
+
+
+def test_fleet_page_shows_terminals(hub, term):
+    assert terminal.sync_once(term).ok
+    client = hub.app.test_client()
+    assert client.get("/admin/fleet").status_code in (302, 401)      # signed-out: to the login
+    hconn = hub.conn()
+    login(client, hconn, "village-editor")
+    assert client.get("/admin/fleet").status_code == 403
+    login(client, hconn, "county-admin")
+    page = client.get("/admin/fleet").get_data(as_text=True)
+    assert "终端运行情况" in page and "杏花村" in page and VILLAGE in page
+    assert "在线" in page and "最新" in page
+    version = hub.version(VILLAGE)
+    assert f"<td>{version}</td>" in page
+
+    # The hub moves on twice; the terminal is silent for more than 3 of its intervals.
+    hub.execute("UPDATE notice SET title = title || '·' WHERE jurisdiction_code = ?", (VILLAGE,))
+    hub.publish()
+    hub.publish(force=True)
+    old = bundle.iso(bundle.utcnow() - timedelta(seconds=3 * 300 + 60))
+    hub.execute("UPDATE sync_terminal SET last_contact = ?", (old,))
+    page = client.get("/admin/fleet").get_data(as_text=True)
+    assert "离线" in page and "落后 2 版" in page and "16 分钟前" in page
+    hconn.close()
+
+
+def test_freshness_notice(hub, term):
+    app = create_app({"DATA_DIR": str(term), "TESTING": True})
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "sync-stale" in page and "尚未从县级平台取得" in page       # never synced
+
+    assert terminal.sync_once(term).ok
+    page = client.get("/").get_data(as_text=True)
+    assert "sync-stale" not in page and "信息更新于" in page
+
+    conn = tconn(term)
+    conn.execute("BEGIN")
+    db.set_meta(conn, "last_sync", bundle.iso(bundle.utcnow() - timedelta(hours=100)))
+    conn.execute("COMMIT")
+    page = client.get("/").get_data(as_text=True)
+    assert "sync-stale" in page and "4 天" in page and "最近一次核对于" in page
+
+    conn.execute("BEGIN")
+    db.set_meta(conn, "last_sync", bundle.iso(bundle.utcnow()))
+    db.set_meta(conn, "sync_expires", bundle.iso(bundle.utcnow() - timedelta(hours=1)))
+    conn.execute("COMMIT")
+    conn.close()
+    page = client.get("/").get_data(as_text=True)
+    assert "sync-stale" in page and "有效期已过" in page
+
+    # Standalone and hub instances never show it.
+    assert "sync-stale" not in hub.app.test_client().get("/").get_data(as_text=True)
+
+
+def test_hub_stops_resigning_terminal_says_so(hub, term):
+    """A 304 for a manifest that has expired is not a good update."""
+    assert terminal.sync_once(term).ok
+    conn = tconn(term)
+    conn.execute("BEGIN")
+    db.set_meta(conn, "sync_expires", bundle.iso(bundle.utcnow() - timedelta(hours=1)))
+    conn.execute("COMMIT")
+    conn.close()
+    report = terminal.sync_once(term, do_push=False)
+    assert not report.ok and any("过期" in e for e in report.errors)

@@ -1,0 +1,205 @@
+"""Staff handle applications, see ratings and opinions, publish consultation results (admin, test client)."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from content import applications
+
+from admin_util import PASSWORD, add_user, login, token
+from test_citizen import GOOD, apply_ok, consultation_ids, post
+
+XINGHUA = "340499100201"   # 杏花村, under 东湖镇 (township-editor's township)
+LIULIN = "340499101201"    # 柳林村, under 柳林乡
+
+
+def staff_client(app, username="county-admin"):
+    c = app.test_client()
+    login(c, username)
+    return c
+
+
+def step(client, record_uuid, action, **form):
+    url = f"/admin/applications/{record_uuid}"
+    return client.post(f"{url}/{action}", data={**form, "csrf_token": token(client, url)})
+
+
+def test_anonymous_and_village_roles_cannot_reach_applications(app, client):
+    apply_ok(client)
+    r = app.test_client().get("/admin/applications/")
+    assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
+    village = staff_client(app, "village-editor")
+    assert village.get("/admin/applications/").status_code == 403
+
+
+def test_every_stage_through_the_admin_with_events_audit_and_public_status(app, client, conn):
+    receipt = apply_ok(client)
+    row = applications.get_by_receipt(conn, receipt)
+    uid = row["uuid"]
+    staff = staff_client(app)
+    html = staff.get("/admin/applications/").get_data(as_text=True)
+    assert receipt in html and row["due_on"] in html
+
+    detail = staff.get(f"/admin/applications/{uid}").get_data(as_text=True)
+    assert GOOD["name"] in detail and GOOD["id_number"] in detail   # staff see the applicant
+
+    today = date.today().isoformat()
+    path = [("accept", {}), ("request_completion", {"note": "请写明名单所属年份"}), ("complete", {}),
+            ("process", {}), ("consult", {"note": "名单涉及的农户"}), ("third_party_reply", {}),
+            ("extend", {"days": "10", "reason": "需要核对多个村的名单"}),
+            ("reply", {"outcome": "部分公开", "reason": "涉及个人隐私的部分不予公开"}), ("archive", {})]
+    stages = []
+    for action, form in path:
+        r = step(staff, uid, action, on_date=today, **form)
+        assert r.status_code == 303, (action, r.get_data(as_text=True)[:3000])
+        stage = applications.get(conn, uid)["stage"]
+        stages.append(stage)
+        status = conn.execute("SELECT * FROM application_status WHERE receipt_no = ?", (receipt,)).fetchone()
+        assert status["stage"] == stage                         # what terminals will show
+        assert set(status.keys()) == {"receipt_no", "jurisdiction_code", "stage", "due_on", "paused",
+                                      "outcome", "updated_at"}    # nothing personal
+    assert stages == ["审核", "补正", "审核", "办理", "征求意见", "办理", "办理", "答复", "归档"]
+    final = applications.get(conn, uid)
+    assert final["outcome"] == "部分公开" and final["extension_days"] == 10
+    events = [e["action"] for e in applications.events(conn, uid)]
+    assert events == ["register"] + [a for a, _ in path]
+    audit = conn.execute("SELECT action, username FROM audit_log WHERE entity = 'application' "
+                         "AND entity_id = ? ORDER BY id", (receipt,)).fetchall()
+    assert [a["action"] for a in audit] == ["application_" + a for a, _ in path]
+    assert {a["username"] for a in audit} == {"county-admin"}
+    # The resident's lookup shows the result.
+    html = post(client, "/apply/status", {"receipt": receipt, "tail": "5678"}).get_data(as_text=True)
+    assert "已办结" in html and "部分公开" in html
+
+
+def test_refused_steps_change_nothing_and_say_why(app, client, conn):
+    receipt = apply_ok(client)
+    uid = applications.get_by_receipt(conn, receipt)["uuid"]
+    staff = staff_client(app)
+    r = step(staff, uid, "reply", outcome="予以公开")                # still 登记
+    assert r.status_code == 422 and "只能在" in r.get_data(as_text=True)
+    step(staff, uid, "accept")
+    step(staff, uid, "process")
+    r = step(staff, uid, "extend", days="25", reason="太多")
+    assert r.status_code == 422 and "1至20" in r.get_data(as_text=True)
+    r = step(staff, uid, "reply", outcome="不予公开")
+    assert r.status_code == 422 and "须选择理由" in r.get_data(as_text=True)
+    r = step(staff, uid, "accept", on_date=(date.today() + timedelta(days=3)).isoformat())
+    assert r.status_code == 422
+    assert applications.get(conn, uid)["stage"] == "办理"
+    assert [e["action"] for e in applications.events(conn, uid)] == ["register", "accept", "process"]
+    r = step(staff, uid, "reply", outcome="不予公开", reason_不予公开="属于国家秘密")
+    assert r.status_code == 303 and applications.get(conn, uid)["outcome_reason"] == "属于国家秘密"
+
+
+def test_reviewers_read_but_cannot_handle(app, client, conn):
+    add_user(conn, "reviewer", "county_reviewer", "340499000000")
+    uid = applications.get_by_receipt(conn, apply_ok(client))["uuid"]
+    reviewer = app.test_client()
+    login(reviewer, "reviewer", PASSWORD)
+    assert reviewer.get(f"/admin/applications/{uid}").status_code == 200
+    assert step(reviewer, uid, "accept").status_code == 403
+    assert applications.get(conn, uid)["stage"] == "登记"
+
+
+def test_township_staff_see_only_their_villages(app, client, conn):
+    uid = applications.get_by_receipt(conn, apply_ok(client))["uuid"]
+    township = staff_client(app, "township-editor")
+    conn.execute("UPDATE application SET jurisdiction_code = ? WHERE uuid = ?", (LIULIN, uid))
+    assert township.get(f"/admin/applications/{uid}").status_code == 404
+    assert uid not in township.get("/admin/applications/?list=all").get_data(as_text=True)
+    conn.execute("UPDATE application SET jurisdiction_code = ? WHERE uuid = ?", (XINGHUA, uid))
+    assert township.get(f"/admin/applications/{uid}").status_code == 200
+    assert step(township, uid, "accept").status_code == 303
+    assert township.get("/admin/applications/not-a-uuid").status_code == 404
+
+
+def test_due_soon_and_overdue_lists(app, client, conn):
+    receipt = apply_ok(client)
+    row = applications.get_by_receipt(conn, receipt)
+    due = date.fromisoformat(row["due_on"])
+    staff = staff_client(app)
+    for day, soon, late in [(date.today(), False, False),
+                            (applications.add_workdays(due, -2), True, False),
+                            (due + timedelta(days=1), False, True)]:
+        app.config["TODAY"] = day.isoformat()
+        soon_html = staff.get("/admin/applications/?list=due_soon").get_data(as_text=True)
+        late_html = staff.get("/admin/applications/?list=overdue").get_data(as_text=True)
+        assert (receipt in soon_html) is soon, day
+        assert (receipt in late_html) is late, day
+        if late:
+            assert "已超期" in late_html
+
+
+def test_ratings_aggregated_per_item_domain_and_jurisdiction(app, client, conn):
+    for rating in ("满意", "满意", "基本满意", "不满意"):
+        r = post(client, "/rate", {"target_type": "guide", "target_id": "1", "rating": rating,
+                                   "comment": "希望多开一个窗口" if rating == "不满意" else ""}, page="/guides/1")
+        assert r.status_code == 200
+    staff = staff_client(app)
+    html = staff.get("/admin/ratings").get_data(as_text=True)
+    title = conn.execute("SELECT title FROM guide WHERE id = 1").fetchone()[0]
+    row = re.search(rf"{re.escape(title)}</a></td>\s*<td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>.*?(\d+)%",
+                    html, re.S)
+    assert row and row.groups() == ("4", "2", "1", "75")
+    assert "希望多开一个窗口" in html
+    domain = conn.execute("SELECT d.name FROM guide g JOIN domain d ON d.id = g.domain_id WHERE g.id = 1").fetchone()[0]
+    assert domain in staff.get("/admin/ratings?by=domain").get_data(as_text=True)
+    jname = conn.execute("SELECT j.name FROM guide g JOIN jurisdiction j ON j.code = g.jurisdiction_code "
+                         "WHERE g.id = 1").fetchone()[0]
+    assert jname in staff.get("/admin/ratings?by=jurisdiction").get_data(as_text=True)
+
+
+def test_consultation_result_only_after_closing_without_personal_data(app, client, conn):
+    open_id, closed_id = consultation_ids(conn)
+    post(client, f"/consultations/{open_id}", {"body": "建议增加回收点"})
+    staff = staff_client(app)
+    assert "建议增加回收点" in staff.get(f"/admin/consultations/{open_id}").get_data(as_text=True)
+    url = f"/admin/consultations/{open_id}"
+    r = staff.post(f"{url}/result", data={"result_summary": "采纳", "csrf_token": token(staff, url)})
+    assert r.status_code == 422 and "截止" in r.get_data(as_text=True)
+    url = f"/admin/consultations/{closed_id}"
+    r = staff.post(f"{url}/result", data={"result_summary": "联系人电话13812345678",
+                                          "csrf_token": token(staff, url)})
+    assert r.status_code == 422 and "个人信息" in r.get_data(as_text=True)
+    version = conn.execute("SELECT value FROM meta WHERE key = 'content_version'").fetchone()[0]
+    r = staff.post(f"{url}/result", data={"result_summary": "共收到意见40条，采纳30条。",
+                                          "csrf_token": token(staff, url)})
+    assert r.status_code == 303
+    assert "共收到意见40条" in client.get(f"/consultations/{closed_id}").get_data(as_text=True)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'content_version'").fetchone()[0] != version
+    assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'consultation_result'").fetchone()[0] == 1
+
+
+def test_village_editor_cannot_publish_county_results(app, conn):
+    _, closed_id = consultation_ids(conn)
+    village = staff_client(app, "village-editor")
+    url = f"/admin/consultations/{closed_id}"
+    r = village.post(f"{url}/result", data={"result_summary": "x", "csrf_token": token(village, "/admin/")})
+    assert r.status_code in (403, 404)
+
+
+def test_new_consultation_published_to_the_kiosk(app, client, conn):
+    staff = staff_client(app)
+    url = "/admin/consultations/"
+    today = date.today()
+    bad = staff.post("/admin/consultations/new", data={
+        "jurisdiction_code": "340499000000", "title": "", "opens_on": today.isoformat(),
+        "closes_on": (today - timedelta(days=1)).isoformat(), "csrf_token": token(staff, url)})
+    assert bad.status_code == 422 and "请填写标题" in bad.get_data(as_text=True)
+    r = staff.post("/admin/consultations/new", data={
+        "jurisdiction_code": "340499000000", "title": "《淮川县农村公路养护办法》征求意见", "body": "说明",
+        "doc_title": "养护办法（征求意见稿）", "doc_text": "第一条 为了……", "opens_on": today.isoformat(),
+        "closes_on": (today + timedelta(days=30)).isoformat(), "csrf_token": token(staff, url)})
+    assert r.status_code == 303
+    html = client.get("/consultations").get_data(as_text=True)
+    assert "农村公路养护办法" in html
+
+
+@pytest.mark.parametrize("url", ["/admin/applications/", "/admin/ratings", "/admin/consultations/"])
+def test_nav_links_present(app, url):
+    staff = staff_client(app)
+    html = staff.get(url).get_data(as_text=True)
+    assert 'href="/admin/applications/"' in html and 'href="/admin/ratings"' in html
