@@ -10,7 +10,7 @@ import hashlib
 import secrets
 import sqlite3
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, has_app_context, redirect, request, session, url_for
 
 from . import jurisdictions
 from .db import get_db
@@ -71,7 +71,10 @@ def require_role(*roles: str):
 
 
 def reachable_codes(conn: sqlite3.Connection, user: sqlite3.Row) -> set[str]:
-    """The user's own jurisdiction and everything below it."""
+    """The user's own jurisdiction and everything below it (computed once per request)."""
+    cache = g.setdefault("reachable_codes", {}) if has_app_context() else {}
+    if user["jurisdiction_code"] in cache:
+        return cache[user["jurisdiction_code"]]
     rows = conn.execute(
         """
         WITH RECURSIVE down(code) AS (
@@ -79,7 +82,8 @@ def reachable_codes(conn: sqlite3.Connection, user: sqlite3.Row) -> set[str]:
             SELECT j.code FROM jurisdiction j JOIN down ON j.parent_code = down.code
         ) SELECT code FROM down
         """, (user["jurisdiction_code"],)).fetchall()
-    return {r[0] for r in rows}
+    cache[user["jurisdiction_code"]] = codes = frozenset(r[0] for r in rows)
+    return codes
 
 
 def can_reach(conn: sqlite3.Connection, user: sqlite3.Row | None, code: str | None) -> bool:

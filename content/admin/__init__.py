@@ -73,12 +73,28 @@ def admin_context():
         "site_name": get_meta(conn, "county_name") or "基层政务公开",
         "is_demo": get_meta(conn, "demo") == "1",
         "kinds": KIND_LABELS,
+        "nav_kinds": visible_kinds(conn, u) if u else {},
         "kind_of": KIND_OF,
         "state_names": editing.STATE_NAMES,
         "action_names": editing.ACTION_NAMES,
         "labels": editing.LABELS,
         "public_urls": PUBLIC_URLS,
     }
+
+
+def visible_kinds(conn, u) -> dict[str, str]:
+    """The nouns a user has anything to do with (the navigation hides the rest)."""
+    from .forms import ENTITY_LEVELS  # noqa: PLC0415
+    levels = {jurisdictions.get(conn, c)["level"] for c in auth.permitted_codes(conn, u, "read")}
+    out = {}
+    for kind, table in KINDS.items():
+        if table == "matter":
+            county = jurisdictions.county(conn)
+            if county and auth.allowed(conn, u, "read", county["code"]):
+                out[kind] = KIND_LABELS[kind]
+        elif levels & set(ENTITY_LEVELS[table]):
+            out[kind] = KIND_LABELS[kind]
+    return out
 
 
 @bp.errorhandler(403)

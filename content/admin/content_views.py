@@ -88,7 +88,9 @@ def _form_context(conn, kind: str, data: dict, errors: dict, creating: bool):
     table = KINDS[kind]
     opts = {f.name: choices(conn, user(), f.choices, table, data)
             for f in FIELDS[table] if f.choices}
-    grid = grid_for(data.get("table_columns") or [], data.get("table_rows") or [])
+    columns, rows = data.get("table_columns") or [], data.get("table_rows") or []
+    # An empty table starts with room for a typical list (name, area, amount, …).
+    grid = grid_for(columns, rows, extra_rows=3 if rows else 5, extra_cols=1 if columns else 4)
     materials = grid_for([lbl for _, lbl in MATERIAL_COLUMNS],
                          [[m.get(k, "") for k, _ in MATERIAL_COLUMNS] for m in data.get("materials") or []],
                          extra_cols=0)

@@ -1,0 +1,96 @@
+"""Staff in a real browser: a village notice goes from draft to the kiosk only through review;
+the resident screens, QR images and htmx keep working under the Content Security Policy."""
+import re
+
+import pytest
+
+from tests.browser.conftest import LANDSCAPE, PORTRAIT
+
+pytestmark = pytest.mark.browser
+
+
+def _csp_watch(page) -> list[str]:
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text)
+            if "Content Security Policy" in m.text or "Refused to" in m.text else None)
+    return problems
+
+
+def _login(page, base, username):
+    page.goto(base + "/admin/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo-password")
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/admin/")
+
+
+def test_editor_drafts_supervisor_approves_kiosk_shows(live_server, browser, artifacts):
+    base = live_server.url
+    editor_ctx = browser.new_context(viewport=LANDSCAPE, locale="zh-CN")
+    editor = editor_ctx.new_page()
+    problems = _csp_watch(editor)
+    _login(editor, base, "village-editor")
+    editor.screenshot(path=str(artifacts / "admin-dashboard-1920x1080.png"), full_page=True)
+    editor.goto(base + "/admin/notices/new")
+    editor.select_option("select[name=kind]", "公示")
+    editor.fill("input[name=title]", "杏花村2025年3月村级财务收支公示（浏览器测试）")
+    editor.fill("textarea[name=body]", "经村务监督委员会审核，现将3月收支公示如下。\n如有疑问请到村委会咨询。")
+    editor.fill("input[name='t-h-0']", "项目")
+    editor.fill("input[name='t-h-1']", "金额（元）")
+    editor.fill("input[name='t-0-0']", "道路维修")
+    editor.fill("input[name='t-0-1']", "4,500.00")
+    editor.fill("input[name=period_start]", "2025-01-01")
+    editor.screenshot(path=str(artifacts / "admin-notice-form-1920x1080.png"), full_page=True)
+    editor.click("button[value=submit]")
+    editor.wait_for_url(re.compile(r"/admin/notices/\d+$"))
+    nid = int(editor.url.rsplit("/", 1)[1])
+    assert "已提交审核" in editor.inner_text("main")
+    editor.screenshot(path=str(artifacts / "admin-notice-submitted-1920x1080.png"), full_page=True)
+
+    kiosk = browser.new_context(viewport=LANDSCAPE, locale="zh-CN").new_page()
+    assert kiosk.goto(f"{base}/notices/{nid}").status == 404
+
+    sup_ctx = browser.new_context(viewport=PORTRAIT, locale="zh-CN")
+    supervisor = sup_ctx.new_page()
+    problems += _csp_watch(supervisor)
+    _login(supervisor, base, "village-supervisor")
+    supervisor.click("text=杏花村2025年3月村级财务收支公示（浏览器测试）")
+    supervisor.wait_for_url(f"{base}/admin/notices/{nid}")
+    supervisor.screenshot(path=str(artifacts / "admin-review-1080x1920.png"), full_page=True)
+    assert supervisor.evaluate("document.documentElement.scrollWidth") <= PORTRAIT["width"]
+    supervisor.click("button:has-text('审核通过并发布')")
+    supervisor.wait_for_url(base + "/admin/review")
+    assert "审核通过" in supervisor.inner_text("main")
+
+    assert kiosk.goto(f"{base}/notices/{nid}").status == 200
+    assert "杏花村2025年3月村级财务收支公示" in kiosk.inner_text("h1")
+    assert "道路维修" in kiosk.inner_text("main")
+    kiosk.screenshot(path=str(artifacts / "kiosk-approved-notice-1920x1080.png"), full_page=True)
+    assert not problems, problems
+    for ctx in (editor_ctx, sup_ctx, kiosk.context):
+        ctx.close()
+
+
+def test_resident_screens_qr_and_htmx_under_csp(live_server, page, artifacts):
+    problems = _csp_watch(page)
+    page.goto(live_server.url + "/guides")
+    page.locator("main a[href^='/guides/']").first.click()
+    page.wait_for_url(re.compile(r"/guides/\d+"))
+    # Boosted navigation swaps #main only: htmx is running under the policy.
+    assert page.evaluate("typeof htmx") == "object"
+    # A QR image from /qr.svg renders under img-src 'self' (its own response carries the CSP too).
+    width = page.evaluate("""() => new Promise(done => {
+        const img = new Image();
+        img.onload = () => done(img.naturalWidth);
+        img.onerror = () => done(-1);
+        img.src = '/qr.svg?url=' + encodeURIComponent('https://zwfw.huaichuan.example/guide/dibao-apply');
+        document.querySelector('main').appendChild(img);
+    })""")
+    assert width > 0
+    page.goto(live_server.url + "/notices")
+    page.locator("main a[href^='/notices/']").first.click()
+    page.wait_for_url(re.compile(r"/notices/\d+"))
+    headers = page.request.get(live_server.url + "/").headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert not problems, problems
+    assert not page.js_errors
