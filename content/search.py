@@ -335,13 +335,18 @@ def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], code
             for r in rows:
                 if r[0] in found:
                     continue
-                title = ALIAS_SEP.join(_SPLIT.sub("", p) for p in r["title"].split(ALIAS_SEP))
+                raw_title = r["title"].replace(" sep ", ALIAS_SEP) if table == "search_short" else r["title"]
+                title = ALIAS_SEP.join(_SPLIT.sub("", p) for p in raw_title.split(ALIAS_SEP))
                 pyi = (r["pyi"].replace(" sep ", ALIAS_SEP).replace(" ", "")
                        if table == "search_short" else r["pyi"])
                 found[r[0]] = {"rowid": r[0], "kind": kind, "score": r["score"],
                                "tier": _tier(terms, title, r["py"], pyi),
                                "past": bool(r["until"]) and r["until"] < day}
-    ranked = sorted(found.values(), key=lambda c: (c["tier"], c["past"], c["score"], -c["rowid"]))
+    # Within a title tier guides come first (what to do), then catalogue and village items,
+    # then notices; body-only matches are ordered by BM25 alone.
+    order = {k: n for n, k in enumerate(KIND_ORDER)}
+    ranked = sorted(found.values(), key=lambda c: (
+        c["tier"], c["past"], order[c["kind"]] if c["tier"] < 3 else 0, c["score"], -c["rowid"]))
     top = ranked[:limit]
     if len(ranked) > limit:
         result.capped = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
@@ -30,6 +31,13 @@ COUNTED = {
     "kiosk.notice_detail": ("notice", "notice_id"),
     "kiosk.handbook_detail": ("handbook", "handbook_id"),
 }
+
+
+@bp.record_once
+def _warm_pinyin(_state) -> None:
+    """Load pypinyin's dictionaries (about half a second) in the background at start, so the
+    first resident's first keystroke is answered as fast as the others."""
+    threading.Thread(target=search.syllables, args=("预热",), daemon=True).start()
 
 
 def _codes() -> list[str] | None:
