@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from . import jurisdictions, matters
+from .feedback import RATINGS
 from .alignment import CONSISTENT, DEFAULT_TIME_LIMIT, INCONSISTENT, MISSING, STALE
 from .timelimits import deadline, parse_time_limit, workdays_between
 
@@ -53,7 +54,6 @@ PUB_DAY = "date({col}, '+8 hours')"   # published_at is UTC; deadlines are Beiji
 LEVEL_NAMES = {"county": "县级", "township": "乡级", "village": "村级"}
 LEVEL_ORDER = ("county", "township", "village")
 ALIGN_STATUSES = (CONSISTENT, INCONSISTENT, MISSING, STALE)
-RATINGS = ("满意", "基本满意", "不满意")
 VILLAGE_DOMAIN = "村务·{}"          # village-list categories shown beside the 26 domains
 
 # The annual-report taxonomy (政府信息公开工作年度报告, table 3): outcome → reasons.

@@ -449,7 +449,3 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
             "result_published_on": ((today + timedelta(days=k["result_published"])).isoformat()
                                     if "result_published" in k else None)},
             k["jurisdiction"])
-
-    # -- sample resident activity (views, empty searches, ratings, applications) for the assessment
-    from .demo_activity import add_activity
-    add_activity(conn, today)

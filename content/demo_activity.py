@@ -1,8 +1,9 @@
 """Sample resident activity for the demo county (示例数据): views, empty searches, ratings, applications.
 
-Written by ``content.demo`` inside its one transaction, after the content, so
-the assessment dashboard of the demo has something to show.  Deterministic for
-a given ``today`` (a seeded random generator), dated relative to it.
+``kiosk demo`` adds it after building the demo county, so the assessment
+dashboard of the demo has something to show; instances made with
+``kiosk init --demo`` (and the test fixtures) start without resident activity.
+Deterministic for a given day (a seeded random generator), dated relative to it.
 """
 from __future__ import annotations
 
@@ -38,6 +39,25 @@ APPLICATIONS = (
 def _stamp(day: date, rnd: random.Random) -> str:
     """A UTC timestamp inside Beijing office hours of ``day``."""
     return f"{day.isoformat()}T{rnd.randint(0, 9):02d}:{rnd.randint(0, 59):02d}:00Z"
+
+
+def add_to_instance(database, today: date | None = None) -> None:
+    """Add the activity to a demo database in one transaction, dated from the day it was built."""
+    from .db import connect, get_meta
+
+    conn = connect(database)
+    try:
+        built = get_meta(conn, "demo_built_on")
+        today = today or (date.fromisoformat(built) if built else date.today())
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            add_activity(conn, today)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
 
 
 def add_activity(conn: sqlite3.Connection, today: date) -> None:
