@@ -205,26 +205,32 @@ def test_qr_target_only_for_web_addresses(app):
 
 # ------------------------------------------------------------------ 适老化, attract, sheets
 
+def _token(client) -> str:
+    """The CSRF token the page's 长辈模式 form carries (every POST needs one)."""
+    html = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
 def test_elderly_switch_is_per_session_and_returns_to_the_page(client):
     assert 'class="kiosk elderly"' not in client.get("/guides").get_data(as_text=True)
-    r = client.post("/elderly", data={"next": "/guides"})
+    r = client.post("/elderly", data={"next": "/guides", "csrf_token": _token(client)})
     assert r.status_code == 303 and r.headers["Location"].endswith("/guides")
     html = client.get("/guides").get_data(as_text=True)
     assert 'class="kiosk elderly"' in html and 'aria-pressed="true"' in html
-    client.post("/elderly", data={"next": "/"})
+    client.post("/elderly", data={"next": "/", "csrf_token": _token(client)})
     assert 'class="kiosk elderly"' not in client.get("/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example",
                                     "javascript:alert(1)", ""])
 def test_elderly_switch_never_redirects_away(client, target):
-    r = client.post("/elderly", data={"next": target})
+    r = client.post("/elderly", data={"next": target, "csrf_token": _token(client)})
     loc = urlsplit(urljoin("http://localhost/", r.headers["Location"]))
     assert loc.netloc == "localhost" and loc.path.startswith("/")
 
 
 def test_attract_screen_starts_a_fresh_session(client):
-    client.post("/elderly", data={"next": "/"})
+    client.post("/elderly", data={"next": "/", "csrf_token": _token(client)})
     html = client.get("/attract").get_data(as_text=True)
     assert "请触摸屏幕开始查询" in html and "data-attract" in html
     assert 'class="kiosk elderly"' not in client.get("/").get_data(as_text=True)

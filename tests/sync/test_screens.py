@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from content import db
+from content.auth import password_fingerprint
 from kiosk import create_app
 from sync import bundle, terminal
 
@@ -11,9 +12,10 @@ from conftest import VILLAGE, tconn
 
 
 def login(client, conn, username: str) -> None:
-    uid = conn.execute("SELECT id FROM user WHERE username = ?", (username,)).fetchone()[0]
+    user = conn.execute("SELECT * FROM user WHERE username = ?", (username,)).fetchone()
     with client.session_transaction() as s:
-        s["user_id"] = uid
+        s["user_id"] = user["id"]
+        s["pw"] = password_fingerprint(user)   # sessions end when the password changes
 
 
 def test_fleet_page_shows_terminals(hub, term):
