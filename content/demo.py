@@ -449,3 +449,35 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
             "result_published_on": ((today + timedelta(days=k["result_published"])).isoformat()
                                     if "result_published" in k else None)},
             k["jurisdiction"])
+
+    # -- noticeboards (电子公示栏)
+    _demo_boards(conn, county)
+
+
+def _demo_boards(conn: sqlite3.Connection, county: dict) -> None:
+    """A landscape board in the county service hall and one wall screen per village."""
+    from pypinyin import lazy_pinyin
+    fallback = ("目前没有正在公示期内的事项。\n往期公示公告可在政务公开查询机上查阅，"
+                "或用手机扫描右侧二维码查看。（示例数据）")
+    c = county["county"]
+    boards = [{"slug": "county-hall", "name": f"{c['name']}政务服务大厅公示栏",
+               "location": f"{c['name']}政务服务中心一楼 政务公开专区", "code": c["code"],
+               "levels": ["county", "township"], "orientation": "landscape",
+               "slide_seconds": 15, "windows": []}]
+    for t in county["townships"]:
+        for v in t["villages"]:
+            community = v["kind"] == "社区"
+            boards.append({
+                "slug": "".join(lazy_pinyin(v["name"])), "code": v["code"],
+                "name": f"{v['name']}{'居务' if community else '村务'}公开栏",
+                "location": f"{t['name']}{v['name']}{'社区服务中心' if community else '村民广场'}",
+                "levels": [], "slide_seconds": 12,
+                # One portrait screen, and one board that rests at night (dayparting).
+                "orientation": "portrait" if v["name"] == "杏花村" else "landscape",
+                "windows": [{"start": "06:00", "end": "22:30"}] if v["name"] == "马岗村" else []})
+    for sort, b in enumerate(boards):
+        conn.execute(
+            "INSERT INTO board (slug, name, location, jurisdiction_code, levels, orientation, "
+            "slide_seconds, poll_seconds, windows, fallback_text, sort) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (b["slug"], b["name"], b["location"], b["code"], _dumps(b["levels"]), b["orientation"],
+             b["slide_seconds"], 30, _dumps(b["windows"]), fallback, sort))

@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import views
     app.register_blueprint(views.bp)
+    from display.views import bp as display_bp
+    app.register_blueprint(display_bp)
     from content import admin, security
     security.init_app(app)  # CSRF, cookies, login throttling, security headers
     app.register_blueprint(admin.bp)

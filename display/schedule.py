@@ -1,0 +1,300 @@
+"""What a noticeboard shows now: a pure function of (board, notices, clock).
+
+No database and no Flask here, so every rule can be tested with a frozen clock:
+
+* a notice is live when it is published, already out, inside its 公示期 (if it has
+  one) and not expired;
+* a board shows the live notices of its area that match its levels and domains,
+  ordered by priority (紧急, 重要, 普通) then recency;
+* only inside the board's daily windows (a window may cross midnight); outside
+  them the screen rests;
+* a live 紧急 notice about the board's jurisdiction or any level above it
+  pre-empts the rotation (even outside the windows) until it ends;
+* nothing to show inside a window gives the board's fallback slide;
+* long tables are split over several slides (pages), never cut off; long bodies
+  are shown as an excerpt (the QR code leads to the full text).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+PRIORITY_RANK = {"紧急": 0, "重要": 1, "普通": 2}
+
+# How much fits on one slide, in characters of the slide's type (see display.css:
+# body 2rem, tables 1.7rem on a 1rem = 20 px design grid).  Conservative on purpose:
+# the browser test checks that no slide of the demo overflows.
+LAYOUTS = {
+    "landscape": {"chars": 30, "lines": 8, "table_chars": 35, "table_lines": 8, "title_chars": 22},
+    "portrait": {"chars": 22, "lines": 13, "table_chars": 26, "table_lines": 13, "title_chars": 16},
+}
+EXCERPT_LINES_WITH_TABLE = 2
+MAX_FIELDS = 4
+NOWRAP_CHARS = 8            # table cells this short never wrap (names, amounts, masked IDs)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A 公示期 seen from one day: day ``day`` of ``total``, ``remaining`` days left counting today."""
+    start: date
+    end: date
+    total: int
+    day: int
+    remaining: int
+
+
+@dataclass
+class Slide:
+    key: str                       # stable across refreshes: notice id and page
+    notice: dict | None            # None for the fallback slide
+    page: int = 1
+    pages: int = 1
+    excerpt: str = ""
+    truncated: bool = False        # the excerpt leaves text out: point to the QR code
+    fields: list = field(default_factory=list)
+    columns: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    nowrap: list = field(default_factory=list)   # per column: short cells kept on one line
+    period: Period | None = None
+    until: datetime | None = None  # when the notice leaves the screen
+    emergency: bool = False
+
+
+@dataclass
+class Screen:
+    mode: str                      # 'notices', 'emergency', 'fallback' or 'resting'
+    slides: list[Slide]
+    notices: list[dict]            # the notices on screen, in order
+    now: datetime
+    hidden: int = 0                # live notices suspended by an emergency
+
+
+def _aware(now: datetime) -> datetime:
+    return now if now.tzinfo else now.astimezone()
+
+
+def parse_hhmm(text: str) -> time:
+    """'07:30' → time(7, 30); '24:00' is accepted as the end of the day."""
+    hh, mm = text.strip().split(":")
+    h, m = int(hh), int(mm)
+    if (h, m) == (24, 0):
+        return time.max
+    return time(h, m)
+
+
+def in_windows(windows: list[dict], at: time) -> bool:
+    """Whether ``at`` lies in one of the daily windows; [] means all day.
+
+    A window whose start is after its end crosses midnight (22:00–06:00);
+    start == end means the whole day.
+    """
+    if not windows:
+        return True
+    for w in windows:
+        start, end = parse_hhmm(w["start"]), parse_hhmm(w["end"])
+        if start == end:
+            return True
+        if start < end and start <= at < end:
+            return True
+        if start > end and (at >= start or at < end):
+            return True
+    return False
+
+
+def _published(n: dict) -> datetime | None:
+    stamp = n.get("published_at")
+    if not stamp:
+        return None
+    if len(stamp) == 10:
+        return datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc)
+    parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def is_live(n: dict, now: datetime) -> bool:
+    """Published, out, inside its 公示期 when it has one, and not expired (dates are local)."""
+    now = _aware(now)
+    today = now.date().isoformat()
+    out = _published(n)
+    return (n.get("status") == "published"
+            and out is not None and out <= now
+            and (not n.get("period_start") or n["period_start"] <= today)
+            and (not n.get("period_end") or n["period_end"] >= today)
+            and (not n.get("expires_on") or n["expires_on"] >= today))
+
+
+def ends_at(n: dict, now: datetime) -> datetime | None:
+    """The local moment the notice leaves the screen: the midnight after its last day."""
+    last = [d for d in (n.get("period_end"), n.get("expires_on")) if d]
+    if not last:
+        return None
+    day = date.fromisoformat(min(last)) + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=_aware(now).tzinfo)
+
+
+def period(n: dict, today: date) -> Period | None:
+    if not n.get("period_end"):
+        return None
+    end = date.fromisoformat(n["period_end"])
+    start = date.fromisoformat(n["period_start"]) if n.get("period_start") else (
+        (_published(n) or datetime.combine(end, time(0))).date())
+    start = min(start, end)
+    total = (end - start).days + 1
+    day = min(max((today - start).days + 1, 0), total)
+    return Period(start, end, total, day, max((end - today).days + 1, 0))
+
+
+def ordered(notices: list[dict]) -> list[dict]:
+    """By priority (紧急, 重要, 普通), then newest first, then highest id."""
+    newest = sorted(notices, key=lambda n: (n.get("published_at") or "", int(n.get("id") or 0)),
+                    reverse=True)
+    return sorted(newest, key=lambda n: PRIORITY_RANK.get(n.get("priority"), 9))  # stable
+
+
+def matches(board: dict, n: dict) -> bool:
+    """The board's own filters: its area, publisher levels and domains."""
+    area = board.get("area")
+    if area is not None and (n["jurisdiction_code"] not in area or n["subject_code"] not in area):
+        return False
+    if board.get("levels") and n.get("jurisdiction_level") not in board["levels"]:
+        return False
+    if board.get("domains") and n.get("domain_id") not in board["domains"]:
+        return False
+    return True
+
+
+def emergencies(notices: list[dict], chain: list[str], now: datetime) -> list[dict]:
+    """Live 紧急 notices about a jurisdiction of ``chain`` (a board's own and every level above)."""
+    return ordered([n for n in notices if n.get("priority") == "紧急"
+                    and n.get("subject_code") in chain and is_live(n, now)])
+
+
+def screen(board: dict, notices: list[dict], now: datetime) -> Screen:
+    """Everything on the board at ``now``: the mode and the slides in rotation order."""
+    now = _aware(now)
+    live = ordered([n for n in notices if matches(board, n) and is_live(n, now)])
+    urgent = emergencies(notices, board.get("chain", [board.get("jurisdiction_code")]), now)
+    if urgent:
+        others = [n for n in live if n not in urgent]
+        return Screen("emergency", _slides(urgent, board, now, emergency=True), urgent, now,
+                      hidden=len(others))
+    if not in_windows(board.get("windows") or [], now.time()):
+        return Screen("resting", [], [], now)
+    if not live:
+        return Screen("fallback", [Slide(key="fallback", notice=None)], [], now)
+    return Screen("notices", _slides(live, board, now), live, now)
+
+
+# --- paging -----------------------------------------------------------------
+
+def text_width(text: str) -> float:
+    """Width in CJK character cells: Latin letters and digits are about half as wide."""
+    return sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in str(text))
+
+
+def _lines(text: str, chars: float) -> int:
+    return max(1, math.ceil(text_width(text) / chars)) if text else 0
+
+
+def excerpt(body: str, chars: int, lines: int) -> tuple[str, bool]:
+    """At most ``lines`` lines of ``chars`` characters of the body, ended at a sentence when possible."""
+    paras = [p.strip() for p in (body or "").split("\n") if p.strip()]
+    text = "\n".join(paras)
+    if sum(_lines(p, chars) for p in paras) <= lines:
+        return text, False
+    out, used = [], 0
+    for p in paras:
+        room = lines - used
+        if room <= 0:
+            break
+        if _lines(p, chars) <= room:
+            out.append(p)
+            used += _lines(p, chars)
+            continue
+        budget = room * chars - 2          # room for the ellipsis
+        cut, width = 0, 0.0
+        for i, c in enumerate(p):
+            width += text_width(c)
+            if width > budget:
+                break
+            cut = i + 1
+        piece = p[:cut]
+        stop = max(piece.rfind(s) for s in "。；！？")
+        if stop >= len(piece) * 0.6:
+            piece = piece[:stop + 1]
+        out.append(piece.rstrip("，、；：,; ") + "……")
+        break
+    return "\n".join(out), True
+
+
+def _column_chars(columns: list, rows: list, chars: float) -> list[float]:
+    widest = [max([text_width(c)] + [text_width(r[i]) if i < len(r) else 0 for r in rows])
+              for i, c in enumerate(columns)]
+    total = sum(max(w, 2) for w in widest) or 1
+    return [max(chars * max(w, 2) / total, 2) for w in widest]
+
+
+def table_pages(columns: list, rows: list, chars: float, lines: int, first_lines: int) -> list[list]:
+    """Split rows into pages: each page's rows (plus the header) fit in ``lines`` lines."""
+    if not rows:
+        return [[]]
+    widths = _column_chars(columns, rows, chars)
+    head = max(_lines(c, w) for c, w in zip(columns, widths))
+    pages, page, used = [], [], head
+    budget = first_lines
+    for r in rows:
+        need = max([_lines(str(c), w) for c, w in zip(r, widths)] + [1])
+        if page and used + need > budget:
+            pages.append(page)
+            page, used, budget = [], head, lines
+        page.append(r)
+        used += need
+    pages.append(page)
+    return pages
+
+
+def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = False) -> list[Slide]:
+    layout = LAYOUTS.get(board.get("orientation"), LAYOUTS["landscape"])
+    today = now.date()
+    slides = []
+    for n in notices:
+        # Titles longer than two lines and the emergency strip take room from the content.
+        # (A one-line title gives a line back.)
+        extra = (_lines(n.get("title", ""), layout["title_chars"]) - 2) * 1.3
+        extra += 1.2 if (emergency or n.get("priority") == "紧急") else 0
+        lines, table_lines = (layout["lines"] - math.ceil(extra),
+                              layout["table_lines"] - math.ceil(extra))
+        base = dict(notice=n, period=period(n, today), until=ends_at(n, now),
+                    emergency=emergency or n.get("priority") == "紧急")
+        fields = list((n.get("fields") or {}).items())[:MAX_FIELDS]
+        side_by_side = len(fields) > 1 and board.get("orientation") != "portrait"
+        # The label keeps its own column, so the value wraps in what is left of it.
+        each = [_lines(v, max((layout["chars"] / 2 if side_by_side else layout["chars"]) - len(k) - 1, 4))
+                for k, v in fields]
+        if side_by_side:                               # two fields per row: the taller one counts
+            each = [max(each[i:i + 2]) for i in range(0, len(each), 2)]
+        field_lines = math.ceil(sum(each) * 1.15)      # field rows are a little taller than text
+        columns = n.get("table_columns") or []
+        if columns:
+            text, cut = excerpt(n.get("body", ""), layout["chars"], EXCERPT_LINES_WITH_TABLE)
+            # Page 1 also carries the excerpt and the key figures, in table-sized lines.
+            first = table_lines - math.ceil(
+                (_lines(text, layout["chars"]) + field_lines) * 1.2)
+            pages = table_pages(columns, n.get("table_rows") or [], layout["table_chars"],
+                                max(table_lines, 3), max(first, 2))
+            all_rows = n.get("table_rows") or []
+            nowrap = [max([text_width(r[i]) for r in all_rows if i < len(r)] + [0]) <= NOWRAP_CHARS
+                      for i in range(len(columns))]
+            for i, rows in enumerate(pages, 1):
+                slides.append(Slide(key=f"{n['id']}-{i}", page=i, pages=len(pages),
+                                    excerpt=text if i == 1 else "", truncated=cut,
+                                    fields=fields if i == 1 else [], columns=columns, rows=rows,
+                                    nowrap=nowrap,
+                                    **base))
+        else:
+            text, cut = excerpt(n.get("body", ""), layout["chars"],
+                                max(lines - field_lines, 3))
+            slides.append(Slide(key=f"{n['id']}-1", excerpt=text, truncated=cut, fields=fields,
+                                **base))
+    return slides

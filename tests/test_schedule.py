@@ -1,0 +1,192 @@
+"""display.schedule with a frozen clock: what a noticeboard shows at a given moment."""
+from datetime import datetime, time, timedelta, timezone
+
+import pytest
+
+from display import schedule
+
+CST = timezone(timedelta(hours=8))
+COUNTY, TOWN, VILLAGE, OTHER_VILLAGE = "340499000000", "340499100000", "340499100201", "340499100202"
+LEVEL = {COUNTY: "county", TOWN: "township", VILLAGE: "village", OTHER_VILLAGE: "village"}
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=CST)
+
+
+def board(**kw) -> dict:
+    b = {"slug": "b", "jurisdiction_code": VILLAGE, "chain": [COUNTY, TOWN, VILLAGE],
+         "area": [COUNTY, TOWN, VILLAGE], "levels": [], "domains": [], "windows": [],
+         "orientation": "landscape", "slide_seconds": 10, "poll_seconds": 30}
+    b.update(kw)
+    return b
+
+
+_ids = iter(range(1, 10_000))
+
+
+def notice(code=VILLAGE, subject=None, priority="普通", published="2024-05-01T00:00:00Z",
+           start="2024-05-01", end="2024-05-07", expires=None, status="published", **kw) -> dict:
+    n = {"id": next(_ids), "jurisdiction_code": code, "subject_code": subject or code,
+         "jurisdiction_level": LEVEL[code], "priority": priority, "published_at": published,
+         "period_start": start, "period_end": end, "expires_on": expires, "status": status,
+         "kind": "公示", "title": "示例公示", "body": "正文。", "fields": {}, "table_columns": [],
+         "table_rows": [], "domain_id": 1}
+    n.update(kw)
+    return n
+
+
+def shown(b, notices, moment):
+    return [n["id"] for n in schedule.screen(b, notices, moment).notices]
+
+
+# --- publicity period ---------------------------------------------------------------------
+
+def test_period_start_and_end_are_inclusive_local_days():
+    n = notice(published="2024-04-30T16:00:00Z", start="2024-05-01", end="2024-05-07")
+    b = board()
+    assert shown(b, [n], at("2024-04-30T23:59:59")) == []          # the day before
+    assert shown(b, [n], at("2024-05-01T00:00:00")) == [n["id"]]   # 00:00 CST = 16:00Z the day before
+    assert shown(b, [n], at("2024-05-07T23:59:59")) == [n["id"]]   # last day, last second
+    assert shown(b, [n], at("2024-05-08T00:00:00")) == []          # gone at midnight
+
+
+def test_not_before_publication_time_even_inside_the_period():
+    n = notice(published="2024-05-01T02:00:00Z", start="2024-05-01")   # 10:00 CST
+    assert shown(board(), [n], at("2024-05-01T09:59")) == []
+    assert shown(board(), [n], at("2024-05-01T10:00")) == [n["id"]]
+
+
+def test_without_period_until_expiry_and_drafts_never():
+    open_ended = notice(start=None, end=None, expires=None)
+    expiring = notice(start=None, end=None, expires="2024-05-03")
+    draft = notice(status="draft")
+    withdrawn = notice(status="withdrawn")
+    ids = shown(board(), [open_ended, expiring, draft, withdrawn], at("2024-05-03T12:00"))
+    assert sorted(ids) == sorted([open_ended["id"], expiring["id"]])
+    assert shown(board(), [open_ended, expiring], at("2024-05-04T00:00")) == [open_ended["id"]]
+
+
+def test_expiry_before_period_end_wins():
+    n = notice(end="2024-05-07", expires="2024-05-05")
+    assert shown(board(), [n], at("2024-05-05T20:00")) == [n["id"]]
+    assert shown(board(), [n], at("2024-05-06T08:00")) == []
+    assert schedule.ends_at(n, at("2024-05-02T08:00")) == at("2024-05-06T00:00")
+
+
+def test_days_remaining():
+    n = notice(start="2024-05-01", end="2024-05-07")
+    first = schedule.screen(board(), [n], at("2024-05-01T09:00")).slides[0].period
+    assert (first.total, first.day, first.remaining) == (7, 1, 7)
+    last = schedule.screen(board(), [n], at("2024-05-07T09:00")).slides[0].period
+    assert (last.day, last.remaining) == (7, 1)
+
+
+# --- ordering and filters -----------------------------------------------------------------
+
+def test_priority_then_recency():
+    old_important = notice(priority="重要", published="2024-04-20T00:00:00Z", start="2024-04-20")
+    new_plain = notice(published="2024-05-02T00:00:00Z", start="2024-05-02")
+    older_plain = notice(published="2024-04-25T00:00:00Z", start="2024-04-25")
+    newer_important = notice(priority="重要", published="2024-04-28T00:00:00Z", start="2024-04-28")
+    ids = shown(board(), [older_plain, old_important, new_plain, newer_important], at("2024-05-03T10:00"))
+    assert ids == [newer_important["id"], old_important["id"], new_plain["id"], older_plain["id"]]
+
+
+def test_area_levels_and_domains():
+    mine = notice(code=VILLAGE)
+    town_about_me = notice(code=TOWN, subject=VILLAGE)
+    town_about_neighbour = notice(code=TOWN, subject=OTHER_VILLAGE)
+    neighbour = notice(code=OTHER_VILLAGE)
+    county = notice(code=COUNTY, domain_id=7)
+    everything = [mine, town_about_me, town_about_neighbour, neighbour, county]
+    moment = at("2024-05-03T10:00")
+    assert sorted(shown(board(), everything, moment)) == sorted(
+        [mine["id"], town_about_me["id"], county["id"]])
+    assert shown(board(levels=["county"]), everything, moment) == [county["id"]]
+    assert sorted(shown(board(domains=[1]), everything, moment)) == sorted(
+        [mine["id"], town_about_me["id"]])
+
+
+# --- windows ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("clock, inside", [
+    ("21:59", False), ("22:00", True), ("23:59", True), ("00:00", True), ("05:59", True),
+    ("06:00", False), ("12:00", False)])
+def test_window_across_midnight(clock, inside):
+    windows = [{"start": "22:00", "end": "06:00"}]
+    assert schedule.in_windows(windows, time.fromisoformat(clock)) is inside
+
+
+def test_windows_decide_resting():
+    n = notice()
+    b = board(windows=[{"start": "07:30", "end": "12:00"}, {"start": "14:00", "end": "21:00"}])
+    assert schedule.screen(b, [n], at("2024-05-03T07:29")).mode == "resting"
+    assert schedule.screen(b, [n], at("2024-05-03T07:30")).mode == "notices"
+    assert schedule.screen(b, [n], at("2024-05-03T13:00")).mode == "resting"
+    assert schedule.screen(b, [n], at("2024-05-03T20:59")).mode == "notices"
+    assert schedule.screen(b, [n], at("2024-05-03T21:00")).slides == []
+    night = board(windows=[{"start": "18:00", "end": "02:00"}])
+    assert schedule.screen(night, [n], at("2024-05-04T01:30")).mode == "notices"
+    assert schedule.screen(night, [n], at("2024-05-04T02:00")).mode == "resting"
+
+
+def test_empty_board_gets_the_fallback_slide():
+    ended = notice(end="2024-04-30")
+    scr = schedule.screen(board(), [ended], at("2024-05-03T10:00"))
+    assert scr.mode == "fallback"
+    assert len(scr.slides) == 1 and scr.slides[0].notice is None
+    assert schedule.screen(board(), [], at("2024-05-03T10:00")).mode == "fallback"
+
+
+# --- emergencies --------------------------------------------------------------------------
+
+def test_emergency_preempts_its_jurisdiction_and_below_only():
+    plain = notice(code=VILLAGE)
+    flood = notice(code=COUNTY, priority="紧急", start="2024-05-03", end="2024-05-05",
+                   published="2024-05-03T00:00:00Z")
+    moment = at("2024-05-03T10:00")
+    village = schedule.screen(board(), [plain, flood], moment)
+    assert village.mode == "emergency" and village.notices == [flood] and village.hidden == 1
+    assert all(s.emergency for s in village.slides)
+    # a village emergency does not take over the county's board
+    water = notice(code=OTHER_VILLAGE, priority="紧急")
+    county = board(jurisdiction_code=COUNTY, chain=[COUNTY],
+                   area=[COUNTY, TOWN, VILLAGE, OTHER_VILLAGE])
+    assert schedule.screen(county, [plain, water], moment).mode == "notices"
+    # nor the neighbouring village's
+    assert schedule.screen(board(), [plain, water], moment).mode == "notices"
+    # it shows even outside the windows and whatever the level filter, until it ends
+    closed = board(windows=[{"start": "08:00", "end": "09:00"}], levels=["village"])
+    assert schedule.screen(closed, [plain, flood], moment).mode == "emergency"
+    assert schedule.screen(closed, [plain, flood], at("2024-05-06T10:00")).mode == "resting"
+    assert schedule.screen(board(), [plain, flood], at("2024-05-06T10:00")).mode == "notices"
+
+
+# --- paging -------------------------------------------------------------------------------
+
+def test_long_tables_are_paged_and_no_row_is_lost():
+    rows = [[str(i), f"张*{i}", "3404**********1234", "1,050.00"] for i in range(1, 41)]
+    n = notice(table_columns=["序号", "姓名", "身份证号", "金额（元）"], table_rows=rows,
+               body="根据有关规定，现将名单公示如下。")
+    for orientation in ("landscape", "portrait"):
+        slides = schedule.screen(board(orientation=orientation), [n], at("2024-05-03T10:00")).slides
+        assert len(slides) > 3
+        assert [r for s in slides for r in s.rows] == rows
+        assert [s.page for s in slides] == list(range(1, len(slides) + 1))
+        assert {s.pages for s in slides} == {len(slides)}
+        budget = schedule.LAYOUTS[orientation]["table_lines"] + 2
+        assert max(len(s.rows) for s in slides) <= budget
+    portrait = schedule.screen(board(orientation="portrait"), [n], at("2024-05-03T10:00")).slides
+    landscape = schedule.screen(board(), [n], at("2024-05-03T10:00")).slides
+    assert len(portrait) < len(landscape)       # a tall screen holds more rows
+
+
+def test_long_body_becomes_an_excerpt_ending_with_an_ellipsis():
+    body = "。".join(["这是一段很长的公示正文内容用于测试摘要功能"] * 40) + "。"
+    n = notice(body=body)
+    slide = schedule.screen(board(), [n], at("2024-05-03T10:00")).slides[0]
+    assert slide.truncated and slide.excerpt.endswith("……")
+    assert len(slide.excerpt) < len(body) // 3
+    short = schedule.screen(board(), [notice(body="短。")], at("2024-05-03T10:00")).slides[0]
+    assert short.excerpt == "短。" and not short.truncated
