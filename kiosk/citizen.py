@@ -50,6 +50,11 @@ def status_url(receipt_no: str) -> str | None:
         return None
 
 
+def refused_status() -> int:
+    """422 for a refused form; 200 for htmx, which swaps only successful answers into the page."""
+    return 200 if request.headers.get("HX-Request") == "true" else 422
+
+
 def _choices() -> dict:
     return {"applicant_types": applications.APPLICANT_TYPES, "org_subtypes": applications.ORG_SUBTYPES,
             "person_id_types": applications.PERSON_ID_TYPES, "org_id_types": applications.ORG_ID_TYPES,
@@ -68,7 +73,7 @@ def apply():
     data, errors = applications.validate(request.form)
     if errors:
         # Nothing is stored: the form comes back with every message beside its field.
-        return render("citizen/apply.html", data=data, errors=errors, **_choices()), 422
+        return render("citizen/apply.html", data=data, errors=errors, **_choices()), refused_status()
     row = applications.create(get_db(), data, _home_code(), today(),
                               role=current_app.config.get("ROLE", "standalone"), enqueue=_enqueue())
     session["last_receipt"] = row["receipt_no"]
@@ -107,6 +112,12 @@ def status():
     return render("citizen/status.html", receipt=receipt_no, result=result, error=error)
 
 
+@bp.errorhandler(429)
+def too_many_lookups(_e):
+    return render("citizen/status.html", receipt="", result=None,
+                  error="查询次数过多，请稍后再试，或咨询大厅工作人员。"), 429
+
+
 # ---------------------------------------------------------------- 社会评议
 
 @bp.route("/rate", methods=["POST"])
@@ -125,7 +136,7 @@ def rate():
                "comment": request.form.get("comment", "")}
         if request.headers.get("HX-Request") == "true":
             return render_template("citizen/_rate.html", **ctx)
-        return render("citizen/rated.html", record=None, back=back, **ctx), 422
+        return render("citizen/rated.html", record=None, back=back, **ctx), refused_status()
     if request.headers.get("HX-Request") == "true":
         return render_template("citizen/_rated.html", record=record)
     return render("citizen/rated.html", record=record, back=back)
@@ -154,4 +165,4 @@ def consultation_detail(consultation_id: int):
         except consultations.Refused as e:
             error = str(e)
     response = render("citizen/consultation.html", c=c, error=error, record=record, body=body)
-    return (response, 422) if error else response
+    return (response, refused_status()) if error else response

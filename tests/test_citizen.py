@@ -188,6 +188,8 @@ def test_guessing_phone_digits_is_throttled(app, client):
     codes = [client.post("/apply/status", data={"receipt": receipt, "tail": f"{i:04d}", "csrf_token": token}).status_code
              for i in range(22)]
     assert codes[:20] == [200] * 20 and codes[-1] == 429
+    r = client.post("/apply/status", data={"receipt": receipt, "tail": "5678", "csrf_token": token})
+    assert r.status_code == 429 and "查询次数过多" in r.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- ratings

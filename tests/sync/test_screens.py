@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from content import db
-from content.auth import password_fingerprint
 from kiosk import create_app
 from sync import bundle, terminal
 
@@ -12,10 +11,11 @@ from conftest import VILLAGE, tconn
 
 
 def login(client, conn, username: str) -> None:
-    user = conn.execute("SELECT * FROM user WHERE username = ?", (username,)).fetchone()
+    from content.auth import password_fingerprint  # noqa: PLC0415
+    row = conn.execute("SELECT * FROM user WHERE username = ?", (username,)).fetchone()
     with client.session_transaction() as s:
-        s["user_id"] = user["id"]
-        s["pw"] = password_fingerprint(user)   # sessions end when the password changes
+        s["user_id"] = row["id"]
+        s["pw"] = password_fingerprint(row)   # the admin ends sessions without it (password change)
 
 
 def test_fleet_page_shows_terminals(hub, term):
