@@ -262,6 +262,7 @@ def user_passwd(username, password_stdin, data_dir):
         conn.close()
     click.echo(f"已修改 {username} 的密码")
 
+
 from sync.cli import COMMANDS as _SYNC_COMMANDS  # noqa: E402  keygen, enroll, publish, sync, trust
 
 for _command in _SYNC_COMMANDS:

@@ -85,8 +85,11 @@ def fleet():
     rows = fleet_rows(conn)
     summary = {"total": len(rows), "online": sum(r["online"] for r in rows),
                "behind": sum(1 for r in rows if r["lag"]), "offline": sum(not r["online"] for r in rows)}
+    published = last_published(conn)
+    if published:
+        published = bundle.parse_iso(published).astimezone().strftime("%Y-%m-%d %H:%M")
     return render_template("sync/fleet.html", layout=_layout(), terminals=rows, summary=summary,
-                           published=last_published(conn), missed=MISSED_INTERVALS)
+                           published=published, missed=MISSED_INTERVALS)
 
 
 def freshness_context() -> dict:

@@ -82,3 +82,17 @@ def test_hub_stops_resigning_terminal_says_so(hub, term):
     conn.close()
     report = terminal.sync_once(term, do_push=False)
     assert not report.ok and any("过期" in e for e in report.errors)
+
+
+def test_board_shows_update_date_and_staleness(hub, term):
+    assert terminal.sync_once(term).ok
+    client = create_app({"DATA_DIR": str(term), "TESTING": True}).test_client()
+    page = client.get("/display/xinghuacun").get_data(as_text=True)
+    assert "信息更新于" in page and "sync-board-stale" not in page
+    conn = tconn(term)
+    conn.execute("BEGIN")
+    db.set_meta(conn, "last_sync", bundle.iso(bundle.utcnow() - timedelta(hours=80)))
+    conn.execute("COMMIT")
+    conn.close()
+    page = client.get("/display/xinghuacun").get_data(as_text=True)
+    assert "sync-board-stale" in page and "本屏信息可能不是最新" in page
