@@ -19,8 +19,9 @@ them fails loudly on a content write instead of silently leaving the index behin
 
 Each indexed row's rowid encodes its kind (``KIND_BASE``), so a query can walk one kind
 newest-first and stop after a bounded number of candidates: cost stays flat however common
-a term is.  Candidates are then ranked (exact title, title prefix, title, body; live before
-past; BM25) and highlighted in Python.
+a term is.  Filters and ranking read the small ``search_meta`` rows, not the indexes' stored
+text.  Candidates are ranked (exact title, title prefix or alias, title, body; live before
+past; guides first; newest first) and highlighted in Python.
 """
 from __future__ import annotations
 
@@ -49,10 +50,12 @@ SNIPPET = 36            # characters of body shown either side of a match
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufff0-\uffff]")
 _SPLIT = re.compile(r"[^\w]+|_")
 _LATIN = re.compile(r"[a-z]+")
+_SPLIT_KEEP_SEP = re.compile(r"[^\w¦]+|_")
 
 
 # ---------------------------------------------------------------- text functions (also SQL)
 
+@lru_cache(maxsize=1024)   # triggers ask for the same title and body several times per row
 def normalize(text: str | None) -> str:
     """NFKC (full-width letters and digits become ASCII) and lower case, controls removed."""
     if not text:
@@ -100,10 +103,11 @@ ALIASES = {
 ALIAS_SEP = "¦"   # not a letter: no match runs from the title into its aliases
 
 
-def title_parts(text: str | None) -> list[str]:
+@lru_cache(maxsize=1024)
+def title_parts(text: str | None) -> tuple[str, ...]:
     """The normalized title followed by the short forms it implies."""
     norm = normalize(text)
-    return [norm] + [short for full, short in ALIASES.items() if full in norm and short not in norm]
+    return (norm, *(short for full, short in ALIASES.items() if full in norm and short not in norm))
 
 
 def title_text(text: str | None) -> str:
@@ -143,14 +147,19 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # ---------------------------------------------------------------- index maintenance
 
 INSERT_FTS = """
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src
 """
 INSERT_SHORT = """
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body),
-           search_chars(search_pyi(label)), code, day, until FROM search_src
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src
+"""
+INSERT_META = """
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src
 """
 
 
@@ -160,10 +169,11 @@ def rebuild(conn: sqlite3.Connection) -> int:
     if own:
         conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("DELETE FROM search_fts")
-        conn.execute("DELETE FROM search_short")
+        for table in ("search_fts", "search_short", "search_meta"):
+            conn.execute(f"DELETE FROM {table}")
         conn.execute(INSERT_FTS)
         conn.execute(INSERT_SHORT)
+        conn.execute(INSERT_META)
         count = conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
     except Exception:
         if own:
@@ -210,8 +220,8 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def fts_expressions(terms: list[Term]) -> tuple[str, str, str, str]:
-    """(table, expression over all columns, expression over title columns only, bm25 weights).
+def fts_expressions(terms: list[Term]) -> tuple[str, str, str]:
+    """(table, expression over all columns, expression over the title columns only).
 
     All terms of 3+ characters use the trigram index; if any term is shorter the whole query
     uses the single-character index, where every term is a phrase of adjacent characters.
@@ -222,15 +232,13 @@ def fts_expressions(terms: list[Term]) -> tuple[str, str, str, str]:
                     else f"{{title body}} : {_quote(t.text)}" for t in terms]
         in_title = [f"{{title py pyi}} : {_quote(t.text)}" if t.pinyin
                     else f"{{title}} : {_quote(t.text)}" for t in terms]
-        weights = "10.0, 1.0, 6.0, 8.0"
     else:
         table = "search_short"
         anywhere = [f"{{title pyi}} : {_quote(' '.join(t.text))}" if t.pinyin
                     else f"{{title body}} : {_quote(' '.join(t.text))}" for t in terms]
         in_title = [f"{{title pyi}} : {_quote(' '.join(t.text))}" if t.pinyin
                     else f"{{title}} : {_quote(' '.join(t.text))}" for t in terms]
-        weights = "10.0, 1.0, 8.0"
-    return table, " AND ".join(anywhere), " AND ".join(in_title), weights
+    return table, " AND ".join(anywhere), " AND ".join(in_title)
 
 
 @dataclass
@@ -247,7 +255,6 @@ class Hit:
     day: str = ""
     past: bool = False
     tier: int = 3
-    score: float = 0.0
 
     @property
     def kind_name(self) -> str:
@@ -313,51 +320,55 @@ def chunked(terms: list[Term]) -> list[Term]:
 
 def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], codes: list[str] | None,
          today: date, kinds: tuple[str, ...], limit: int) -> None:
-    table, anywhere, in_title, weights = fts_expressions(terms)
-    title_cols = "title, py, pyi" if table == "search_fts" else "title, '' AS py, pyi"
-    where = [f"{table} MATCH :expr", "rowid BETWEEN :lo AND :hi", "day <= :today"]
-    params: dict = {"today": today.isoformat(), "k": CANDIDATES}
+    table, anywhere, in_title = fts_expressions(terms)
+    where = [f"f.{table} MATCH :expr", "f.rowid BETWEEN :lo AND :hi", "m.day <= :today"]
+    params: dict = {"today": today.isoformat(), "k": max(CANDIDATES, limit)}
     if codes is not None:
-        where.append("code IN (" + ",".join(f":c{i}" for i in range(len(codes))) + ")"
+        where.append("m.code IN (" + ",".join(f":c{i}" for i in range(len(codes))) + ")"
                      if codes else "0")
         params.update({f"c{i}": c for i, c in enumerate(codes)})
-    sql = (f"SELECT rowid, bm25({table}, {weights}) AS score, {title_cols}, until "
-           f"FROM {table} WHERE {' AND '.join(where)} ORDER BY rowid DESC LIMIT :k")
+    # The index is walked newest-first and stops at :k rows, so a very common term costs no
+    # more than a rare one; only rowids come from FTS5, the rest from the small meta rows.
+    sql = (f"SELECT f.rowid AS rowid, m.title, m.py, m.pyi, m.until FROM {table} f "
+           f"JOIN search_meta m ON m.id = f.rowid WHERE {' AND '.join(where)} "
+           f"ORDER BY f.rowid DESC LIMIT :k")
     found: dict[int, dict] = {}
     day = today.isoformat()
-    for kind in kinds:
+
+    def collect(kind: str, expr: str) -> int:
         lo = KIND_BASE[kind]
-        for expr in (in_title, anywhere):
-            rows = conn.execute(sql, {**params, "expr": expr, "lo": lo, "hi": lo + KIND_SPAN - 1}
-                                ).fetchall()
-            if len(rows) == CANDIDATES and expr is anywhere:
+        rows = conn.execute(sql, {**params, "expr": expr, "lo": lo, "hi": lo + KIND_SPAN - 1}).fetchall()
+        for r in rows:
+            if r["rowid"] not in found:
+                found[r["rowid"]] = {"rowid": r["rowid"], "kind": kind,
+                                     "tier": _tier(terms, _SPLIT_KEEP_SEP.sub("", r["title"]), r["py"], r["pyi"]),
+                                     "past": bool(r["until"]) and r["until"] < day}
+        return len(rows)
+
+    for kind in kinds:
+        if collect(kind, in_title) == params["k"]:
+            result.capped = True
+    # Matches in the body only rank below every title match: look for them only when the
+    # titles did not already fill the page.
+    if len(found) < limit:
+        for kind in kinds:
+            if collect(kind, anywhere) == params["k"]:
                 result.capped = True
-            for r in rows:
-                if r[0] in found:
-                    continue
-                raw_title = r["title"].replace(" sep ", ALIAS_SEP) if table == "search_short" else r["title"]
-                title = ALIAS_SEP.join(_SPLIT.sub("", p) for p in raw_title.split(ALIAS_SEP))
-                pyi = (r["pyi"].replace(" sep ", ALIAS_SEP).replace(" ", "")
-                       if table == "search_short" else r["pyi"])
-                found[r[0]] = {"rowid": r[0], "kind": kind, "score": r["score"],
-                               "tier": _tier(terms, title, r["py"], pyi),
-                               "past": bool(r["until"]) and r["until"] < day}
-    # Within a title tier guides come first (what to do), then catalogue and village items,
-    # then notices; body-only matches are ordered by BM25 alone.
+    # Within a tier: live before past; guides first among title matches (what to do), then
+    # catalogue and village items, then notices; newest first.
     order = {k: n for n, k in enumerate(KIND_ORDER)}
     ranked = sorted(found.values(), key=lambda c: (
-        c["tier"], c["past"], order[c["kind"]] if c["tier"] < 3 else 0, c["score"], -c["rowid"]))
-    top = ranked[:limit]
+        c["tier"], c["past"], order[c["kind"]] if c["tier"] < 3 else 0, -c["rowid"]))
     if len(ranked) > limit:
         result.capped = True
-    result.hits = _hits(conn, top, terms)
+    result.hits = _hits(conn, ranked[:limit], terms)
 
 
 def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> list[Hit]:
     if not ranked:
         return []
-    rows = {r["rowid"]: r for r in conn.execute(
-        "SELECT rowid, label, body, meta, code, day FROM search_fts WHERE rowid IN ("
+    rows = {r["id"]: r for r in conn.execute(
+        "SELECT id, label, meta, code, day FROM search_meta WHERE id IN ("
         + ",".join("?" * len(ranked)) + ")", [c["rowid"] for c in ranked])}
     # Snippets come from the original text (the index holds it normalized: half-width commas).
     originals: dict[int, str] = {}
@@ -379,10 +390,9 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
         hits.append(Hit(
             kind=c["kind"], id=ref, url=KIND_URLS[c["kind"]].format(ref), title=r["label"],
             title_html=highlight(r["label"], terms),
-            snippet_html=snippet(originals.get(c["rowid"], r["body"]), terms),
+            snippet_html=snippet(originals.get(c["rowid"], ""), terms),
             meta=r["meta"], code=r["code"], jurisdiction_name=names.get(r["code"], ""),
-            day=r["day"] if c["kind"] == "notice" else "", past=c["past"], tier=c["tier"],
-            score=c["score"]))
+            day=r["day"] if c["kind"] == "notice" else "", past=c["past"], tier=c["tier"]))
     return hits
 
 
@@ -390,13 +400,17 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
 
 def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
     """Character spans of ``text`` matching any term, directly or through pinyin; merged."""
-    norm: list[str] = []
-    owner: list[int] = []           # index in ``text`` of each normalized character
-    for i, ch in enumerate(text):
-        for n in normalize(ch):
-            norm.append(n)
-            owner.append(i)
-    flat = "".join(norm)
+    flat = normalize(text)
+    if len(flat) == len(text):      # the usual case: one normalized character per character
+        owner = list(range(len(text)))
+    else:
+        norm: list[str] = []
+        owner = []                  # index in ``text`` of each normalized character
+        for i, ch in enumerate(text):
+            for n in normalize(ch):
+                norm.append(n)
+                owner.append(i)
+        flat = "".join(norm)
     spans: list[tuple[int, int]] = []
 
     def find_all(hay: str, needle: str, index: list[int], starts: set[int] | None = None) -> None:
@@ -459,13 +473,12 @@ def highlight(text: str, terms: list[Term]) -> Markup:
 def snippet(body: str, terms: list[Term]) -> Markup:
     """A short window of the body around its first text match (or its start), highlighted."""
     body = " ".join((body or "").split())
-    spans = [s for s in match_spans(body, [Term(t.text, False) for t in terms])]
-    if spans:
-        a = max(0, spans[0][0] - SNIPPET)
-        b = min(len(body), spans[0][1] + SNIPPET)
+    norm = normalize(body)
+    found = [p for p in (norm.find(t.text) for t in terms) if p >= 0] if len(norm) == len(body) else []
+    if found:
+        a = max(0, min(found) - SNIPPET)
+        b = min(len(body), min(found) + SNIPPET * 2)
     else:
         a, b = 0, min(len(body), SNIPPET * 2)
-    window = body[a:b]
-    shifted = [(x - a, y - a) for x, y in spans if x >= a and y <= b]
-    html = _marked(window, shifted)
+    html = highlight(body[a:b], [Term(t.text, False) for t in terms])
     return (Markup("…") if a > 0 else Markup("")) + html + (Markup("…") if b < len(body) else Markup(""))

@@ -87,11 +87,11 @@ def test_long_queries_are_cut_not_refused():
 
 
 def test_short_terms_use_the_single_character_index():
-    table, anywhere, _, _ = search.fts_expressions(search.parse_query("低保"))
+    table, anywhere, _ = search.fts_expressions(search.parse_query("低保"))
     assert table == "search_short" and '"低 保"' in anywhere
-    table, anywhere, _, _ = search.fts_expressions(search.parse_query("低保公示"))
+    table, anywhere, _ = search.fts_expressions(search.parse_query("低保公示"))
     assert table == "search_fts" and '"低保公示"' in anywhere
-    table, _, _, _ = search.fts_expressions(search.parse_query("低保公示 db"))
+    table, _, _ = search.fts_expressions(search.parse_query("低保公示 db"))
     assert table == "search_short"      # any short term moves the whole query
 
 
@@ -172,20 +172,19 @@ def test_every_write_keeps_the_index_current(conn, tmp_path):
     conn.execute("DELETE FROM notice WHERE id = ?", (nid,))
     assert titles(conn, "耕地") == []
     assert conn.execute("SELECT count(*) FROM search_fts").fetchone()[0] == \
-        conn.execute("SELECT count(*) FROM search_short").fetchone()[0] == 1
+        conn.execute("SELECT count(*) FROM search_short").fetchone()[0] == \
+        conn.execute("SELECT count(*) FROM search_meta").fetchone()[0] == 1
 
 
 def test_rebuild_gives_the_same_index_as_the_triggers(conn):
     notice(conn, "低保公示", "正文")
     item(conn, "最低生活保障")
     guide(conn, "法律援助申请")
-    before = conn.execute("SELECT rowid, * FROM search_fts ORDER BY rowid").fetchall()
-    short = conn.execute("SELECT rowid, * FROM search_short ORDER BY rowid").fetchall()
+    tables = ("search_fts", "search_short", "search_meta")
+    before = {t: [tuple(r) for r in conn.execute(f"SELECT rowid, * FROM {t} ORDER BY rowid")] for t in tables}
     assert search.rebuild(conn) == 3
-    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM search_fts ORDER BY rowid")] == \
-        [tuple(r) for r in before]
-    assert [tuple(r) for r in conn.execute("SELECT rowid, * FROM search_short ORDER BY rowid")] == \
-        [tuple(r) for r in short]
+    after = {t: [tuple(r) for r in conn.execute(f"SELECT rowid, * FROM {t} ORDER BY rowid")] for t in tables}
+    assert after == before and len(after["search_meta"]) == 3
 
 
 def test_highlight_escapes_html_and_marks_pinyin_matches(conn):

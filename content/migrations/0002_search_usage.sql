@@ -42,120 +42,161 @@ FROM notice n
 WHERE n.status = 'published';
 
 -- 3+ characters: title, body, full pinyin and initials of the title.
-CREATE VIRTUAL TABLE search_fts USING fts5(
-    title, body, py, pyi,
-    label UNINDEXED, meta UNINDEXED, code UNINDEXED, day UNINDEXED, until UNINDEXED,
-    tokenize = 'trigram'
-);
+CREATE VIRTUAL TABLE search_fts USING fts5(title, body, py, pyi, tokenize = 'trigram');
 
 -- 1–2 characters: every character a token, matched as phrases.
-CREATE VIRTUAL TABLE search_short USING fts5(
-    title, body, pyi,
-    code UNINDEXED, day UNINDEXED, until UNINDEXED,
-    tokenize = 'unicode61'
+CREATE VIRTUAL TABLE search_short USING fts5(title, body, pyi, tokenize = 'unicode61');
+
+-- What filtering, ranking and the result list need, in small rows: reading it per candidate
+-- is much cheaper than reading the FTS tables' stored text.
+CREATE TABLE search_meta (
+    id    INTEGER PRIMARY KEY,      -- the rowid in both indexes
+    code  TEXT NOT NULL,            -- jurisdiction
+    day   TEXT NOT NULL,            -- notices: publication day ('' for the others)
+    until TEXT NOT NULL,            -- notices: end of publicity period or validity ('' = open)
+    title TEXT NOT NULL,            -- normalized title and aliases, as indexed
+    py    TEXT NOT NULL,
+    pyi   TEXT NOT NULL,
+    label TEXT NOT NULL,            -- the title as written
+    meta  TEXT NOT NULL             -- domain, category or notice kind
 );
 
-INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-       label, meta, code, day, until FROM search_src;
-INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-       code, day, until FROM search_src;
+INSERT INTO search_fts(rowid, title, body, py, pyi)
+SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+FROM search_src;
+INSERT INTO search_short(rowid, title, body, pyi)
+SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+FROM search_src;
+INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+FROM search_src;
 
 -- catalogue_item
 CREATE TRIGGER search_item_ai AFTER INSERT ON catalogue_item BEGIN
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src WHERE kind = 'item' AND id = NEW.id;
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src WHERE kind = 'item' AND id = NEW.id;
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src WHERE kind = 'item' AND id = NEW.id;
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src WHERE kind = 'item' AND id = NEW.id;
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src WHERE kind = 'item' AND id = NEW.id;
 END;
 CREATE TRIGGER search_item_ad AFTER DELETE ON catalogue_item BEGIN
     DELETE FROM search_fts WHERE rowid = 1000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 1000000000000 + OLD.id;
+    DELETE FROM search_meta WHERE id = 1000000000000 + OLD.id;
 END;
 CREATE TRIGGER search_item_au AFTER UPDATE ON catalogue_item BEGIN
     DELETE FROM search_fts WHERE rowid = 1000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 1000000000000 + OLD.id;
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src WHERE kind = 'item' AND id = NEW.id;
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src WHERE kind = 'item' AND id = NEW.id;
+    DELETE FROM search_meta WHERE id = 1000000000000 + OLD.id;
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src WHERE kind = 'item' AND id = NEW.id;
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src WHERE kind = 'item' AND id = NEW.id;
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src WHERE kind = 'item' AND id = NEW.id;
 END;
 
 -- village_item
 CREATE TRIGGER search_village_item_ai AFTER INSERT ON village_item BEGIN
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
 END;
 CREATE TRIGGER search_village_item_ad AFTER DELETE ON village_item BEGIN
     DELETE FROM search_fts WHERE rowid = 2000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 2000000000000 + OLD.id;
+    DELETE FROM search_meta WHERE id = 2000000000000 + OLD.id;
 END;
 CREATE TRIGGER search_village_item_au AFTER UPDATE ON village_item BEGIN
     DELETE FROM search_fts WHERE rowid = 2000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 2000000000000 + OLD.id;
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
+    DELETE FROM search_meta WHERE id = 2000000000000 + OLD.id;
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src WHERE kind = 'village_item' AND id = NEW.id;
 END;
 
 -- guide
 CREATE TRIGGER search_guide_ai AFTER INSERT ON guide BEGIN
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src WHERE kind = 'guide' AND id = NEW.id;
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src WHERE kind = 'guide' AND id = NEW.id;
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src WHERE kind = 'guide' AND id = NEW.id;
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src WHERE kind = 'guide' AND id = NEW.id;
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src WHERE kind = 'guide' AND id = NEW.id;
 END;
 CREATE TRIGGER search_guide_ad AFTER DELETE ON guide BEGIN
     DELETE FROM search_fts WHERE rowid = 3000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 3000000000000 + OLD.id;
+    DELETE FROM search_meta WHERE id = 3000000000000 + OLD.id;
 END;
 CREATE TRIGGER search_guide_au AFTER UPDATE ON guide BEGIN
     DELETE FROM search_fts WHERE rowid = 3000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 3000000000000 + OLD.id;
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src WHERE kind = 'guide' AND id = NEW.id;
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src WHERE kind = 'guide' AND id = NEW.id;
+    DELETE FROM search_meta WHERE id = 3000000000000 + OLD.id;
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src WHERE kind = 'guide' AND id = NEW.id;
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src WHERE kind = 'guide' AND id = NEW.id;
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src WHERE kind = 'guide' AND id = NEW.id;
 END;
 
 -- notice
 CREATE TRIGGER search_notice_ai AFTER INSERT ON notice BEGIN
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src WHERE kind = 'notice' AND id = NEW.id;
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src WHERE kind = 'notice' AND id = NEW.id;
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src WHERE kind = 'notice' AND id = NEW.id;
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src WHERE kind = 'notice' AND id = NEW.id;
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src WHERE kind = 'notice' AND id = NEW.id;
 END;
 CREATE TRIGGER search_notice_ad AFTER DELETE ON notice BEGIN
     DELETE FROM search_fts WHERE rowid = 4000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 4000000000000 + OLD.id;
+    DELETE FROM search_meta WHERE id = 4000000000000 + OLD.id;
 END;
 CREATE TRIGGER search_notice_au AFTER UPDATE ON notice BEGIN
     DELETE FROM search_fts WHERE rowid = 4000000000000 + OLD.id;
     DELETE FROM search_short WHERE rowid = 4000000000000 + OLD.id;
-    INSERT INTO search_fts(rowid, title, body, py, pyi, label, meta, code, day, until)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label),
-           label, meta, code, day, until FROM search_src WHERE kind = 'notice' AND id = NEW.id;
-    INSERT INTO search_short(rowid, title, body, pyi, code, day, until)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label)),
-           code, day, until FROM search_src WHERE kind = 'notice' AND id = NEW.id;
+    DELETE FROM search_meta WHERE id = 4000000000000 + OLD.id;
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src WHERE kind = 'notice' AND id = NEW.id;
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src WHERE kind = 'notice' AND id = NEW.id;
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src WHERE kind = 'notice' AND id = NEW.id;
 END;
 
 -- Anonymous daily usage: views per item / village item / guide / notice / handbook, and
