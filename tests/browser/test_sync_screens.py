@@ -83,9 +83,11 @@ def test_staleness_notice_on_a_terminal(hub_and_terminal, page, artifacts):
 def test_fleet_page(hub_and_terminal, page, artifacts):
     app, hub_url, _term = hub_and_terminal
     conn = db.connect(app.config["DATABASE"])
-    uid = conn.execute("SELECT id FROM user WHERE username = 'county-admin'").fetchone()[0]
+    user = conn.execute("SELECT * FROM user WHERE username = 'county-admin'").fetchone()
     conn.close()
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"user_id": uid})
+    from content.auth import password_fingerprint  # noqa: PLC0415  (the admin checks it on every request)
+    cookie = app.session_interface.get_signing_serializer(app).dumps(
+        {"user_id": user["id"], "pw": password_fingerprint(user)})
     page.context.add_cookies([{"name": app.config.get("SESSION_COOKIE_NAME", "session"),
                                "value": cookie, "url": hub_url}])
     for name, size in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
