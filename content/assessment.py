@@ -202,11 +202,20 @@ class Coverage:
         return list(out.values())
 
 
-_CURRENT = f"""
-    n.status = 'published' AND {PUB_DAY.format(col='n.published_at')} <= :asof
-    AND ({PUB_DAY.format(col='n.published_at')} >= :since
-         OR n.expires_on >= :asof OR n.period_end >= :asof)
-"""
+def _notice_state(fk: str) -> str:
+    """Per item (by the notice column fk): newest publication day and whether any notice is current.
+
+    One grouped pass over the notices, joined to the items: a correlated
+    subquery per item would scan the notices once per item (minutes at county scale).
+    """
+    day = PUB_DAY.format(col="n.published_at")
+    return f"""
+        SELECT ref, max(day) AS last_published, max(current) AS current FROM (
+            SELECT n.{fk} AS ref, {day} AS day,
+                   ({day} >= :since OR n.expires_on >= :asof OR n.period_end >= :asof) AS current
+            FROM notice n
+            WHERE n.{fk} IS NOT NULL AND n.status = 'published' AND {day} <= :asof)
+        GROUP BY ref"""
 
 
 def coverage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Coverage:
@@ -215,24 +224,21 @@ def coverage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date
     params = {"asof": day.isoformat(), "since": (day - timedelta(days=RECENT_DAYS)).isoformat()}
     marks = ",".join(f":c{i}" for i in range(len(scope.codes)))
     params.update({f"c{i}": c for i, c in enumerate(scope.codes)})
-    last = f"(SELECT max({PUB_DAY.format(col='n.published_at')}) FROM notice n WHERE n.{{fk}} = x.id " \
-           f"AND n.status = 'published' AND {PUB_DAY.format(col='n.published_at')} <= :asof)"
     items = conn.execute(f"""
         SELECT 'item' AS kind, x.id, x.jurisdiction_code AS code, x.mode,
                trim(x.level1 || CASE WHEN x.level2 <> '' THEN ' · ' || x.level2 ELSE '' END) AS title,
                d.name AS domain, d.sort AS dsort,
-               EXISTS (SELECT 1 FROM notice n WHERE n.item_id = x.id AND {_CURRENT})
-               OR EXISTS (SELECT 1 FROM guide g WHERE g.item_id = x.id AND g.status = 'published')
-                 AS covered,
-               {last.format(fk='item_id')} AS last_published
+               coalesce(s.current, 0) OR g.item_id IS NOT NULL AS covered,
+               s.last_published
         FROM catalogue_item x JOIN domain d ON d.id = x.domain_id
+        LEFT JOIN ({_notice_state('item_id')}) s ON s.ref = x.id
+        LEFT JOIN (SELECT DISTINCT item_id FROM guide WHERE status = 'published') g ON g.item_id = x.id
         WHERE x.status = 'published' AND x.jurisdiction_code IN ({marks})
         UNION ALL
         SELECT 'village_item', x.id, x.jurisdiction_code, '主动', x.title,
-               x.category, 1000 + x.seq,
-               EXISTS (SELECT 1 FROM notice n WHERE n.village_item_id = x.id AND {_CURRENT}),
-               {last.format(fk='village_item_id')}
+               x.category, 1000 + x.seq, coalesce(s.current, 0), s.last_published
         FROM village_item x
+        LEFT JOIN ({_notice_state('village_item_id')}) s ON s.ref = x.id
         WHERE x.status = 'published' AND x.jurisdiction_code IN ({marks})
         ORDER BY dsort, code, id""", params).fetchall()
     rows: dict[tuple[str, str], CoverageRow] = {}
