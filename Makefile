@@ -7,7 +7,7 @@ HTMX_VERSION   := 2.0.8
 HTMX_INTEGRITY := sha512-fm297iru0iWsNJlBrjvtN7V9zjaxd+69Oqjh4F/Vq9Wwi2kFisLcrLCiv5oBX0KLfOX/zG8AUo9ROMU5XUB44Q==
 HTMX_JS := kiosk/static/vendor/htmx.min.js
 
-.PHONY: setup demo test bench system-deps clean
+.PHONY: setup demo test bench soak system-deps clean
 
 setup: $(VENV)/.installed $(HTMX_JS)
 
@@ -38,8 +38,19 @@ system-deps:
 test: setup system-deps
 	$(PY) -m pytest -q
 
-bench: setup
+# Benchmarks print a table with ratios (docs/benchmarks.md); pyinstrument and psutil come
+# from the `bench` extra. The soak is skipped here: run `make soak`.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: setup $(VENV)/.bench-installed
 	$(PY) -m pytest -q -p no:cacheprovider tests/bench -s -o addopts=""
+
+# 20 residents and 4 boards against a terminal-like instance; KIOSK_SOAK_SECONDS=30 for a short run.
+soak: setup $(VENV)/.bench-installed
+	KIOSK_SOAK_SECONDS=$${KIOSK_SOAK_SECONDS:-600} $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/bench/test_soak.py -s -o addopts=""
 
 clean:
 	rm -rf $(VENV) kiosk/static/vendor tests/artifacts

@@ -36,8 +36,12 @@ _BASE = """
 
 
 def list_notices(conn: sqlite3.Connection, codes: list[str], today: date,
-                 past: bool = False, limit: int = 200) -> list[dict]:
-    """Live notices (or, with ``past``, ones whose period or validity has ended), newest first."""
+                 past: bool = False, limit: int = 200, *, item_id: int | None = None,
+                 village_item_id: int | None = None) -> list[dict]:
+    """Live notices (or, with ``past``, ones whose period or validity has ended), newest first.
+
+    ``item_id`` / ``village_item_id``: only the notices of that catalogue or village item.
+    """
     d = today.isoformat()
     live = ("substr(n.published_at, 1, 10) <= :d AND (n.period_end IS NULL OR n.period_end >= :d) "
             "AND (n.expires_on IS NULL OR n.expires_on >= :d)")
@@ -45,6 +49,10 @@ def list_notices(conn: sqlite3.Connection, codes: list[str], today: date,
     params = {f"c{i}": c for i, c in enumerate(codes)}
     params["d"] = d
     params["limit"] = limit
+    for column, value in (("item_id", item_id), ("village_item_id", village_item_id)):
+        if value is not None:
+            cond += f" AND n.{column} = :{column}"
+            params[column] = value
     placeholders = ",".join(f":c{i}" for i in range(len(codes))) or "NULL"
     rows = conn.execute(
         _BASE + f"""
@@ -89,3 +97,32 @@ def for_matter(conn: sqlite3.Connection, matter_id: int, publisher: str,
         """, [matter_id, publisher, *subject_chain, today.isoformat(),
               *reversed(subject_chain)]).fetchone()
     return _notice(row) if row else None
+
+
+def best_for_matters(conn: sqlite3.Connection, matter_ids: list[int], publishers: list[str],
+                     subjects: list[str], today: date) -> dict[tuple[int, str, str], sqlite3.Row]:
+    """In one query, what ``for_matter`` would pick, grouped by (matter, publisher, subject).
+
+    Each value is the newest published notice of that group (formed_on, published_at, id
+    descending, as in ``for_matter``); a caller choosing for one village takes, for each
+    publisher, the group of the most specific subject in the village's chain. At county
+    scale this is one query per page instead of three per matter and village.
+    """
+    if not matter_ids or not publishers or not subjects:
+        return {}
+    rows = conn.execute(
+        _BASE + f"""
+        WHERE n.matter_id IN ({_in(matter_ids)}) AND n.jurisdiction_code IN ({_in(publishers)})
+          AND n.subject_code IN ({_in(subjects)}) AND n.status = 'published'
+          AND substr(n.published_at, 1, 10) <= ?
+        ORDER BY n.formed_on DESC, n.published_at DESC, n.id DESC
+        """, [*matter_ids, *publishers, *subjects, today.isoformat()]).fetchall()
+    best: dict[tuple[int, str, str], sqlite3.Row] = {}
+    for r in rows:
+        best.setdefault((r["matter_id"], r["jurisdiction_code"], r["subject_code"]), r)
+    return best
+
+
+def notice_from_row(row: sqlite3.Row) -> dict:
+    """A notice row as the dict the read functions return (JSON columns parsed)."""
+    return _notice(row)

@@ -85,8 +85,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
+        # Bodiless answers (a board's quiet poll, a 304) have no document to
+        # protect, and their whole cost on a village link is their headers.
         if response.status_code in (204, 304):
-            # No body to protect; board polls must stay tiny (tests/test_display.py).
             return response
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)

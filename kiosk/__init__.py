@@ -60,8 +60,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import views
     app.register_blueprint(views.bp)
-    from display.views import bp as display_bp
-    app.register_blueprint(display_bp)
     from content import admin, security
     security.init_app(app)  # CSRF, cookies, login throttling, security headers
     app.register_blueprint(admin.bp)
@@ -74,6 +72,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     import sync  # county sync: /sync/v1/, /admin/fleet, the terminal's freshness notice
     sync.init_app(app)
+    from display.views import bp as display_bp
+    app.register_blueprint(display_bp)
+    from . import pagecache
+    pagecache.init_app(app)  # resident pages, dropped on any database commit
 
     @app.errorhandler(404)
     def not_found(_e):

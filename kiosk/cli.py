@@ -91,9 +91,16 @@ def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
     click.echo(f"已创建 {role} 实例：{path}")
 
 
-def _serve(app, host: str, port: int) -> None:
+def _serve(app, host: str, port: int, threads: int = 8, trusted_proxy: str | None = None) -> None:
     from waitress import serve
-    serve(app, host=host, port=port, threads=8, ident="kiosk")
+    proxy = {}
+    if trusted_proxy:
+        # Behind nginx: take the client's address and scheme from the proxy's headers
+        # (rate limits and logs see residents, not 127.0.0.1); drop them from anyone else.
+        proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto",
+                 "clear_untrusted_proxy_headers": True}
+    serve(app, host=host, port=port, threads=threads, ident="kiosk", **proxy)
 
 
 @main.command()
@@ -130,20 +137,50 @@ def demo(port, host, data_dir):
 
 @main.command()
 @data_dir_option
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--host", default="127.0.0.1", show_default=True)
-def serve(data_dir, port, host):
+@click.option("--config", "config_file", envvar="KIOSK_CONFIG", type=click.Path(dir_okay=False),
+              help="TOML settings file (or $KIOSK_CONFIG); options given here win over it, "
+                   "and it wins over the data folder's kiosk.toml.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080).")
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--threads", type=click.IntRange(1, 64), help="Waitress worker threads (default 8).")
+@click.option("--idle-seconds", type=click.IntRange(10, 86400),
+              help="Kiosk returns to its home screen after this many idle seconds.")
+@click.option("--sync-interval", type=click.IntRange(10, 7 * 86400),
+              help="(terminal) seconds between sync attempts.")
+@click.option("--stale-hours", type=click.IntRange(1, 24 * 366),
+              help="(terminal) content older than this is flagged as stale.")
+def serve(data_dir, config_file, port, host, threads, idle_seconds, sync_interval, stale_hours):
     """Serve an instance with waitress (a terminal also runs its sync loop)."""
-    path = _data_dir(data_dir)
-    if not (path / config.CONFIG_NAME).exists():
-        raise click.ClickException(f"{path} 不是已初始化的实例目录，请先运行 kiosk init")
+    options = {"DATA_DIR": data_dir, "PORT": port, "HOST": host, "THREADS": threads,
+               "IDLE_SECONDS": idle_seconds, "SYNC_INTERVAL": sync_interval,
+               "STALE_HOURS": stale_hours}
+    try:
+        settings = config.serve_settings(options, config_file)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    path, host, port = settings["data_dir"], settings["host"], settings["port"]
     from . import create_app
-    app = create_app({"DATA_DIR": str(path)})
+    app = create_app({**settings["app_config"], "DATA_DIR": str(path)})
     click.echo(f"kiosk ({app.config['ROLE']}) serving {path} on http://{host}:{port}/")
     sys.stdout.flush()
     from sync.service import start_background  # terminal sync loop / hub re-sign timer
     start_background(app)
-    _serve(app, host, port)
+    _serve(app, host, port, settings["threads"], settings["trusted_proxy"])
+
+
+@main.command()
+@data_dir_option
+@click.option("--to", "target", required=True, type=click.Path(dir_okay=False),
+              help="The archive to write (.tar.gz); it holds private keys, keep it safe.")
+def backup(data_dir, target):
+    """Back up a running instance: the database (SQLite online backup) and its whole data folder."""
+    from .backup import make_backup
+    path = _data_dir(data_dir)
+    try:
+        names = make_backup(path, Path(target))
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"已备份 {path}（{len(names)} 项）到 {Path(target).resolve()}")
 
 
 # --- kiosk import-catalog (content/importer.py) ---------------------------------

@@ -77,8 +77,7 @@ def domain_detail(domain_id: int):
 def item_detail(item_id: int):
     conn = get_db()
     item = catalogue.get_item(conn, item_id, visible()) or abort(404)
-    related = [n for n in notices.list_notices(conn, visible(), today(), limit=500)
-               if n["item_id"] == item_id]
+    related = notices.list_notices(conn, visible(), today(), limit=500, item_id=item_id)
     return render("item.html", item=item, related=related, channels=catalogue.CHANNELS,
                   matter=matters.get_matter(conn, item["matter_id"]) if item["matter_id"] else None)
 
@@ -121,8 +120,8 @@ def village_list(code: str):
 def village_item_detail(item_id: int):
     conn = get_db()
     item = catalogue.get_village_item(conn, item_id, visible()) or abort(404)
-    related = [n for n in notices.list_notices(conn, visible(), today(), limit=500)
-               if n["village_item_id"] == item_id]
+    related = notices.list_notices(conn, visible(), today(), limit=500,
+                                   village_item_id=item_id)
     return render("village_item.html", item=item, related=related)
 
 

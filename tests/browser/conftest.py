@@ -94,19 +94,3 @@ def page(browser):
     yield pg
     context.close()
 
-
-def wait_js(page, expression: str, timeout: float = 30.0, interval: float = 0.05):
-    """Poll a JS expression until truthy.
-
-    Playwright's wait_for_function compiles its string in the page, which our
-    Content-Security-Policy (no 'unsafe-eval') rightly refuses; evaluate() goes
-    through the DevTools protocol and is not subject to it.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for: {expression}")
-        time.sleep(interval)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from content import db
-from tests.browser.conftest import LANDSCAPE, PORTRAIT, wait_js
+from tests.browser.conftest import LANDSCAPE, PORTRAIT
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def _metrics(cdp, page) -> dict:
 
 
 def _wait_rotations(page, n, timeout=120):
-    wait_js(page, f"Number(document.body.dataset.rotations || 0) >= {n}", timeout=timeout)
+    page.wait_for_function(f"() => Number(document.body.dataset.rotations || 0) >= {n}", timeout=timeout * 1000)
 
 
 def test_200_rotations_keep_the_dom_and_memory_flat(live_server, browser):
@@ -94,8 +94,8 @@ def test_board_survives_a_server_restart_and_swaps_new_content(live_server, brow
     assert page.get_attribute("#deck", "data-version") == version
 
     live_server.stop()
-    wait_js(page, "document.querySelector('[data-board-status]').textContent.includes('网络中断')",
-            timeout=10)
+    page.wait_for_function("() => document.querySelector('[data-board-status]').textContent.includes('网络中断')",
+                           timeout=10_000)
     page.wait_for_timeout(3000)
     # still showing the last content while the server is away
     assert page.locator("#deck .slide.is-active .slide-title").is_visible()
@@ -109,9 +109,9 @@ def test_board_survives_a_server_restart_and_swaps_new_content(live_server, brow
     assert changed.rowcount == 1      # total_changes would also count the search index triggers
     conn.close()
     live_server.start()
-    wait_js(page, "document.getElementById('deck').textContent.includes('重启后出现的新公示（测试）')",
-            timeout=30)
-    wait_js(page, "document.querySelector('[data-board-status]').textContent === ''", timeout=10)
+    page.wait_for_function(
+        "() => document.getElementById('deck').textContent.includes('重启后出现的新公示（测试）')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('[data-board-status]').textContent === ''", timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True      # swapped in place, no reload
     assert page.get_attribute("#deck", "data-version") != version
     rotations = page.evaluate("Number(document.body.dataset.rotations)")

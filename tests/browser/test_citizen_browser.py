@@ -57,7 +57,7 @@ def test_apply_at_portrait_kiosk_by_tapping(live_server, browser, artifacts):
     assert "法定答复期限" in body and "王小明" not in body and "13812345678" not in body
     qr = page.locator(".slip-qr img")
     qr.scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelector('.slip-qr img').complete && "
+    page.wait_for_function("() => document.querySelector('.slip-qr img').complete && "
                            "document.querySelector('.slip-qr img').naturalWidth > 0")
     page.screenshot(path=str(artifacts / "receipt-1080x1920.png"), full_page=True)
     qr.screenshot(path=str(artifacts / "receipt-qr.png"))

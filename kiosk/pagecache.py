@@ -1,0 +1,169 @@
+"""A small in-process cache of rendered resident pages, dropped whenever the database changes.
+
+Resident pages are a pure function of the URL, the htmx request headers, the date and
+the content; content changes only when something commits to the database (a sync, an
+edit in the admin). SQLite's ``PRAGMA data_version`` on a connection that never writes
+changes exactly when another connection (any thread or process) has committed, so
+checking it costs microseconds and no page can outlive the content it was built from.
+
+Only GET answers with status 200 from the endpoints listed in ``CACHED_ENDPOINTS`` are
+kept and served, and only for residents (a session holding nothing but a CSRF token);
+each hit carries the visitor's own CSRF token. Response headers are not kept: the app's
+after_request hooks (security headers, Vary) run on every hit as on every page. The cache is bounded in bytes (config ``PAGE_CACHE_BYTES``; 0 turns
+it off), evicts the least recently used page, and starts afresh at least every
+``PAGE_CACHE_SECONDS`` (60) so clock-dependent text never lags for long.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Flask, Response, current_app, g, request, session
+
+# Read-only resident screens (kiosk.views). Others may add their own read-only endpoints.
+CACHED_ENDPOINTS = {
+    "kiosk.home", "kiosk.domain_list", "kiosk.domain_detail", "kiosk.item_detail",
+    "kiosk.village_choice", "kiosk.village_list", "kiosk.village_item_detail",
+    "kiosk.matter_list", "kiosk.matter_detail", "kiosk.matter_aligned", "kiosk.guide_list",
+    "kiosk.guide_detail", "kiosk.handbook_detail", "kiosk.notice_list", "kiosk.notice_detail",
+}
+DEFAULT_BYTES = 16 * 1024 * 1024
+_VARY = ("HX-Request", "HX-Target", "HX-Trigger", "HX-History-Restore-Request", "HX-Boosted")
+
+
+class PageCache:
+    def __init__(self, database: str, max_bytes: int, max_age: int = 60):
+        self.database = database
+        self.max_bytes = max_bytes
+        self.max_age = max(1, max_age)
+        self.lock = threading.Lock()
+        self.pages: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
+        self.size = 0
+        self.stamp = None
+        self.hits = self.misses = 0
+        self._watch: sqlite3.Connection | None = None
+
+    def _current_stamp(self, day: str) -> tuple:
+        """(date, data_version, time slot): any commit by another connection changes it.
+
+        The time slot bounds how long a page lives even without commits, so anything
+        shown that depends on the clock (how old the content is) is at most max_age off.
+        Hold the lock.
+        """
+        if self._watch is None:
+            self._watch = sqlite3.connect(self.database, check_same_thread=False,
+                                          isolation_level=None)
+        return (day, self._watch.execute("PRAGMA data_version").fetchone()[0],
+                int(time.monotonic() // self.max_age))
+
+    def _fresh(self, day: str) -> None:
+        stamp = self._current_stamp(day)
+        if stamp != self.stamp:
+            self.pages.clear()
+            self.size = 0
+            self.stamp = stamp
+
+    def get(self, key: tuple, day: str) -> tuple[tuple | None, tuple]:
+        """(the cached page or None, the content stamp it was looked up under)."""
+        with self.lock:
+            self._fresh(day)
+            entry = self.pages.get(key)
+            if entry is None:
+                self.misses += 1
+            else:
+                self.pages.move_to_end(key)
+                self.hits += 1
+            return entry, self.stamp
+
+    def put(self, key: tuple, day: str, stamp_before: tuple, entry: tuple) -> None:
+        body = entry[2]
+        if len(body) > self.max_bytes // 4:
+            return
+        with self.lock:
+            self._fresh(day)
+            # The page was built from the content as it was when the request began;
+            # if a commit came in meanwhile, it may be stale: do not keep it.
+            if self.stamp != stamp_before:
+                return
+            old = self.pages.pop(key, None)
+            if old is not None:
+                self.size -= len(old[2])
+            self.pages[key] = entry
+            self.size += len(body)
+            while self.size > self.max_bytes and self.pages:
+                _, evicted = self.pages.popitem(last=False)
+                self.size -= len(evicted[2])
+
+
+def _key(environ: dict) -> tuple:
+    return (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            *(environ.get("HTTP_" + h.upper().replace("-", "_"), "") for h in _VARY))
+
+
+# Every page carries the visitor's CSRF token (base.html); a cached page keeps this
+# marker in its place and each hit gets the visitor's own token.
+_TOKEN_MARK = b"__KIOSK_PAGE_CACHE_CSRF__"
+
+
+def _csrf_field(app: Flask) -> str:
+    return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def _anonymous(app: Flask) -> bool:
+    """A resident: the session holds nothing but (perhaps) a CSRF token; staff never hit the cache."""
+    return all(k == _csrf_field(app) or k.startswith("_") for k in session.keys())
+
+
+def init_app(app: Flask) -> None:
+    size = app.config.get("PAGE_CACHE_BYTES", DEFAULT_BYTES)
+    if not size or app.config.get("TESTING") and not app.config.get("PAGE_CACHE_IN_TESTS"):
+        return
+    cache = PageCache(app.config["DATABASE"], int(size), int(app.config.get("PAGE_CACHE_SECONDS", 60)))
+    app.extensions["kiosk_page_cache"] = cache
+
+    @app.before_request
+    def serve_cached():
+        if (request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS
+                or not _anonymous(app)):
+            return None
+        from .views import today
+        day = today().isoformat()
+        entry, stamp = cache.get(_key(request.environ), day)
+        request.environ["kiosk.page_cache"] = (day, stamp)
+        if entry is None:
+            return None
+        status, mimetype, body = entry
+        request.environ["kiosk.page_cache_hit"] = True
+        if _TOKEN_MARK in body:
+            from flask_wtf.csrf import generate_csrf
+            body = body.replace(_TOKEN_MARK, generate_csrf().encode())
+        return Response(body, status=status, mimetype=mimetype)
+
+    @app.after_request
+    def keep_page(response: Response):
+        # Kept: a read-only resident screen, built for a resident (no staff session),
+        # that set no cookie itself; the session cookie with the CSRF token is fine.
+        pending = request.environ.get("kiosk.page_cache")
+        if (pending is None or request.environ.get("kiosk.page_cache_hit")
+                or response.status_code != 200 or response.direct_passthrough
+                or response.is_streamed or "Set-Cookie" in response.headers
+                or not _anonymous(app)):
+            return response
+        day, stamp = pending
+        body = response.get_data()
+        token = g.get(_csrf_field(app))
+        if token:
+            body = body.replace(token.encode(), _TOKEN_MARK)
+        cache.put(_key(request.environ), day, stamp, (200, response.mimetype, body))
+        return response
+
+
+def stats(app: Flask | None = None) -> dict:
+    cache = (app or current_app).extensions.get("kiosk_page_cache")
+    if cache is None:
+        return {"enabled": False}
+    return {"enabled": True, "pages": len(cache.pages), "bytes": cache.size,
+            "hits": cache.hits, "misses": cache.misses}

@@ -1,0 +1,158 @@
+"""Kiosk pages at county scale against waitress serving a static file of the same size.
+
+Goal: every page's p95 ≤ 2× the static file's p95 (same size, same server, same client).
+Also the terminal's memory with 20 concurrent clients. Prints a table; lines hold "ratio".
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from content import db
+from tests.bench.conftest import (BOARD_URLS, StaticServer, interleaved_gets, percentile, rss_bytes,
+                                  start_server, timed_gets)
+
+REQUESTS = int(os.environ.get("KIOSK_BENCH_REQUESTS", "1000"))
+PAGE_GOAL = 2.0
+RSS_GOAL_MB = 120
+
+
+def bench_pages(conn) -> dict[str, str]:
+    """The pages measured, chosen from the generated county."""
+    village = conn.execute("SELECT code FROM jurisdiction WHERE level = 'village' "
+                           "ORDER BY code LIMIT 1").fetchone()[0]
+    item = conn.execute("SELECT id FROM catalogue_item WHERE matter_id IS NOT NULL "
+                        "ORDER BY id LIMIT 1").fetchone()[0]
+    domain = conn.execute("SELECT domain_id FROM catalogue_item GROUP BY domain_id "
+                          "ORDER BY count(*) DESC, domain_id LIMIT 1").fetchone()[0]
+    matter = conn.execute("SELECT matter_id FROM notice WHERE subject_code = ? "
+                          "AND matter_id IS NOT NULL ORDER BY matter_id LIMIT 1",
+                          (village,)).fetchone()[0]
+    return {"home": "/", "domain": f"/domains/{domain}", "item": f"/items/{item}",
+            "aligned view": f"/matters/{matter}/{village}", "village list": f"/villages/{village}"}
+
+
+@pytest.fixture(scope="module")
+def kiosk_server(county):
+    server = start_server(county, "threads = 8\n")
+    yield server
+    server.stop()
+
+
+def test_pages_against_static_files(county, kiosk_server, tmp_path):
+    conn = db.connect(county / "kiosk.sqlite3")
+    pages = bench_pages(conn)
+    conn.close()
+    static_dir = tmp_path / "static"
+    static_dir.mkdir()
+    results = {}
+    cold = {}
+    for name, path in pages.items():
+        t0 = time.perf_counter()
+        _, body = timed_gets(kiosk_server.port, path, 1, warmup=0)
+        cold[name] = time.perf_counter() - t0
+        assert "<html" in body.decode()
+        (static_dir / f"{name.replace(' ', '-')}.html").write_bytes(body)
+        results[name] = (path, len(body))
+    static = StaticServer(static_dir)
+    try:
+        lines = [f"{'page':14s} {'bytes':>8s} {'first ms':>8s} {'p50 ms':>8s} {'p95 ms':>8s} "
+                 f"{'static p50':>10s} {'static p95':>10s}  ratio (p95 / static p95, goal ≤ 2)"]
+        missed = []
+        for name, (path, size) in results.items():
+            times, base = interleaved_gets((kiosk_server.port, path),
+                                           (static.port, f"/{name.replace(' ', '-')}.html"),
+                                           REQUESTS)
+            p95, s95 = percentile(times, 95), percentile(base, 95)
+            ratio = p95 / s95
+            ok = ratio <= PAGE_GOAL
+            if not ok:
+                missed.append(name)
+            lines.append(f"{name:14s} {size:8d} {cold[name] * 1000:8.1f} "
+                         f"{percentile(times, 50) * 1000:8.2f} {p95 * 1000:8.2f} "
+                         f"{percentile(base, 50) * 1000:10.2f} {s95 * 1000:10.2f}  "
+                         f"ratio {ratio:5.2f} {'ok' if ok else 'MISSED'}   {path}")
+    finally:
+        static.stop()
+    print("\n\nkiosk pages vs waitress serving a static file of the same size "
+          f"({REQUESTS} requests each, keep-alive, interleaved; 'first' = the page's first, "
+          "uncached request)")
+    print("\n".join(lines))
+    if os.environ.get("KIOSK_BENCH_STRICT") == "1":
+        assert not missed, f"pages over {PAGE_GOAL}× static at p95: {missed}"
+
+
+def test_rss_under_load(county, kiosk_server):
+    """20 concurrent clients browsing the county's pages and 4 boards polling; memory stays small."""
+    conn = db.connect(county / "kiosk.sqlite3")
+    pages = list(bench_pages(conn).values())
+    villages = [r[0] for r in conn.execute(
+        "SELECT code FROM jurisdiction WHERE level = 'village' ORDER BY code LIMIT 40")]
+    conn.close()
+    pages += [f"/villages/{v}" for v in villages] + ["/notices", "/guides", "/domains"]
+    seconds = float(os.environ.get("KIOSK_BENCH_LOAD_SECONDS", "20"))
+    stop = time.monotonic() + seconds
+    errors: list[str] = []
+    counts = [0] * 20
+    pid = kiosk_server.proc.pid
+    idle_rss = rss_bytes(pid)
+    samples = []
+
+    def client(n: int):
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", kiosk_server.port, timeout=60)
+        i = n
+        while time.monotonic() < stop:
+            path = pages[i % len(pages)]
+            i += 7
+            try:
+                c.request("GET", path)
+                r = c.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors.append(f"{path}: {r.status}")
+                counts[n] += 1
+            except OSError as e:
+                errors.append(f"{path}: {e}")
+                c.close()
+                c = http.client.HTTPConnection("127.0.0.1", kiosk_server.port, timeout=60)
+        c.close()
+
+    board_polls = [0]
+
+    def board():
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", kiosk_server.port, timeout=60)
+        while time.monotonic() < stop:
+            for path in BOARD_URLS:
+                c.request("GET", path)
+                r = c.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors.append(f"board {path}: {r.status}")
+                board_polls[0] += 1
+            time.sleep(2)
+        c.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
+    threads += [threading.Thread(target=board) for _ in range(4)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        samples.append(rss_bytes(pid))
+        time.sleep(0.5)
+    for t in threads:
+        t.join()
+    peak = max(samples) / 2**20
+    total = sum(counts)
+    print(f"\nterminal RSS under load (20 clients and 4 boards polling, {seconds:.0f} s, "
+          f"{total} page requests, {board_polls[0]} board polls, "
+          f"{total / seconds:.0f} req/s): idle {idle_rss / 2**20:.1f} MB, "
+          f"peak {peak:.1f} MB; ratio {peak / RSS_GOAL_MB:.2f} of the {RSS_GOAL_MB} MB goal")
+    assert not errors, errors[:5]
+    assert total > 0
+    if os.environ.get("KIOSK_BENCH_STRICT") == "1":
+        assert peak <= RSS_GOAL_MB

@@ -1,0 +1,157 @@
+"""Soak: 20 simulated residents and 4 polling boards against a terminal-like instance.
+
+Opt-in and bounded: `make soak` (10 minutes), or KIOSK_SOAK_SECONDS=30 for a short run.
+Passes with 0 errors and the server's RSS at the end within ±10 % of its value after warm-up.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import re
+import shutil
+import statistics
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from kiosk.cli import create_instance
+from tests.bench.conftest import BOARD_URLS, rss_bytes, start_server
+
+SECONDS = float(os.environ.get("KIOSK_SOAK_SECONDS", "0"))
+RESIDENTS = 20
+BOARDS = 4
+BOARD_INTERVAL = float(os.environ.get("KIOSK_SOAK_BOARD_INTERVAL", "2"))
+SEARCHES = ["低保", "dbgs", "补贴", "gdlbh", "养老"]
+# A terminal's scope: one village (杏花村 in the demo county) with its township and county.
+SCOPE = "340499100201"
+LINK = re.compile(r'href="(/[^"#]*)"')
+SKIP = ("/admin", "/static", "/qr.", "/apply")
+
+pytestmark = pytest.mark.skipif(
+    SECONDS <= 0, reason="the soak runs on request: `make soak` or KIOSK_SOAK_SECONDS=N")
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.errors: list[str] = []
+
+    def record(self, error: str | None = None):
+        with self.lock:
+            self.requests += 1
+            if error:
+                self.errors.append(error)
+
+
+def get(conn_box: list, port: int, path: str, headers: dict | None = None,
+        redirects: int = 3) -> tuple[int, str]:
+    """GET over a kept-alive connection, following redirects as a browser does."""
+    status, body, location = _get_once(conn_box, port, path, headers)
+    if status in (301, 302, 303, 307, 308) and location and redirects:
+        target = urllib.parse.urlsplit(location)
+        return get(conn_box, port, target.path + ("?" + target.query if target.query else ""),
+                   headers, redirects - 1)
+    return status, body
+
+
+def _get_once(conn_box: list, port: int, path: str, headers: dict | None):
+    """One GET over a kept-alive connection, reconnecting once if the server closed it."""
+    for attempt in (1, 2):
+        if conn_box[0] is None:
+            conn_box[0] = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn_box[0].request("GET", path, headers=headers or {})
+            r = conn_box[0].getresponse()
+            return r.status, r.read().decode("utf-8", "replace"), r.getheader("Location")
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            conn_box[0].close()
+            conn_box[0] = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def resident(n: int, port: int, stop: float, stats: Stats, search: bool):
+    """Taps around like a visitor: follows links, sometimes as htmx swaps, sometimes searches."""
+    rng = random.Random(n)
+    box: list = [None]
+    path = "/"
+    while time.monotonic() < stop:
+        headers = {"HX-Request": "true"} if rng.random() < 0.5 and path != "/" else {}
+        try:
+            status, body = get(box, port, path, headers)
+            stats.record(None if status == 200 else f"{path}: {status}")
+        except OSError as e:
+            stats.record(f"{path}: {e}")
+            body = ""
+        links = [u for u in LINK.findall(body) if not u.startswith(SKIP)]
+        roll = rng.random()
+        if search and roll < 0.15:
+            path = "/search?q=" + urllib.parse.quote(rng.choice(SEARCHES))
+        elif roll < 0.25 or not links:
+            path = "/"
+        else:
+            path = rng.choice(links).replace("&amp;", "&")
+        time.sleep(rng.uniform(0.2, 1.5))
+    if box[0] is not None:
+        box[0].close()
+
+
+def board(n: int, port: int, stop: float, stats: Stats):
+    box: list = [None]
+    while time.monotonic() < stop:
+        for path in BOARD_URLS:
+            try:
+                status, _ = get(box, port, path)
+                stats.record(None if status == 200 else f"board {path}: {status}")
+            except OSError as e:
+                stats.record(f"board {path}: {e}")
+        time.sleep(BOARD_INTERVAL)
+    if box[0] is not None:
+        box[0].close()
+
+
+def test_soak(tmp_path, demo_template):
+    data = tmp_path / "terminal"
+    shutil.copytree(demo_template, data)
+    server = start_server(data, f'scope = "{SCOPE}"\nthreads = 6\nidle_seconds = 120\n')
+    try:
+        probe: list = [None]
+        search = get(probe, server.port, "/search?q=" + urllib.parse.quote("低保"))[0] == 200
+        probe[0].close()
+        stats = Stats()
+        started = time.monotonic()
+        stop = started + SECONDS
+        warmup = max(10.0, SECONDS * 0.2)
+        threads = [threading.Thread(target=resident, args=(n, server.port, stop, stats, search))
+                   for n in range(RESIDENTS)]
+        threads += [threading.Thread(target=board, args=(n, server.port, stop, stats))
+                    for n in range(BOARDS)]
+        for t in threads:
+            t.start()
+        samples: list[tuple[float, int]] = []
+        while any(t.is_alive() for t in threads):
+            samples.append((time.monotonic() - started, rss_bytes(server.proc.pid)))
+            time.sleep(1)
+        for t in threads:
+            t.join()
+        assert server.proc.poll() is None, "the server died during the soak"
+    finally:
+        server.stop()
+    after_warmup = [rss for at, rss in samples if at >= warmup]
+    baseline = statistics.mean(after_warmup[:3])
+    final = statistics.mean(after_warmup[-3:])
+    peak = max(after_warmup)
+    mb = 2 ** 20
+    print(f"\nsoak: {SECONDS:.0f} s, {RESIDENTS} residents, {BOARDS} boards "
+          f"(search {'on' if search else 'not available yet'}): {stats.requests} requests, "
+          f"{len(stats.errors)} errors; RSS after warm-up {baseline / mb:.1f} MB, "
+          f"peak {peak / mb:.1f} MB, final {final / mb:.1f} MB; "
+          f"ratio final/after-warm-up {final / baseline:.3f} (goal 0.9–1.1)")
+    assert not stats.errors, stats.errors[:10]
+    assert stats.requests > RESIDENTS * 2
+    assert 0.9 <= final / baseline <= 1.1

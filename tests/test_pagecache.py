@@ -1,0 +1,128 @@
+"""The resident page cache: hits are identical, any commit or a new day drops them, sessions bypass it."""
+from __future__ import annotations
+
+import pytest
+
+from content import db
+from kiosk import create_app, pagecache
+
+
+@pytest.fixture
+def cached_app(data_dir):
+    # A long time slot: on a loaded machine two requests could otherwise straddle
+    # the 60 s boundary and see a (correct) refresh instead of a hit.
+    return create_app({"DATA_DIR": str(data_dir), "TESTING": True, "PAGE_CACHE_IN_TESTS": True,
+                       "PAGE_CACHE_SECONDS": 3600})
+
+
+def test_second_request_is_a_hit_with_the_same_page(cached_app):
+    client = cached_app.test_client()
+    first = client.get("/notices")
+    second = client.get("/notices")
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data and first.mimetype == second.mimetype
+    assert "HX-Request" in second.headers.get("Vary", "")
+    s = pagecache.stats(cached_app)
+    assert (s["hits"], s["misses"], s["pages"]) == (1, 1, 1)
+
+
+def test_a_commit_from_another_connection_drops_cached_pages(cached_app, data_dir):
+    client = cached_app.test_client()
+    conn = db.connect(data_dir / "kiosk.sqlite3")
+    notice_id, title = conn.execute(
+        "SELECT id, title FROM notice WHERE status = 'published' ORDER BY id LIMIT 1").fetchone()
+    before = client.get(f"/notices/{notice_id}").get_data(as_text=True)
+    assert title in before
+    assert client.get(f"/notices/{notice_id}").get_data(as_text=True) == before  # cached
+    conn.execute("UPDATE notice SET title = ? WHERE id = ?", ("已更新的公示标题", notice_id))
+    conn.close()
+    after = client.get(f"/notices/{notice_id}").get_data(as_text=True)
+    assert "已更新的公示标题" in after and title not in after
+
+
+def test_htmx_fragment_and_full_page_are_kept_apart(cached_app):
+    client = cached_app.test_client()
+    full = client.get("/guides").get_data(as_text=True)
+    fragment = client.get("/guides", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" in full and "<html" not in fragment
+    assert client.get("/guides", headers={"HX-Request": "true"}).get_data(as_text=True) == fragment
+    assert client.get("/guides").get_data(as_text=True) == full
+
+
+def test_a_new_day_drops_cached_pages(cached_app, data_dir):
+    client = cached_app.test_client()
+    client.get("/")
+    cache = cached_app.extensions["kiosk_page_cache"]
+    assert cache.pages
+    cached_app.config["TODAY"] = "2031-01-01"
+    client.get("/")
+    assert cache.stamp[0] == "2031-01-01" and len(cache.pages) == 1
+    assert pagecache.stats(cached_app)["misses"] == 2
+    assert pagecache.stats(cached_app)["misses"] == 2
+
+
+def test_pages_expire_after_max_age(data_dir, monkeypatch):
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "PAGE_CACHE_IN_TESTS": True,
+                      "PAGE_CACHE_SECONDS": 30})
+    clock = [1000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
+    client = app.test_client()
+    client.get("/")
+    client.get("/")
+    clock[0] += 31
+    client.get("/")
+    s = pagecache.stats(app)
+    assert (s["hits"], s["misses"]) == (1, 2)
+
+
+def test_staff_sessions_bypass_the_cache(cached_app):
+    client = cached_app.test_client()
+    client.get("/domains")
+    with client.session_transaction() as sess:
+        sess["user_id"] = 1
+    client.get("/domains")
+    assert pagecache.stats(cached_app)["hits"] == 0
+
+
+def test_each_hit_carries_the_visitors_own_csrf_token(cached_app):
+    import re
+    first, second = cached_app.test_client(), cached_app.test_client()
+    page1 = first.get("/matters").get_data(as_text=True)
+    page2 = second.get("/matters").get_data(as_text=True)
+    assert pagecache.stats(cached_app)["hits"] == 1
+    token = re.compile(r'name="csrf-token" content="([^"]+)"')
+    t1, t2 = token.search(page1), token.search(page2)
+    assert t1 and t2 and "KIOSK_PAGE_CACHE" not in page2 and t2.group(1) != t1.group(1)
+    assert token.sub("", page1) == token.sub("", page2)
+    # the second visitor's token is good for a POST of its own session
+    from flask_wtf.csrf import validate_csrf
+    with cached_app.test_request_context():
+        from flask import session
+        with second.session_transaction() as sess:
+            session.update(sess)
+        validate_csrf(t2.group(1))
+
+
+def test_errors_and_other_endpoints_are_not_cached(cached_app):
+    client = cached_app.test_client()
+    assert client.get("/notices/999999").status_code == 404
+    assert client.get("/healthz").status_code == 200
+    assert pagecache.stats(cached_app)["pages"] == 0
+
+
+def test_the_cache_stays_within_its_byte_budget(data_dir):
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "PAGE_CACHE_IN_TESTS": True,
+                      "PAGE_CACHE_BYTES": 200_000})
+    client = app.test_client()
+    conn = db.connect(data_dir / "kiosk.sqlite3")
+    ids = [r[0] for r in conn.execute("SELECT id FROM notice WHERE status = 'published'")]
+    conn.close()
+    for notice_id in ids:
+        client.get(f"/notices/{notice_id}")
+    s = pagecache.stats(app)
+    assert 0 < s["bytes"] <= 200_000 and s["pages"] < len(ids)
+
+
+def test_cache_can_be_turned_off(data_dir):
+    app = create_app({"DATA_DIR": str(data_dir), "PAGE_CACHE_BYTES": 0})
+    assert pagecache.stats(app) == {"enabled": False}
