@@ -88,8 +88,16 @@ def fleet():
     published = last_published(conn)
     if published:
         published = bundle.parse_iso(published).astimezone().strftime("%Y-%m-%d %H:%M")
-    return render_template("sync/fleet.html", layout=_layout(), terminals=rows, summary=summary,
-                           published=published, missed=MISSED_INTERVALS)
+    layout = _layout()
+    extra = {}
+    if layout == "admin/base.html":
+        try:
+            from content.admin import admin_context  # noqa: PLC0415  (the admin's navigation)
+            extra = admin_context()
+        except ImportError:
+            pass
+    return render_template("sync/fleet.html", layout=layout, terminals=rows, summary=summary,
+                           published=published, missed=MISSED_INTERVALS, **extra)
 
 
 def freshness_context() -> dict:

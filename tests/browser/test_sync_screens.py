@@ -9,6 +9,7 @@ import pytest
 from waitress import create_server
 
 from content import db
+from content.auth import password_fingerprint
 from kiosk import config, create_app
 from kiosk.cli import create_instance
 from sync import bundle, publish, terminal
@@ -83,11 +84,10 @@ def test_staleness_notice_on_a_terminal(hub_and_terminal, page, artifacts):
 def test_fleet_page(hub_and_terminal, page, artifacts):
     app, hub_url, _term = hub_and_terminal
     conn = db.connect(app.config["DATABASE"])
-    user = conn.execute("SELECT * FROM user WHERE username = 'county-admin'").fetchone()
+    row = conn.execute("SELECT * FROM user WHERE username = 'county-admin'").fetchone()
     conn.close()
-    from content.auth import password_fingerprint  # noqa: PLC0415  (the admin checks it on every request)
     cookie = app.session_interface.get_signing_serializer(app).dumps(
-        {"user_id": user["id"], "pw": password_fingerprint(user)})
+        {"user_id": row["id"], "pw": password_fingerprint(row), "sid": "browser-test"})
     page.context.add_cookies([{"name": app.config.get("SESSION_COOKIE_NAME", "session"),
                                "value": cookie, "url": hub_url}])
     for name, size in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):

@@ -1,6 +1,7 @@
 """The hub's fleet page and the terminal's freshness line and staleness notice."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from content import db
@@ -11,11 +12,13 @@ from conftest import VILLAGE, tconn
 
 
 def login(client, conn, username: str) -> None:
-    from content.auth import password_fingerprint  # noqa: PLC0415
-    row = conn.execute("SELECT * FROM user WHERE username = ?", (username,)).fetchone()
-    with client.session_transaction() as s:
-        s["user_id"] = row["id"]
-        s["pw"] = password_fingerprint(row)   # the admin ends sessions without it (password change)
+    """Sign in through the admin's login form (with its CSRF token)."""
+    client.get("/admin/logout")
+    html = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    r = client.post("/admin/login", data={"username": username, "password": "demo-password",
+                                          "csrf_token": token})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
 
 
 def test_fleet_page_shows_terminals(hub, term):
@@ -29,6 +32,7 @@ def test_fleet_page_shows_terminals(hub, term):
     page = client.get("/admin/fleet").get_data(as_text=True)
     assert "终端运行情况" in page and "杏花村" in page and VILLAGE in page
     assert "在线" in page and "最新" in page
+    assert 'href="/admin/fleet"' in page                         # in the admin's navigation
     version = hub.version(VILLAGE)
     assert f"<td>{version}</td>" in page
 
