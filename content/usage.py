@@ -14,13 +14,13 @@ _DIGITS = re.compile(r"\d{6,}")
 MAX_QUERY = 64
 
 
-def record_view(conn: sqlite3.Connection, kind: str, ref_id: int, day: date) -> None:
+def record_view(conn: sqlite3.Connection, kind: str, ref_id: int, day: date, count: int = 1) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     conn.execute(
-        "INSERT INTO usage_view(day, kind, ref_id, views) VALUES (?, ?, ?, 1) "
-        "ON CONFLICT(day, kind, ref_id) DO UPDATE SET views = views + 1",
-        (day.isoformat(), kind, int(ref_id)))
+        "INSERT INTO usage_view(day, kind, ref_id, views) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(day, kind, ref_id) DO UPDATE SET views = views + excluded.views",
+        (day.isoformat(), kind, int(ref_id), count))
 
 
 def mask_query(query: str) -> str:
@@ -29,13 +29,14 @@ def mask_query(query: str) -> str:
     return _DIGITS.sub(lambda m: "*" * len(m.group()), text)[:MAX_QUERY]
 
 
-def record_miss(conn: sqlite3.Connection, query: str, day: date) -> None:
+def record_miss(conn: sqlite3.Connection, query: str, day: date, count: int = 1) -> None:
     text = mask_query(query)
     if not text:
         return
     conn.execute(
-        "INSERT INTO usage_search_miss(day, query, count) VALUES (?, ?, 1) "
-        "ON CONFLICT(day, query) DO UPDATE SET count = count + 1", (day.isoformat(), text))
+        "INSERT INTO usage_search_miss(day, query, count) VALUES (?, ?, ?) "
+        "ON CONFLICT(day, query) DO UPDATE SET count = count + excluded.count",
+        (day.isoformat(), text, count))
 
 
 def views(conn: sqlite3.Connection, kind: str, ref_id: int) -> int:

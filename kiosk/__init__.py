@@ -65,8 +65,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     from content.admin import assessment as assessment_admin  # /admin/assessment
     app.register_blueprint(assessment_admin.bp)
-    from . import touch  # search, 适老化, attract screen, print sheets, usage counts
-    app.register_blueprint(touch.bp)
     from . import citizen
     app.register_blueprint(citizen.bp)  # applications, ratings, consultations
 
@@ -76,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(display_bp)
     from . import pagecache
     pagecache.init_app(app)  # resident pages, dropped on any database commit
+    from . import touch  # search, 适老化, attract screen, print sheets, usage counts
+    app.register_blueprint(touch.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
+from collections import Counter
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
                    url_for)
 
 from content import catalogue, guides, notices, qr, search, usage
-from content.db import get_db
+from content.db import connect, get_db
 
+from . import pagecache
 from .views import render, scope, today, visible
 
 bp = Blueprint("touch", __name__)
@@ -31,6 +35,10 @@ COUNTED = {
     "kiosk.notice_detail": ("notice", "notice_id"),
     "kiosk.handbook_detail": ("handbook", "handbook_id"),
 }
+
+
+# Read-only screens of this blueprint that the resident page cache may keep.
+pagecache.CACHED_ENDPOINTS.update({"touch.guide_sheet", "touch.handbook_print"})
 
 
 @bp.record_once
@@ -78,7 +86,7 @@ def search_page():
                                    if d["item_count"]][:12],
                        "guides": _popular_guides(conn)}
     if result.empty:
-        _record(usage.record_miss, conn, q, today())
+        _usage().miss(today(), q)
     context = dict(q=q, kind=kind if kind in search.KIND_NAMES else "", result=result,
                    suggestions=suggestions, kind_names=search.KIND_NAMES, key_rows=KEY_ROWS,
                    common_words=COMMON_WORDS)
@@ -101,7 +109,8 @@ def _safe_next(value: str | None) -> str:
 @bp.route("/elderly", methods=["POST"])
 def toggle_elderly():
     """适老化 mode: larger text, stronger contrast, larger targets; for this session only."""
-    session["elderly"] = not session.get("elderly", False)
+    if session.pop("elderly", False) is False:
+        session["elderly"] = True   # off leaves no key: the page cache serves the session again
     referrer = urlsplit(request.referrer or "")
     fallback = referrer.path if referrer.netloc == request.host else "/"
     return redirect(_safe_next(request.form.get("next") or fallback), code=303)
@@ -152,12 +161,59 @@ def touch_context():
     return {"elderly": bool(session.get("elderly"))}
 
 
-def _record(fn, *args) -> None:
-    """Counting must never break a resident's page."""
-    try:
-        fn(*args)
-    except sqlite3.Error:
-        log.exception("usage count not recorded")
+class UsageBuffer:
+    """Counts gathered in memory and written in one transaction at most every
+    USAGE_FLUSH_SECONDS (default 60): every commit drops the page cache, so one write per
+    page view would defeat it. A crash loses at most that long of anonymous counts."""
+
+    def __init__(self, database: str, interval: float):
+        self.database = database
+        self.interval = interval
+        self.lock = threading.Lock()
+        self.views: Counter = Counter()
+        self.misses: Counter = Counter()
+        self.last = time.monotonic()
+
+    def view(self, day: date, kind: str, ref_id: int) -> None:
+        with self.lock:
+            self.views[(day, kind, ref_id)] += 1
+
+    def miss(self, day: date, query: str) -> None:
+        with self.lock:
+            self.misses[(day, query)] += 1
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.interval
+
+    def flush(self) -> None:
+        with self.lock:
+            views, misses = self.views, self.misses
+            self.views, self.misses, self.last = Counter(), Counter(), time.monotonic()
+        if not views and not misses:
+            return
+        conn = connect(self.database)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for (day, kind, ref_id), n in views.items():
+                usage.record_view(conn, kind, ref_id, day, n)
+            for (day, query), n in misses.items():
+                usage.record_miss(conn, query, day, n)
+            conn.execute("COMMIT")
+        except sqlite3.Error:   # counting must never break a resident's page
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            log.exception("usage counts not written")
+        finally:
+            conn.close()
+
+
+def _usage() -> UsageBuffer:
+    buffer = current_app.extensions.get("touch_usage")
+    if buffer is None:
+        interval = current_app.config.get("USAGE_FLUSH_SECONDS", 60)
+        buffer = current_app.extensions.setdefault(
+            "touch_usage", UsageBuffer(current_app.config["DATABASE"], float(interval)))
+    return buffer
 
 
 @bp.after_app_request
@@ -168,5 +224,7 @@ def count_views(response):
         kind, arg = counted
         ref = (request.view_args or {}).get(arg)
         if ref is not None:
-            _record(usage.record_view, get_db(), kind, ref, today())
+            _usage().view(today(), kind, ref)
+    if "touch_usage" in current_app.extensions and _usage().due():
+        _usage().flush()
     return response
