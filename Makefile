@@ -54,3 +54,21 @@ soak: setup $(VENV)/.bench-installed
 
 clean:
 	rm -rf $(VENV) kiosk/static/vendor tests/artifacts
+
+# axe-core (accessibility checks in the browser tests) from the npm registry, pinned and
+# checked against its integrity hash, kept out of git.
+AXE_VERSION   := 4.10.3
+AXE_INTEGRITY := sha512-Xm7bpRXnDSX2YE2YFfBk2FnF0ep6tmG7xPh8iHee8MIcrgq762Nkce856dYtJYLkuIoYZvGfTs/PbZhideTcEg==
+AXE_JS := tests/browser/vendor/axe.min.js
+
+setup: $(AXE_JS)
+
+$(AXE_JS):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch axe-core (apt-get install npm)"; exit 1; }
+	@tmp=$$(mktemp -d) && \
+	  (cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null) && \
+	  got="sha512-$$(openssl dgst -sha512 -binary $$tmp/axe-core-$(AXE_VERSION).tgz | openssl base64 -A)" && \
+	  if [ "$$got" != "$(AXE_INTEGRITY)" ]; then echo "axe-core integrity mismatch: $$got"; rm -rf $$tmp; exit 1; fi && \
+	  tar -xzf $$tmp/axe-core-$(AXE_VERSION).tgz -C $$tmp && \
+	  mkdir -p $(dir $(AXE_JS)) && cp $$tmp/package/axe.min.js $(AXE_JS).tmp && \
+	  mv $(AXE_JS).tmp $(AXE_JS) && rm -rf $$tmp && echo "axe-core $(AXE_VERSION) fetched and verified"

@@ -26,6 +26,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
     if str(path) != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+    # The search index triggers call these; every connection of ours must have them.
+    from . import search  # noqa: PLC0415  (search imports nothing from db)
+    search.register_functions(conn)
     return conn
 
 

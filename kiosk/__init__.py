@@ -63,6 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from content import admin, security
     security.init_app(app)  # CSRF, cookies, login throttling, security headers
     app.register_blueprint(admin.bp)
+    from content.admin import assessment as assessment_admin  # /admin/assessment
+    app.register_blueprint(assessment_admin.bp)
     from . import citizen
     app.register_blueprint(citizen.bp)  # applications, ratings, consultations
 
@@ -72,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(display_bp)
     from . import pagecache
     pagecache.init_app(app)  # resident pages, dropped on any database commit
+    from . import touch  # search, 适老化, attract screen, print sheets, usage counts
+    app.register_blueprint(touch.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -1,0 +1,484 @@
+"""Search over published catalogue items, village items, guides and notices.
+
+Two FTS5 indexes, both filled by SQL triggers (migration 0002_search_usage.sql):
+
+* ``search_fts`` — trigram tokenizer; answers terms of three or more characters in the
+  title, body, full pinyin (``zuidishenghuobaozhang``) and initials (``zdshbz``) of the title;
+* ``search_short`` — unicode61 over text split into single characters; answers one- and
+  two-character terms (``低保``, ``db``) as phrase queries of adjacent characters, which the
+  trigram tokenizer cannot match from its index.
+
+Why triggers and SQL functions rather than a Python re-indexer: whoever writes content —
+the admin, sync applying a bundle in one transaction, an import, a test — the index changes
+in the same transaction as the row, so it can never be stale or half-updated, and nobody
+has to remember to call anything.  The triggers need pinyin, so ``register_functions``
+adds deterministic functions (``search_norm``, ``search_py``, ``search_pyi``,
+``search_chars``) to every connection made by ``content.db.connect``; a connection without
+them fails loudly on a content write instead of silently leaving the index behind.
+``rebuild`` re-creates both indexes from the content tables (for repairs).
+
+Each indexed row's rowid encodes its kind (``KIND_BASE``), so a query can walk one kind
+newest-first and stop after a bounded number of candidates: cost stays flat however common
+a term is.  Filters and ranking read the small ``search_meta`` rows, not the indexes' stored
+text.  Candidates are ranked (exact title, title prefix or alias, title, body; live before
+past; guides first; newest first) and highlighted in Python.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+
+KIND_BASE = {"item": 1_000_000_000_000, "village_item": 2_000_000_000_000,
+             "guide": 3_000_000_000_000, "notice": 4_000_000_000_000}
+KIND_SPAN = 1_000_000_000_000
+KIND_NAMES = {"guide": "办事指南", "item": "公开事项", "village_item": "村务公开", "notice": "公示公告"}
+KIND_URLS = {"item": "/items/{}", "village_item": "/village-items/{}", "guide": "/guides/{}",
+             "notice": "/notices/{}"}
+KIND_ORDER = ("guide", "item", "village_item", "notice")
+
+MAX_QUERY = 50          # characters kept of a query; longer input is cut, never an error
+MAX_TERMS = 6
+CANDIDATES = 50         # per kind and pass: bounds the work for very common terms
+SNIPPET = 36            # characters of body shown either side of a match
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufff0-\uffff]")
+_SPLIT = re.compile(r"[^\w]+|_")
+_LATIN = re.compile(r"[a-z]+")
+_SPLIT_KEEP_SEP = re.compile(r"[^\w¦]+|_")
+
+
+# ---------------------------------------------------------------- text functions (also SQL)
+
+@lru_cache(maxsize=1024)   # triggers ask for the same title and body several times per row
+def normalize(text: str | None) -> str:
+    """NFKC (full-width letters and digits become ASCII) and lower case, controls removed."""
+    if not text:
+        return ""
+    return _CONTROL.sub("", unicodedata.normalize("NFKC", str(text))).lower()
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch >= "\U00020000"
+
+
+@lru_cache(maxsize=65536)
+def syllables(text: str) -> tuple[str, ...]:
+    """One entry per character of ``text``: its pinyin if Han, itself if ASCII letter or digit, else ''.
+
+    Context-aware (pypinyin's phrase dictionary: 重庆 → chong qing) and aligned with the
+    characters, so matches in pinyin can be mapped back for highlighting.
+    """
+    from pypinyin import lazy_pinyin  # noqa: PLC0415  (large dictionaries: load on first use)
+
+    out = lazy_pinyin(text, errors=lambda run: list(run))
+    if len(out) != len(text):  # never seen, but keep the alignment promise
+        out = [lazy_pinyin(ch, errors=lambda run: list(run))[0] if ch.strip() else ch for ch in text]
+    result = []
+    for ch, syl in zip(text, out):
+        if _is_han(ch) and syl.isascii() and syl.isalpha():
+            result.append(syl.lower())
+        elif ch.isascii() and ch.isalnum():
+            result.append(ch.lower())
+        else:
+            result.append("")
+    return tuple(result)
+
+
+# What residents say for what official titles write: indexed with the title, so 低保 (and
+# its initials db) finds 最低生活保障.  Only short forms that are not already substrings.
+ALIASES = {
+    "最低生活保障": "低保",
+    "医疗保险": "医保",
+    "社会保险": "社保",
+    "危房改造": "危改",
+    "公共租赁住房": "公租房",
+    "特困人员救助供养": "五保",
+}
+ALIAS_SEP = "¦"   # not a letter: no match runs from the title into its aliases
+
+
+@lru_cache(maxsize=1024)
+def title_parts(text: str | None) -> tuple[str, ...]:
+    """The normalized title followed by the short forms it implies."""
+    norm = normalize(text)
+    return (norm, *(short for full, short in ALIASES.items() if full in norm and short not in norm))
+
+
+def title_text(text: str | None) -> str:
+    """The title as indexed: ``最低生活保障申请 ¦ 低保``."""
+    return f" {ALIAS_SEP} ".join(title_parts(text))
+
+
+def pinyin_full(text: str | None) -> str:
+    """``最低生活保障`` → ``zuidishenghuobaozhang ¦ dibao`` (letters and digits kept)."""
+    return ALIAS_SEP.join("".join(syllables(p)) for p in title_parts(text))
+
+
+def pinyin_initials(text: str | None) -> str:
+    """``最低生活保障`` → ``zdshbz ¦ db``; ASCII letters and digits stand for themselves."""
+    return ALIAS_SEP.join("".join(s[0] for s in syllables(p) if s) for p in title_parts(text))
+
+
+def split_chars(text: str | None) -> str:
+    """Every letter, digit or Han character as its own token, for the 1–2 character index.
+
+    Between a title and its aliases goes the word ``sep``: queries there are phrases of
+    single characters, so it never matches and no phrase runs across the boundary.
+    """
+    return " sep ".join(" ".join(ch for ch in part if ch.isalnum())
+                        for part in normalize(text).split(ALIAS_SEP))
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The deterministic SQL functions the index triggers call (see the module docstring)."""
+    conn.create_function("search_norm", 1, normalize, deterministic=True)
+    conn.create_function("search_title", 1, title_text, deterministic=True)
+    conn.create_function("search_py", 1, pinyin_full, deterministic=True)
+    conn.create_function("search_pyi", 1, pinyin_initials, deterministic=True)
+    conn.create_function("search_chars", 1, split_chars, deterministic=True)
+
+
+# ---------------------------------------------------------------- index maintenance
+
+INSERT_FTS = """
+    INSERT INTO search_fts(rowid, title, body, py, pyi)
+    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
+    FROM search_src
+"""
+INSERT_SHORT = """
+    INSERT INTO search_short(rowid, title, body, pyi)
+    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
+    FROM search_src
+"""
+INSERT_META = """
+    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
+    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
+    FROM search_src
+"""
+
+
+def rebuild(conn: sqlite3.Connection) -> int:
+    """Re-create both indexes from the content tables in one transaction; return the row count."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        for table in ("search_fts", "search_short", "search_meta"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute(INSERT_FTS)
+        conn.execute(INSERT_SHORT)
+        conn.execute(INSERT_META)
+        count = conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
+    except Exception:
+        if own:
+            conn.execute("ROLLBACK")
+        raise
+    if own:
+        conn.execute("COMMIT")
+    return count
+
+
+# ---------------------------------------------------------------- queries
+
+@dataclass(frozen=True)
+class Term:
+    text: str       # normalized: lower case, NFKC, letters/digits/Han only
+    pinyin: bool    # all ASCII letters: matched against the title's pinyin too
+
+
+def parse_query(raw: str | None) -> list[Term]:
+    """Split a resident's query into terms; anything that is not a letter, digit or Han separates."""
+    text = normalize(raw)[: MAX_QUERY * 2]
+    terms: list[Term] = []
+    for word in _SPLIT.split(text):
+        if not word or any(t.text == word for t in terms):
+            continue
+        terms.append(Term(word, bool(_LATIN.fullmatch(word))))
+        if len(terms) == MAX_TERMS:
+            break
+    total = 0
+    kept = []
+    for t in terms:   # keep the query short: at most MAX_QUERY characters of terms
+        if total + len(t.text) > MAX_QUERY:
+            t = Term(t.text[: MAX_QUERY - total], t.pinyin)
+        if t.text:
+            kept.append(t)
+            total += len(t.text)
+        if total >= MAX_QUERY:
+            break
+    return kept
+
+
+def _quote(text: str) -> str:
+    """An FTS5 string literal: whatever the resident typed is data, never query syntax."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fts_expressions(terms: list[Term]) -> tuple[str, str, str]:
+    """(table, expression over all columns, expression over the title columns only).
+
+    All terms of 3+ characters use the trigram index; if any term is shorter the whole query
+    uses the single-character index, where every term is a phrase of adjacent characters.
+    """
+    if all(len(t.text) >= 3 for t in terms):
+        table = "search_fts"
+        anywhere = [f"{{title py pyi}} : {_quote(t.text)}" if t.pinyin
+                    else f"{{title body}} : {_quote(t.text)}" for t in terms]
+        in_title = [f"{{title py pyi}} : {_quote(t.text)}" if t.pinyin
+                    else f"{{title}} : {_quote(t.text)}" for t in terms]
+    else:
+        table = "search_short"
+        anywhere = [f"{{title pyi}} : {_quote(' '.join(t.text))}" if t.pinyin
+                    else f"{{title body}} : {_quote(' '.join(t.text))}" for t in terms]
+        in_title = [f"{{title pyi}} : {_quote(' '.join(t.text))}" if t.pinyin
+                    else f"{{title}} : {_quote(' '.join(t.text))}" for t in terms]
+    return table, " AND ".join(anywhere), " AND ".join(in_title)
+
+
+@dataclass
+class Hit:
+    kind: str
+    id: int
+    url: str
+    title: str
+    title_html: Markup
+    snippet_html: Markup
+    meta: str
+    code: str
+    jurisdiction_name: str = ""
+    day: str = ""
+    past: bool = False
+    tier: int = 3
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES[self.kind]
+
+
+@dataclass
+class SearchResult:
+    query: str
+    terms: list[Term]
+    hits: list[Hit] = field(default_factory=list)
+    capped: bool = False       # more matches exist than were ranked
+    loose_terms: list[Term] = field(default_factory=list)   # hits came from a looser reading
+
+    @property
+    def empty(self) -> bool:
+        return bool(self.terms) and not self.hits
+
+
+def _tier(terms: list[Term], title: str, py: str, pyi: str) -> int:
+    """0 exact title, 1 title (or one of its aliases: 低保, db) starts with the first term,
+    2 every term in the title or its aliases, 3 body only."""
+    titles, pys, pyis = title.split(ALIAS_SEP), py.split(ALIAS_SEP), pyi.split(ALIAS_SEP)
+    whole = "".join(t.text for t in terms)
+    if titles[0] == whole or (len(terms) == 1 and terms[0].pinyin and whole in (pys[0], pyis[0])):
+        return 0
+    first = terms[0]
+    if any(part.startswith(first.text) for part in titles) or (first.pinyin and any(
+            part.startswith(first.text) for part in pys + pyis if part)):
+        return 1
+    if all(t.text in title or (t.pinyin and (t.text in pyi or t.text in py)) for t in terms):
+        return 2
+    return 3
+
+
+def search(conn: sqlite3.Connection, raw: str | None, codes: list[str] | None, today: date,
+           kinds: tuple[str, ...] = KIND_ORDER, limit: int = 30) -> SearchResult:
+    """Ranked, highlighted hits for a query; ``codes`` limits jurisdictions (None: all)."""
+    terms = parse_query(raw)
+    result = SearchResult(query=raw or "", terms=terms)
+    if not terms:
+        return result
+    _run(conn, result, terms, codes, today, kinds, limit)
+    loose = chunked(terms)
+    if not result.hits and loose != terms:
+        # dbgs is often two words that are not adjacent in the title (低保 … 公示): try db + gs.
+        _run(conn, result, loose, codes, today, kinds, limit)
+        result.loose_terms = loose if result.hits else []
+    return result
+
+
+def chunked(terms: list[Term]) -> list[Term]:
+    """Four or more initials or Han characters read as two-character words:
+    dbgs → db gs, 低保公示 → 低保 公示 (most Chinese words have two characters)."""
+    out: list[Term] = []
+    for t in terms:
+        if len(t.text) >= 4 and (t.pinyin or all(_is_han(ch) for ch in t.text)):
+            out += [Term(t.text[i:i + 2], t.pinyin) for i in range(0, len(t.text), 2)]
+        else:
+            out.append(t)
+    return out
+
+
+def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], codes: list[str] | None,
+         today: date, kinds: tuple[str, ...], limit: int) -> None:
+    table, anywhere, in_title = fts_expressions(terms)
+    where = [f"f.{table} MATCH :expr", "f.rowid BETWEEN :lo AND :hi", "m.day <= :today"]
+    params: dict = {"today": today.isoformat(), "k": max(CANDIDATES, limit)}
+    if codes is not None:
+        where.append("m.code IN (" + ",".join(f":c{i}" for i in range(len(codes))) + ")"
+                     if codes else "0")
+        params.update({f"c{i}": c for i, c in enumerate(codes)})
+    # The index is walked newest-first and stops at :k rows, so a very common term costs no
+    # more than a rare one; only rowids come from FTS5, the rest from the small meta rows.
+    sql = (f"SELECT f.rowid AS rowid, m.title, m.py, m.pyi, m.until FROM {table} f "
+           f"JOIN search_meta m ON m.id = f.rowid WHERE {' AND '.join(where)} "
+           f"ORDER BY f.rowid DESC LIMIT :k")
+    found: dict[int, dict] = {}
+    day = today.isoformat()
+
+    def collect(kind: str, expr: str) -> int:
+        lo = KIND_BASE[kind]
+        rows = conn.execute(sql, {**params, "expr": expr, "lo": lo, "hi": lo + KIND_SPAN - 1}).fetchall()
+        for r in rows:
+            if r["rowid"] not in found:
+                found[r["rowid"]] = {"rowid": r["rowid"], "kind": kind,
+                                     "tier": _tier(terms, _SPLIT_KEEP_SEP.sub("", r["title"]), r["py"], r["pyi"]),
+                                     "past": bool(r["until"]) and r["until"] < day}
+        return len(rows)
+
+    for kind in kinds:
+        if collect(kind, in_title) == params["k"]:
+            result.capped = True
+    # Matches in the body only rank below every title match: look for them only when the
+    # titles did not already fill the page.
+    if len(found) < limit:
+        for kind in kinds:
+            if collect(kind, anywhere) == params["k"]:
+                result.capped = True
+    # Within a tier: live before past; guides first among title matches (what to do), then
+    # catalogue and village items, then notices; newest first.
+    order = {k: n for n, k in enumerate(KIND_ORDER)}
+    ranked = sorted(found.values(), key=lambda c: (
+        c["tier"], c["past"], order[c["kind"]] if c["tier"] < 3 else 0, -c["rowid"]))
+    if len(ranked) > limit:
+        result.capped = True
+    result.hits = _hits(conn, ranked[:limit], terms)
+
+
+def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> list[Hit]:
+    if not ranked:
+        return []
+    rows = {r["id"]: r for r in conn.execute(
+        "SELECT id, label, meta, code, day FROM search_meta WHERE id IN ("
+        + ",".join("?" * len(ranked)) + ")", [c["rowid"] for c in ranked])}
+    # Snippets come from the original text (the index holds it normalized: half-width commas).
+    originals: dict[int, str] = {}
+    for kind in {c["kind"] for c in ranked}:
+        ids = [c["rowid"] - KIND_BASE[kind] for c in ranked if c["kind"] == kind]
+        for r in conn.execute(
+                "SELECT doc_id, body FROM search_src WHERE kind = ? AND id IN ("
+                + ",".join("?" * len(ids)) + ")", [kind, *ids]):
+            originals[r[0]] = r[1]
+    names = dict(conn.execute(
+        "SELECT code, name FROM jurisdiction WHERE code IN ("
+        + ",".join("?" * len(rows)) + ")", [r["code"] for r in rows.values()]).fetchall())
+    hits = []
+    for c in ranked:
+        r = rows.get(c["rowid"])
+        if r is None:
+            continue
+        ref = c["rowid"] - KIND_BASE[c["kind"]]
+        hits.append(Hit(
+            kind=c["kind"], id=ref, url=KIND_URLS[c["kind"]].format(ref), title=r["label"],
+            title_html=highlight(r["label"], terms),
+            snippet_html=snippet(originals.get(c["rowid"], ""), terms),
+            meta=r["meta"], code=r["code"], jurisdiction_name=names.get(r["code"], ""),
+            day=r["day"] if c["kind"] == "notice" else "", past=c["past"], tier=c["tier"]))
+    return hits
+
+
+# ---------------------------------------------------------------- highlighting
+
+def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
+    """Character spans of ``text`` matching any term, directly or through pinyin; merged."""
+    flat = normalize(text)
+    if len(flat) == len(text):      # the usual case: one normalized character per character
+        owner = list(range(len(text)))
+    else:
+        norm: list[str] = []
+        owner = []                  # index in ``text`` of each normalized character
+        for i, ch in enumerate(text):
+            for n in normalize(ch):
+                norm.append(n)
+                owner.append(i)
+        flat = "".join(norm)
+    spans: list[tuple[int, int]] = []
+
+    def find_all(hay: str, needle: str, index: list[int], starts: set[int] | None = None) -> None:
+        start = hay.find(needle)
+        while start != -1 and needle:
+            if starts is None or start in starts:
+                spans.append((index[start], index[start + len(needle) - 1] + 1))
+            start = hay.find(needle, start + 1)
+
+    # Text with separators removed, so 低保 also matches 低 保 (terms never hold separators).
+    keep = [k for k, ch in enumerate(flat) if ch.isalnum()]
+    compact = "".join(flat[k] for k in keep)
+    compact_owner = [owner[k] for k in keep]
+    syl = syllables(compact) if any(t.pinyin for t in terms) else ()
+    initials = "".join(s[0] for s in syl if s)
+    initials_owner = [compact_owner[k] for k, s in enumerate(syl) if s]
+    full = "".join(syl)
+    full_owner = [compact_owner[k] for k, s in enumerate(syl) for _ in s]
+    full_starts, pos = set(), 0
+    for s_ in syl:
+        if s_:
+            full_starts.add(pos)
+            pos += len(s_)
+    for t in terms:
+        find_all(compact, t.text, compact_owner)
+        if t.pinyin:
+            find_all(initials, t.text, initials_owner)
+            if len(t.text) >= 3:   # full pinyin from a syllable start: gs is not zhanG Shen
+                find_all(full, t.text, full_owner, full_starts)
+        for long_form, short in ALIASES.items():   # 低保 / db found through 最低生活保障
+            short_syl = syllables(short)
+            if len(t.text) >= 2 and (t.text in short or t.pinyin and (
+                    t.text in "".join(x[0] for x in short_syl) or t.text in "".join(short_syl))):
+                find_all(compact, long_form, compact_owner)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> Markup:
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(escape(text[pos:a]))
+        out.append(Markup("<mark>%s</mark>") % text[a:b])
+        pos = b
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+def highlight(text: str, terms: list[Term]) -> Markup:
+    """``text`` HTML-escaped with matches in <mark>."""
+    return _marked(text, match_spans(text, terms))
+
+
+def snippet(body: str, terms: list[Term]) -> Markup:
+    """A short window of the body around its first text match (or its start), highlighted."""
+    body = " ".join((body or "").split())
+    norm = normalize(body)
+    found = [p for p in (norm.find(t.text) for t in terms) if p >= 0] if len(norm) == len(body) else []
+    if found:
+        a = max(0, min(found) - SNIPPET)
+        b = min(len(body), min(found) + SNIPPET * 2)
+    else:
+        a, b = 0, min(len(body), SNIPPET * 2)
+    html = highlight(body[a:b], [Term(t.text, False) for t in terms])
+    return (Markup("…") if a > 0 else Markup("")) + html + (Markup("…") if b < len(body) else Markup(""))

@@ -1,0 +1,230 @@
+"""Touchscreen experience: search with the on-screen keyboard, 适老化 mode, the attract screen,
+printable 一次告知 and 办事一本通 sheets, QR targets and anonymous usage counts."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections import Counter
+from datetime import date
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
+                   url_for)
+
+from content import catalogue, guides, notices, qr, search, usage
+from content.db import connect, get_db
+
+from . import pagecache
+from .views import render, scope, today, visible
+
+bp = Blueprint("touch", __name__)
+log = logging.getLogger(__name__)
+
+KEYS = tuple("abcdefghijklmnopqrstuvwxyz0123456789")
+KEY_ROWS = ("abcdefghi", "jklmnopqr", "stuvwxyz", "1234567890")
+COMMON_WORDS = ("低保", "养老", "医疗救助", "补贴", "残疾人", "户口", "义务教育", "危房改造",
+                "村级财务", "公示")
+
+# Resident screens whose views are counted: endpoint → (kind, name of the id argument).
+COUNTED = {
+    "kiosk.item_detail": ("item", "item_id"),
+    "kiosk.village_item_detail": ("village_item", "item_id"),
+    "kiosk.guide_detail": ("guide", "guide_id"),
+    "kiosk.notice_detail": ("notice", "notice_id"),
+    "kiosk.handbook_detail": ("handbook", "handbook_id"),
+}
+
+
+# Read-only screens of this blueprint that the resident page cache may keep.
+pagecache.CACHED_ENDPOINTS.update({"touch.guide_sheet", "touch.handbook_print"})
+
+
+@bp.record_once
+def _warm_pinyin(_state) -> None:
+    """Load pypinyin's dictionaries (about half a second) in the background at start, so the
+    first resident's first keystroke is answered as fast as the others."""
+    threading.Thread(target=search.syllables, args=("预热",), daemon=True).start()
+
+
+def _codes() -> list[str] | None:
+    """Jurisdictions to search: None when the instance shows everything (no filter needed)."""
+    return visible() if scope() else None
+
+
+def _popular_guides(conn: sqlite3.Connection, limit: int = 6) -> list[dict]:
+    """The most viewed guides lately, topped up with the first guides when views are few."""
+    all_guides = {g["id"]: g for g in guides.list_guides(conn, visible())}
+    ids = [gid for gid, _ in usage.most_viewed(conn, "guide", today(), limit=limit * 2)
+           if gid in all_guides][:limit]
+    ids += [gid for gid in all_guides if gid not in ids][: limit - len(ids)]
+    return [all_guides[i] for i in ids]
+
+
+def _apply_key(q: str, key: str | None) -> str:
+    """The no-JavaScript keyboard: each key is a submit button carrying its value."""
+    if key == "del":
+        return q[:-1]
+    if key == "clear":
+        return ""
+    if key in KEYS:
+        return q + key
+    return q
+
+
+@bp.route("/search")
+def search_page():
+    conn = get_db()
+    q = _apply_key(request.args.get("q", "")[:200], request.args.get("key"))
+    kind = request.args.get("kind", "")
+    kinds = (kind,) if kind in search.KIND_NAMES else search.KIND_ORDER
+    result = search.search(conn, q, _codes(), today(), kinds=kinds)
+    suggestions = {}
+    if result.empty or not result.terms:
+        suggestions = {"domains": [d for d in catalogue.list_domains(conn, visible())
+                                   if d["item_count"]][:12],
+                       "guides": _popular_guides(conn)}
+    if result.empty:
+        _usage().miss(today(), q)
+    context = dict(q=q, kind=kind if kind in search.KIND_NAMES else "", result=result,
+                   suggestions=suggestions, kind_names=search.KIND_NAMES, key_rows=KEY_ROWS,
+                   common_words=COMMON_WORDS)
+    if request.headers.get("HX-Target") == "search-results":
+        return render_template("_results.html", **context)
+    return render("search.html", **context)
+
+
+def _safe_next(value: str | None) -> str:
+    """A local path to return to; anything else (other hosts, scheme tricks) goes home."""
+    if not value:
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or value.startswith("//") \
+            or "\\" in value:
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@bp.route("/elderly", methods=["POST"])
+def toggle_elderly():
+    """适老化 mode: larger text, stronger contrast, larger targets; for this session only."""
+    if session.pop("elderly", False) is False:
+        session["elderly"] = True   # off leaves no key: the page cache serves the session again
+    referrer = urlsplit(request.referrer or "")
+    fallback = referrer.path if referrer.netloc == request.host else "/"
+    return redirect(_safe_next(request.form.get("next") or fallback), code=303)
+
+
+@bp.route("/attract")
+def attract():
+    """Where the idle timer lands: the next resident starts fresh (no 适老化, nothing typed)."""
+    session.clear()
+    latest = notices.list_notices(get_db(), visible(), today(), limit=3)
+    return render("attract.html", latest=latest)
+
+
+@bp.route("/guides/<id:guide_id>/sheet")
+def guide_sheet(guide_id: int):
+    """一次告知单: every material, fee, place, hours and time limit of one guide, for A4."""
+    guide = guides.get_guide(get_db(), guide_id, visible()) or abort(404)
+    return render("guide_sheet.html", guide=guide, printed_on=today())
+
+
+@bp.route("/handbooks/<id:handbook_id>/print")
+def handbook_print(handbook_id: int):
+    """办事一本通 as a printable booklet: each guide of the "one thing" with its QR code."""
+    handbook = guides.get_handbook(get_db(), handbook_id, visible()) or abort(404)
+    return render("handbook_print.html", handbook=handbook, printed_on=today())
+
+
+@bp.app_template_global()
+def qr_target(online_url: str | None, path: str | None = None) -> str | None:
+    """The address a QR code should carry: the item's own online address if valid, else the
+    public copy of this page when the instance is told its public URL (PUBLIC_URL)."""
+    if online_url:
+        try:
+            return qr.check_url(online_url)
+        except qr.BadQRData:
+            log.warning("not a QR-able address: %r", online_url[:100])
+    base = current_app.config.get("PUBLIC_URL")
+    if base and path:
+        try:
+            return qr.check_url(base.rstrip("/") + path)
+        except qr.BadQRData:
+            return None
+    return None
+
+
+@bp.app_context_processor
+def touch_context():
+    return {"elderly": bool(session.get("elderly"))}
+
+
+class UsageBuffer:
+    """Counts gathered in memory and written in one transaction at most every
+    USAGE_FLUSH_SECONDS (default 60): every commit drops the page cache, so one write per
+    page view would defeat it. A crash loses at most that long of anonymous counts."""
+
+    def __init__(self, database: str, interval: float):
+        self.database = database
+        self.interval = interval
+        self.lock = threading.Lock()
+        self.views: Counter = Counter()
+        self.misses: Counter = Counter()
+        self.last = time.monotonic()
+
+    def view(self, day: date, kind: str, ref_id: int) -> None:
+        with self.lock:
+            self.views[(day, kind, ref_id)] += 1
+
+    def miss(self, day: date, query: str) -> None:
+        with self.lock:
+            self.misses[(day, query)] += 1
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.interval
+
+    def flush(self) -> None:
+        with self.lock:
+            views, misses = self.views, self.misses
+            self.views, self.misses, self.last = Counter(), Counter(), time.monotonic()
+        if not views and not misses:
+            return
+        conn = connect(self.database)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for (day, kind, ref_id), n in views.items():
+                usage.record_view(conn, kind, ref_id, day, n)
+            for (day, query), n in misses.items():
+                usage.record_miss(conn, query, day, n)
+            conn.execute("COMMIT")
+        except sqlite3.Error:   # counting must never break a resident's page
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            log.exception("usage counts not written")
+        finally:
+            conn.close()
+
+
+def _usage() -> UsageBuffer:
+    buffer = current_app.extensions.get("touch_usage")
+    if buffer is None:
+        interval = current_app.config.get("USAGE_FLUSH_SECONDS", 60)
+        buffer = current_app.extensions.setdefault(
+            "touch_usage", UsageBuffer(current_app.config["DATABASE"], float(interval)))
+    return buffer
+
+
+@bp.after_app_request
+def count_views(response):
+    counted = COUNTED.get(request.endpoint or "")
+    if (counted and request.method == "GET" and response.status_code == 200
+            and not request.headers.get("HX-History-Restore-Request")):
+        kind, arg = counted
+        ref = (request.view_args or {}).get(arg)
+        if ref is not None:
+            _usage().view(today(), kind, ref)
+    if "touch_usage" in current_app.extensions and _usage().due():
+        _usage().flush()
+    return response
