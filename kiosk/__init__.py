@@ -63,6 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from content import admin, security
     security.init_app(app)  # CSRF, cookies, login throttling, security headers
     app.register_blueprint(admin.bp)
+    from content.admin import assessment as assessment_admin  # /admin/assessment
+    app.register_blueprint(assessment_admin.bp)
     from . import citizen
     app.register_blueprint(citizen.bp)  # applications, ratings, consultations
 

@@ -117,6 +117,8 @@ def demo(port, host, data_dir):
             create_instance(path, config.read_instance_config(path).get("ROLE", "standalone"), demo=True)
         else:
             create_instance(path, "standalone", demo=True)
+        from content.demo_activity import add_to_instance  # sample views, ratings, applications
+        add_to_instance(path / config.DATABASE_NAME)
     from content.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     from . import create_app
@@ -296,6 +298,7 @@ def user_passwd(username, password_stdin, data_dir):
     finally:
         conn.close()
     click.echo(f"已修改 {username} 的密码")
+
 
 from sync.cli import COMMANDS as _SYNC_COMMANDS  # noqa: E402  keygen, enroll, publish, sync, trust
 

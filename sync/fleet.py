@@ -85,8 +85,19 @@ def fleet():
     rows = fleet_rows(conn)
     summary = {"total": len(rows), "online": sum(r["online"] for r in rows),
                "behind": sum(1 for r in rows if r["lag"]), "offline": sum(not r["online"] for r in rows)}
-    return render_template("sync/fleet.html", layout=_layout(), terminals=rows, summary=summary,
-                           published=last_published(conn), missed=MISSED_INTERVALS)
+    published = last_published(conn)
+    if published:
+        published = bundle.parse_iso(published).astimezone().strftime("%Y-%m-%d %H:%M")
+    layout = _layout()
+    extra = {}
+    if layout == "admin/base.html":
+        try:
+            from content.admin import admin_context  # noqa: PLC0415  (the admin's navigation)
+            extra = admin_context()
+        except ImportError:
+            pass
+    return render_template("sync/fleet.html", layout=layout, terminals=rows, summary=summary,
+                           published=published, missed=MISSED_INTERVALS, **extra)
 
 
 def freshness_context() -> dict:

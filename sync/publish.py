@@ -130,6 +130,7 @@ class Chunk:
     refs: list[list[tuple[int, str, bool]]]   # per row: (column, owner of target, not null)
     owner: str | None = None
     ref_owners: set = field(default_factory=set)
+    entry: dict | None = None                  # its blob, once made (shared by every scope)
 
 
 def _chunk_boundary(key: tuple) -> bool:
@@ -290,7 +291,12 @@ class Publisher:
                         rows.append(row)
                 if not rows:
                     continue
-            files[chunk.name] = self.blob_for(chunk, rows)
+            if rows is chunk.rows:
+                if chunk.entry is None:
+                    chunk.entry = self.blob_for(chunk, rows)
+                files[chunk.name] = chunk.entry
+            else:
+                files[chunk.name] = self.blob_for(chunk, rows)
             if chunk.table.name == "attachment" and "sha256" in chunk.table.columns:
                 col = chunk.table.columns.index("sha256")
                 for row in rows:

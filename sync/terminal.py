@@ -350,6 +350,79 @@ def _load_file(cache: bundle.BlobStore, sha: str, tables: dict) -> tuple:
     return table, columns, keep, rows
 
 
+def _insert(conn: sqlite3.Connection, table, names: tuple, rows: list) -> None:
+    cols = ", ".join(f'"{c}"' for c in names)
+    marks = ", ".join("?" for _ in names)
+    conn.executemany(f'INSERT OR REPLACE INTO "{table.name}" ({cols}) VALUES ({marks})', rows)
+
+
+def _rows_of(cache, sha: str, tables: dict, name: str):
+    """(table, local column names, key positions, rows projected to them) of one file."""
+    table, columns, keep, rows = _load_file(cache, sha, tables)
+    width = len(columns)
+    if any(not isinstance(r, list) or len(r) != width for r in rows):
+        raise SyncError(f"内容文件 {name} 的行格式不正确")
+    names = tuple(columns[i] for i in keep)
+    if len(keep) != width:
+        rows = [[r[i] for i in keep] for r in rows]
+    return table, names, [names.index(k) for k in table.key], rows
+
+
+def _full_load(conn, cache, tables: dict, new: dict, add: list) -> None:
+    """Replace every content table: indexes rebuilt after the load, references checked once."""
+    marks = ", ".join("?" for _ in tables)
+    indexes = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks})", list(tables)).fetchall()
+    for name, _sql in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    for name in reversed(list(tables)):
+        if name != "meta":
+            conn.execute(f'DELETE FROM "{name}"')
+    conn.execute(f"DELETE FROM meta WHERE key IN ({', '.join('?' for _ in SHARED_META)})", SHARED_META)
+    _hook("cleared")
+    for name in add:
+        table, names, _key, rows = _rows_of(cache, new[name]["sha256"], tables, name)
+        _insert(conn, table, names, rows)
+        _hook(f"added {name}")
+    for _name, sql in indexes:
+        conn.execute(sql)
+    _hook("indexed")
+    bad = conn.execute("PRAGMA foreign_key_check").fetchmany(3)
+    if bad:
+        raise SyncError("内容包中的记录引用了不存在的记录，未应用："
+                        + "；".join(f"{r[0]} 第 {r[1]} 行 → {r[2]}" for r in bad))
+
+
+def _incremental(conn, cache, tables: dict, old: dict, new: dict, remove: list, add: list) -> None:
+    """Only the rows that differ: keys gone are deleted, new or changed rows written."""
+    by_table: dict[str, tuple[dict, dict]] = {}
+    for name in remove:
+        table, names, key, rows = _rows_of(cache, old[name], tables, name)
+        before = by_table.setdefault(table.name, ({}, {}))[0]
+        for r in rows:
+            before[tuple(r[i] for i in key)] = (names, r)
+    for name in add:
+        table, names, key, rows = _rows_of(cache, new[name]["sha256"], tables, name)
+        after = by_table.setdefault(table.name, ({}, {}))[1]
+        for r in rows:
+            after[tuple(r[i] for i in key)] = (names, r)
+    for tname in sorted(by_table, key=lambda t: list(tables).index(t)):
+        table = tables[tname]
+        before, after = by_table[tname]
+        gone = [k for k in before if k not in after]
+        if gone:
+            where = " AND ".join(f'"{k}" = ?' for k in table.key)
+            conn.executemany(f'DELETE FROM "{tname}" WHERE {where}', gone)
+        groups: dict[tuple, list] = {}
+        for k, (names, row) in after.items():
+            if before.get(k) != (names, row):
+                groups.setdefault(names, []).append(row)
+        for names, rows in groups.items():
+            _insert(conn, table, names, rows)
+        _hook(f"applied {tname}")
+
+
 def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: str | None,
                  now: datetime) -> bool:
     """Apply a verified bundle whose blobs are all present, in one transaction; True if content changed."""
@@ -374,33 +447,16 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
                 shutil.copyfile(cache.path(entry["sha256"]), tmp)
                 os.replace(tmp, target)
     _hook("begin")
+    conn.execute("PRAGMA cache_size = -65536")   # 64 MiB: index updates of a big apply stay in memory
+    if full:
+        conn.execute("PRAGMA foreign_keys = OFF")  # a full load checks references once, at the end
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("PRAGMA defer_foreign_keys = ON")
         if full:
-            for name in reversed(list(tables)):
-                if name != "meta":
-                    conn.execute(f'DELETE FROM "{name}"')
-            conn.execute(f"DELETE FROM meta WHERE key IN ({', '.join('?' for _ in SHARED_META)})",
-                         SHARED_META)
-            _hook("cleared")
-        for name in remove:
-            table, columns, keep, rows = _load_file(cache, old[name], tables)
-            idx = [columns.index(k) for k in table.key]
-            where = " AND ".join(f'"{k}" = ?' for k in table.key)
-            conn.executemany(f'DELETE FROM "{table.name}" WHERE {where}',
-                             [[row[i] for i in idx] for row in rows])
-            _hook(f"removed {name}")
-        for name in add:
-            table, columns, keep, rows = _load_file(cache, new[name]["sha256"], tables)
-            names = ", ".join(f'"{columns[i]}"' for i in keep)
-            marks = ", ".join("?" for _ in keep)
-            width = len(columns)
-            if any(not isinstance(r, list) or len(r) != width for r in rows):
-                raise SyncError(f"内容文件 {name} 的行格式不正确")
-            conn.executemany(f'INSERT OR REPLACE INTO "{table.name}" ({names}) VALUES ({marks})',
-                             [[r[i] for i in keep] for r in rows] if len(keep) != width else rows)
-            _hook(f"added {name}")
+            _full_load(conn, cache, tables, new, add)
+        else:
+            _incremental(conn, cache, tables, old, new, remove, add)
         conn.execute("DELETE FROM sync_applied_file")
         conn.executemany("INSERT INTO sync_applied_file(name, sha256, length) VALUES (?, ?, ?)",
                          [(n, e["sha256"], e["length"]) for n, e in new.items()])
@@ -423,6 +479,8 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
     _hook("committed")
     keep_blobs = {e["sha256"] for e in new.values()}
     for path in cache.root.glob("*"):

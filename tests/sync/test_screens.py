@@ -29,6 +29,7 @@ def test_fleet_page_shows_terminals(hub, term):
     page = client.get("/admin/fleet").get_data(as_text=True)
     assert "终端运行情况" in page and "杏花村" in page and VILLAGE in page
     assert "在线" in page and "最新" in page
+    assert 'href="/admin/fleet"' in page                         # in the admin's navigation
     version = hub.version(VILLAGE)
     assert f"<td>{version}</td>" in page
 
@@ -82,3 +83,17 @@ def test_hub_stops_resigning_terminal_says_so(hub, term):
     conn.close()
     report = terminal.sync_once(term, do_push=False)
     assert not report.ok and any("过期" in e for e in report.errors)
+
+
+def test_board_shows_update_date_and_staleness(hub, term):
+    assert terminal.sync_once(term).ok
+    client = create_app({"DATA_DIR": str(term), "TESTING": True}).test_client()
+    page = client.get("/display/xinghuacun").get_data(as_text=True)
+    assert "信息更新于" in page and "sync-board-stale" not in page
+    conn = tconn(term)
+    conn.execute("BEGIN")
+    db.set_meta(conn, "last_sync", bundle.iso(bundle.utcnow() - timedelta(hours=80)))
+    conn.execute("COMMIT")
+    conn.close()
+    page = client.get("/display/xinghuacun").get_data(as_text=True)
+    assert "sync-board-stale" in page and "本屏信息可能不是最新" in page

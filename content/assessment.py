@@ -1,0 +1,931 @@
+"""Assessment of disclosure work (公开工作评估): the figures of the staff dashboard.
+
+Every figure is a function of (conn, scope, period, today): plain SQL and
+Python, no web framework, so the dashboard, its Excel export and the tests
+all read the same numbers.  ``scope`` is a jurisdiction and everything below
+it; ``period`` an inclusive date range; figures that describe a state rather
+than a flow (coverage, consistency, review dates) are taken "as of" the
+period's end, or today if that is earlier.
+
+Definitions (shown on the dashboard too):
+
+* Coverage — a published, proactively disclosed (主动) catalogue item, or a
+  published village-list item, *has current published content* when, as of
+  the date, a published guide is linked to it, or a notice linked to it was
+  published on or before the date and either is still in force (its publicity
+  period or validity has not ended) or was published within the last
+  ``RECENT_DAYS`` days.  依申请公开 items are disclosed on request and are
+  left out of the denominator.
+* Timeliness — every notice whose information was formed (``formed_on``) in
+  the period is measured against the 公开时限 of its catalogue item, else its
+  village-list item, else its matter, else the regulation's 20 working days
+  (art. 26), from the formation date, on the official calendar with its
+  swapped working days.  The publication day is the Beijing date of
+  ``published_at``.  On time: published by the deadline; late: published
+  after it; overdue: not published and the deadline has passed; pending:
+  not published, deadline still ahead (not counted in the rate).
+* Consistency — each matter × village in scope, aligned as the residents'
+  aligned view does (content.matters / content.alignment).
+* Applications — the annual-report table (政府信息公开工作年度报告): new,
+  carried over, results by outcome and reason, carried forward, by applicant
+  type; answered on time means replied on or before the legal due date.
+* Satisfaction — ratings given in the period on pages of the scope, by
+  domain; 满意率 = (满意 + 基本满意) / all ratings.
+* Usage — anonymous daily view counts of the scope's content.  The counts
+  carry no terminal identity yet, so usage is shown per jurisdiction owning
+  the content and per domain, not per terminal.
+"""
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from . import jurisdictions, matters
+from .feedback import RATINGS
+from .alignment import CONSISTENT, DEFAULT_TIME_LIMIT, INCONSISTENT, MISSING, STALE
+from .timelimits import deadline, parse_time_limit, workdays_between
+
+RECENT_DAYS = 365
+PUB_DAY = "date({col}, '+8 hours')"   # published_at is UTC; deadlines are Beijing dates
+LEVEL_NAMES = {"county": "县级", "township": "乡级", "village": "村级"}
+LEVEL_ORDER = ("county", "township", "village")
+ALIGN_STATUSES = (CONSISTENT, INCONSISTENT, MISSING, STALE)
+VILLAGE_DOMAIN = "村务·{}"          # village-list categories shown beside the 26 domains
+
+# The annual-report taxonomy (政府信息公开工作年度报告, table 3): outcome → reasons.
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "予以公开": (),
+    "部分公开": (),
+    "不予公开": ("属于国家秘密", "其他法律行政法规禁止公开", "危及“三安全一稳定”",
+                "保护第三方合法权益", "属于三类内部事务信息", "属于四类过程性信息",
+                "属于行政执法案卷", "属于行政查询事项"),
+    "无法提供": ("本机关不掌握相关政府信息", "没有现成信息需要另行制作", "补正后申请内容仍不明确"),
+    "不予处理": ("信访举报投诉类申请", "重复申请", "要求提供公开出版物",
+                "无正当理由大量反复申请", "要求行政机关确认或重新出具已获取信息"),
+    "其他处理": (),
+}
+APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
+
+
+def _in(values) -> str:
+    return ",".join("?" * len(values)) or "NULL"
+
+
+def _d(text) -> date | None:
+    try:
+        return date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# ---------------------------------------------------------------- scope and period
+
+@dataclass(frozen=True)
+class Scope:
+    """A jurisdiction and everything below it, with each code's place under the node."""
+
+    code: str
+    name: str
+    level: str
+    codes: tuple[str, ...]
+    child_of: dict[str, str]          # code → the node's child it lies under (the node itself for itself)
+    names: dict[str, str]
+    levels: dict[str, str]
+    children: tuple[str, ...]         # the node's direct children, in order
+
+    @property
+    def villages(self) -> list[str]:
+        return [c for c in self.codes if self.levels[c] == "village"]
+
+    def group(self, code: str) -> str | None:
+        return self.child_of.get(code)
+
+
+def scope_of(conn: sqlite3.Connection, code: str) -> Scope | None:
+    node = jurisdictions.get(conn, code)
+    if node is None:
+        return None
+    rows = conn.execute(
+        """WITH RECURSIVE down(code, top, depth) AS (
+               SELECT ?, ?, 0
+               UNION ALL
+               SELECT j.code, CASE WHEN down.depth = 0 THEN j.code ELSE down.top END, down.depth + 1
+               FROM jurisdiction j JOIN down ON j.parent_code = down.code)
+           SELECT d.code, d.top, d.depth, j.name, j.level, j.sort FROM down d
+           JOIN jurisdiction j ON j.code = d.code ORDER BY d.depth, j.sort, d.code""",
+        (code, code)).fetchall()
+    return Scope(code=code, name=node["name"], level=node["level"],
+                 codes=tuple(r["code"] for r in rows),
+                 child_of={r["code"]: r["top"] for r in rows},
+                 names={r["code"]: r["name"] for r in rows},
+                 levels={r["code"]: r["level"] for r in rows},
+                 children=tuple(r["code"] for r in rows if r["depth"] == 1))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    def months(self) -> list[str]:
+        """'YYYY-MM' for every month the period touches."""
+        out, y, m = [], self.start.year, self.start.month
+        while (y, m) <= (self.end.year, self.end.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    def __contains__(self, d: date | None) -> bool:
+        return d is not None and self.start <= d <= self.end
+
+
+def as_of(period: Period, today: date) -> date:
+    return min(period.end, today)
+
+
+# ---------------------------------------------------------------- coverage
+
+@dataclass
+class CoverageRow:
+    level: str
+    domain: str
+    total: int = 0
+    covered: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return share(self.covered, self.total)
+
+
+@dataclass
+class Coverage:
+    as_of: date
+    rows: list[CoverageRow]                 # per level and domain
+    uncovered: list[dict]                   # items with no current published content
+    on_request: int                         # 依申请公开 items left out
+    by_group: dict[str, list[int]]          # child code → [total, covered]
+
+    @property
+    def total(self) -> int:
+        return sum(r.total for r in self.rows)
+
+    @property
+    def covered(self) -> int:
+        return sum(r.covered for r in self.rows)
+
+    @property
+    def rate(self) -> float | None:
+        return share(self.covered, self.total)
+
+    def by_level(self) -> list[CoverageRow]:
+        out: dict[str, CoverageRow] = {}
+        for r in self.rows:
+            row = out.setdefault(r.level, CoverageRow(r.level, ""))
+            row.total += r.total
+            row.covered += r.covered
+        return [out[lv] for lv in LEVEL_ORDER if lv in out]
+
+    def by_domain(self) -> list[CoverageRow]:
+        out: dict[str, CoverageRow] = {}
+        for r in self.rows:
+            row = out.setdefault(r.domain, CoverageRow("", r.domain))
+            row.total += r.total
+            row.covered += r.covered
+        return list(out.values())
+
+
+def _notice_state(fk: str) -> str:
+    """Per item (by the notice column fk): newest publication day and whether any notice is current.
+
+    One grouped pass over the notices, joined to the items: a correlated
+    subquery per item would scan the notices once per item (minutes at county scale).
+    """
+    day = PUB_DAY.format(col="n.published_at")
+    return f"""
+        SELECT ref, max(day) AS last_published, max(current) AS current FROM (
+            SELECT n.{fk} AS ref, {day} AS day,
+                   ({day} >= :since OR n.expires_on >= :asof OR n.period_end >= :asof) AS current
+            FROM notice n
+            WHERE n.{fk} IS NOT NULL AND n.status = 'published' AND {day} <= :asof)
+        GROUP BY ref"""
+
+
+def coverage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Coverage:
+    """Items with current published content against all items, per level and domain."""
+    day = as_of(period, today)
+    params = {"asof": day.isoformat(), "since": (day - timedelta(days=RECENT_DAYS)).isoformat()}
+    marks = ",".join(f":c{i}" for i in range(len(scope.codes)))
+    params.update({f"c{i}": c for i, c in enumerate(scope.codes)})
+    items = conn.execute(f"""
+        SELECT 'item' AS kind, x.id, x.jurisdiction_code AS code, x.mode,
+               trim(x.level1 || CASE WHEN x.level2 <> '' THEN ' · ' || x.level2 ELSE '' END) AS title,
+               d.name AS domain, d.sort AS dsort,
+               coalesce(s.current, 0) OR g.item_id IS NOT NULL AS covered,
+               s.last_published
+        FROM catalogue_item x JOIN domain d ON d.id = x.domain_id
+        LEFT JOIN ({_notice_state('item_id')}) s ON s.ref = x.id
+        LEFT JOIN (SELECT DISTINCT item_id FROM guide WHERE status = 'published') g ON g.item_id = x.id
+        WHERE x.status = 'published' AND x.jurisdiction_code IN ({marks})
+        UNION ALL
+        SELECT 'village_item', x.id, x.jurisdiction_code, '主动', x.title,
+               x.category, 1000 + x.seq, coalesce(s.current, 0), s.last_published
+        FROM village_item x
+        LEFT JOIN ({_notice_state('village_item_id')}) s ON s.ref = x.id
+        WHERE x.status = 'published' AND x.jurisdiction_code IN ({marks})
+        ORDER BY dsort, code, id""", params).fetchall()
+    rows: dict[tuple[str, str], CoverageRow] = {}
+    uncovered: list[dict] = []
+    by_group: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    on_request = 0
+    for it in items:
+        if it["mode"] != "主动":
+            on_request += 1
+            continue
+        level = scope.levels[it["code"]]
+        domain = it["domain"] if it["kind"] == "item" else VILLAGE_DOMAIN.format(it["domain"])
+        row = rows.setdefault((level, domain), CoverageRow(level, domain))
+        row.total += 1
+        g = by_group[scope.group(it["code"])]
+        g[0] += 1
+        if it["covered"]:
+            row.covered += 1
+            g[1] += 1
+        else:
+            uncovered.append({"kind": it["kind"], "id": it["id"], "title": it["title"],
+                              "code": it["code"], "jurisdiction": scope.names[it["code"]],
+                              "level": level, "domain": domain,
+                              "last_published": _d(it["last_published"])})
+    ordered = sorted(rows.values(), key=lambda r: LEVEL_ORDER.index(r.level))
+    return Coverage(day, ordered, uncovered, on_request, dict(by_group))
+
+
+# ---------------------------------------------------------------- timeliness
+
+ON_TIME, LATE, OVERDUE, PENDING = "按时", "超期公开", "逾期未公开", "未到期"
+
+
+@dataclass
+class TimelinessRecord:
+    notice_id: int
+    title: str
+    code: str
+    jurisdiction: str
+    level: str
+    domain: str
+    formed_on: date
+    published_on: date | None
+    deadline: date
+    limit_text: str
+    limit_source: str
+    status: str
+    workdays_late: int = 0
+
+
+@dataclass
+class Timeliness:
+    as_of: date
+    records: list[TimelinessRecord]
+
+    def count(self, status: str, records=None) -> int:
+        return sum(1 for r in (self.records if records is None else records) if r.status == status)
+
+    def rate(self, records=None) -> float | None:
+        recs = self.records if records is None else records
+        due = [r for r in recs if r.status != PENDING]
+        return share(sum(1 for r in due if r.status == ON_TIME), len(due))
+
+    @property
+    def late(self) -> list[TimelinessRecord]:
+        return [r for r in self.records if r.status == LATE]
+
+    @property
+    def overdue(self) -> list[TimelinessRecord]:
+        return [r for r in self.records if r.status == OVERDUE]
+
+    def grouped(self, key) -> dict[str, list[TimelinessRecord]]:
+        out: dict[str, list[TimelinessRecord]] = defaultdict(list)
+        for r in self.records:
+            out[key(r)].append(r)
+        return out
+
+
+def _limit(raw_json: str | None, text: str | None) -> dict | None:
+    """The parsed limit if it yields a deadline (a publicity period alone does not)."""
+    limit = None
+    if raw_json:
+        try:
+            limit = json.loads(raw_json)
+        except ValueError:
+            limit = None
+    if limit is None and text:
+        limit = parse_time_limit(text)
+    if limit and deadline(date(2000, 1, 3), limit) is not None:
+        return limit
+    return None
+
+
+def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Timeliness:
+    """Notices formed in the period against their 公开时限, from the formation date."""
+    day = as_of(period, today)
+    rows = conn.execute(f"""
+        SELECT n.id, n.title, n.jurisdiction_code AS code, n.formed_on, n.status,
+               CASE WHEN n.status IN ('published', 'withdrawn') AND n.published_at IS NOT NULL
+                    THEN {PUB_DAY.format(col='n.published_at')} END AS pub_day,
+               i.time_limit AS i_limit, i.time_limit_text AS i_text,
+               v.time_limit AS v_limit, v.time_limit_text AS v_text,
+               m.time_limit AS m_limit, m.time_limit_text AS m_text,
+               coalesce(d.name, di.name, dm.name,
+                        CASE WHEN v.category IS NOT NULL THEN '村务·' || v.category END, '其他') AS domain
+        FROM notice n
+        LEFT JOIN catalogue_item i ON i.id = n.item_id
+        LEFT JOIN village_item v ON v.id = n.village_item_id
+        LEFT JOIN matter m ON m.id = n.matter_id
+        LEFT JOIN domain d ON d.id = n.domain_id
+        LEFT JOIN domain di ON di.id = i.domain_id
+        LEFT JOIN domain dm ON dm.id = m.domain_id
+        WHERE n.formed_on BETWEEN ? AND ? AND n.formed_on <= ?
+          AND n.status IN ('published', 'withdrawn', 'draft', 'submitted')
+          AND NOT (n.status = 'withdrawn' AND n.published_at IS NULL)
+          AND n.jurisdiction_code IN ({_in(scope.codes)})
+        ORDER BY n.formed_on, n.id""",
+        [period.start.isoformat(), period.end.isoformat(), day.isoformat(), *scope.codes]).fetchall()
+    records = []
+    for r in rows:
+        formed = _d(r["formed_on"])
+        if formed is None:
+            continue
+        for source, raw, text in (("目录", r["i_limit"], r["i_text"]), ("村务清单", r["v_limit"], r["v_text"]),
+                                  ("对照事项", r["m_limit"], r["m_text"])):
+            limit = _limit(raw, text)
+            if limit:
+                break
+        else:
+            source, limit, text = "条例第二十六条", DEFAULT_TIME_LIMIT, "20个工作日（默认）"
+        due = deadline(formed, limit)
+        published = _d(r["pub_day"])
+        if published is not None and published > day:
+            published = None                     # not out yet as of the date
+        if published is not None:
+            status = ON_TIME if published <= due else LATE
+            late = workdays_between(due, published) if status == LATE else 0
+        elif day > due:
+            status, late = OVERDUE, workdays_between(due, day)
+        else:
+            status, late = PENDING, 0
+        records.append(TimelinessRecord(
+            notice_id=r["id"], title=r["title"], code=r["code"], jurisdiction=scope.names[r["code"]],
+            level=scope.levels[r["code"]], domain=r["domain"], formed_on=formed,
+            published_on=published, deadline=due, limit_text=text or "", limit_source=source,
+            status=status, workdays_late=late))
+    return Timeliness(day, records)
+
+
+# ---------------------------------------------------------------- consistency
+
+@dataclass
+class Consistency:
+    as_of: date
+    rows: list[dict]        # matter, village, status, summary, url
+
+    def counts(self, rows=None) -> Counter:
+        return Counter(r["status"] for r in (self.rows if rows is None else rows))
+
+    def rate(self, rows=None) -> float | None:
+        rows = self.rows if rows is None else rows
+        return share(sum(1 for r in rows if r["status"] == CONSISTENT), len(rows))
+
+    @property
+    def problems(self) -> list[dict]:
+        return [r for r in self.rows if r["status"] != CONSISTENT]
+
+
+def consistency(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Consistency:
+    """Every aligned matter × village of the scope with its alignment verdict."""
+    day = as_of(period, today)
+    villages = set(scope.villages)
+    rows = []
+    for m in matters.list_matters(conn):
+        for village, result in matters.matter_villages(conn, m, villages, day):
+            code = village["code"]
+            rows.append({"matter_id": m["id"], "matter": m["title"], "domain": m["domain_name"] or "",
+                         "code": code, "village": village["name"],
+                         "township": scope.names.get(village["parent_code"], ""),
+                         "status": result.status, "summary": result.summary(),
+                         "url": f"/matters/{m['id']}/{code}"})
+    return Consistency(day, rows)
+
+
+# ---------------------------------------------------------------- review-by dates
+
+def review_overdue(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> list[dict]:
+    """Published items whose review-by date (定期评估) has passed, oldest first."""
+    day = as_of(period, today)
+    rows = conn.execute(f"""
+        SELECT 'item' AS kind, x.id, x.jurisdiction_code AS code, x.review_by,
+               trim(x.level1 || CASE WHEN x.level2 <> '' THEN ' · ' || x.level2 ELSE '' END) AS title,
+               d.name AS domain
+        FROM catalogue_item x JOIN domain d ON d.id = x.domain_id
+        WHERE x.status = 'published' AND x.review_by < ? AND x.jurisdiction_code IN ({_in(scope.codes)})
+        UNION ALL
+        SELECT 'village_item', x.id, x.jurisdiction_code, x.review_by, x.title, '村务·' || x.category
+        FROM village_item x
+        WHERE x.status = 'published' AND x.review_by < ? AND x.jurisdiction_code IN ({_in(scope.codes)})
+        ORDER BY review_by, code, id""",
+        [day.isoformat(), *scope.codes, day.isoformat(), *scope.codes]).fetchall()
+    return [{"kind": r["kind"], "id": r["id"], "title": r["title"], "domain": r["domain"],
+             "code": r["code"], "jurisdiction": scope.names[r["code"]],
+             "review_by": _d(r["review_by"]), "days_past": (day - _d(r["review_by"])).days}
+            for r in rows if _d(r["review_by"])]
+
+
+# ---------------------------------------------------------------- applications
+
+@dataclass
+class Applications:
+    as_of: date
+    received: int
+    closed: int
+    replied: int
+    replied_on_time: int
+    replied_late: int
+    open_overdue: list[dict]
+    open_in_time: int
+    report: dict[str, Counter]          # annual-report row label → applicant column → count
+    report_rows: list[tuple[str, str]]  # (row key, label) in report order
+    monthly_received: Counter
+    monthly_replied: Counter
+    by_group: dict[str, list[int]]      # child code → [received, replied on time, replied]
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return share(self.replied_on_time, self.replied)
+
+
+def _report_rows() -> list[tuple[str, str]]:
+    rows = [("new", "一、本年新收政府信息公开申请数量"), ("carried_in", "二、上年结转政府信息公开申请数量")]
+    numerals = "一二三四五六七"
+    for i, (outcome, reasons) in enumerate(OUTCOMES.items()):
+        rows.append((outcome, f"三、（{numerals[i]}）{outcome}"))
+        for j, reason in enumerate(reasons, 1):
+            rows.append((f"{outcome}/{reason}", f"　　{j}. {reason}"))
+    rows.append(("closed", "三、（七）总计"))
+    rows.append(("carried_out", "四、结转下年度继续办理"))
+    return rows
+
+
+def _applicant_column(row) -> str:
+    if row["applicant_type"] == "自然人":
+        return "自然人"
+    sub = row["applicant_subtype"] or "其他"
+    return sub if sub in APPLICANT_COLUMNS else "其他"
+
+
+def applications(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Applications:
+    """Received, answered on time, overdue and the annual-report table for the period."""
+    from .applications import OPEN_STAGES, clock_of   # the legal clock lives with the workflow
+
+    day = as_of(period, today)
+    rows = conn.execute(
+        f"SELECT * FROM application WHERE jurisdiction_code IN ({_in(scope.codes)}) "
+        "AND received_on <= ? ORDER BY received_on, receipt_no",
+        [*scope.codes, period.end.isoformat()]).fetchall()
+    report: dict[str, Counter] = defaultdict(Counter)
+    received = closed = replied = on_time = late = open_in_time = 0
+    open_overdue: list[dict] = []
+    monthly_received: Counter = Counter()
+    monthly_replied: Counter = Counter()
+    by_group: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in rows:
+        clock = clock_of(r)
+        col = _applicant_column(r)
+        got = _d(r["received_on"])
+        closed_on = clock.replied_on or (clock.archived_on if clock.outcome else None)
+        group = by_group[scope.group(r["jurisdiction_code"])]
+        if got in period:
+            received += 1
+            group[0] += 1
+            report["new"][col] += 1
+            monthly_received[got.strftime("%Y-%m")] += 1
+        elif got < period.start and (closed_on is None or closed_on >= period.start):
+            report["carried_in"][col] += 1
+        if closed_on in period and clock.outcome:
+            closed += 1
+            report["closed"][col] += 1
+            report[clock.outcome][col] += 1
+            if clock.outcome_reason in OUTCOMES.get(clock.outcome, ()):
+                report[f"{clock.outcome}/{clock.outcome_reason}"][col] += 1
+            if clock.replied_on is not None:
+                replied += 1
+                group[2] += 1
+                monthly_replied[clock.replied_on.strftime("%Y-%m")] += 1
+                due = clock.due_on or _d(r["due_on"])
+                if due is None or clock.replied_on <= due:
+                    on_time += 1
+                    group[1] += 1
+                else:
+                    late += 1
+        if closed_on is None or closed_on > period.end:
+            report["carried_out"][col] += 1
+        if r["stage"] in OPEN_STAGES and (closed_on is None or closed_on > day):
+            due = clock.due_on
+            if due is not None and day > due:
+                open_overdue.append({"receipt_no": r["receipt_no"], "title": r["title"] or r["description"][:40],
+                                     "jurisdiction": scope.names[r["jurisdiction_code"]],
+                                     "received_on": got, "due_on": due, "stage": r["stage"],
+                                     "workdays_overdue": workdays_between(due, day)})
+            else:
+                open_in_time += 1
+    for counter in report.values():
+        counter["总计"] = sum(v for k, v in counter.items() if k != "总计")
+    return Applications(day, received, closed, replied, on_time, late, open_overdue, open_in_time,
+                        dict(report), _report_rows(), monthly_received, monthly_replied, dict(by_group))
+
+
+# ---------------------------------------------------------------- satisfaction
+
+@dataclass
+class Satisfaction:
+    by_domain: dict[str, Counter]
+    monthly: dict[str, Counter]
+    by_group: dict[str, Counter]
+
+    @staticmethod
+    def rate(c: Counter) -> float | None:
+        return share(c["满意"] + c["基本满意"], sum(c[k] for k in RATINGS))
+
+    @property
+    def total(self) -> Counter:
+        out: Counter = Counter()
+        for c in self.by_domain.values():
+            out.update(c)
+        return out
+
+
+def _feedback_domain_column(conn: sqlite3.Connection) -> str:
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(feedback)")}
+    return "f.domain_id, " if "domain_id" in cols else ""
+
+
+def satisfaction(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Satisfaction:
+    """Ratings given in the period on the scope's pages, by domain and by month."""
+    rows = conn.execute(f"""
+        SELECT f.rating, {PUB_DAY.format(col='f.created_at')} AS day,
+               coalesce(f.jurisdiction_code, g.jurisdiction_code, i.jurisdiction_code,
+                        v.jurisdiction_code, n.jurisdiction_code) AS code,
+               coalesce((SELECT name FROM domain WHERE id = coalesce({_feedback_domain_column(conn)}
+                             g.domain_id, i.domain_id, n.domain_id, ni.domain_id)),
+                        CASE WHEN v.category IS NOT NULL THEN '村务·' || v.category END, '其他') AS domain
+        FROM feedback f
+        LEFT JOIN guide g ON f.target_type = 'guide' AND g.id = f.target_id
+        LEFT JOIN catalogue_item i ON f.target_type = 'item' AND i.id = f.target_id
+        LEFT JOIN village_item v ON f.target_type = 'village_item' AND v.id = f.target_id
+        LEFT JOIN notice n ON f.target_type = 'notice' AND n.id = f.target_id
+        LEFT JOIN catalogue_item ni ON ni.id = n.item_id
+        WHERE {PUB_DAY.format(col='f.created_at')} BETWEEN ? AND ?""",
+        (period.start.isoformat(), period.end.isoformat())).fetchall()
+    by_domain: dict[str, Counter] = defaultdict(Counter)
+    monthly: dict[str, Counter] = defaultdict(Counter)
+    by_group: dict[str, Counter] = defaultdict(Counter)
+    codes = set(scope.codes)
+    for r in rows:
+        if r["code"] not in codes:
+            continue
+        by_domain[r["domain"]][r["rating"]] += 1
+        monthly[r["day"][:7]][r["rating"]] += 1
+        by_group[scope.group(r["code"])][r["rating"]] += 1
+    ordered = dict(sorted(by_domain.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])))
+    return Satisfaction(ordered, dict(monthly), dict(by_group))
+
+
+# ---------------------------------------------------------------- content gaps and usage
+
+def content_gaps(conn: sqlite3.Connection, period: Period, limit: int = 20) -> list[tuple[str, int]]:
+    """The most frequent searches that found nothing in the period (counts carry no place)."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT query, sum(count) AS c FROM usage_search_miss WHERE day BETWEEN ? AND ? "
+        "GROUP BY query ORDER BY c DESC, query LIMIT ?",
+        (period.start.isoformat(), period.end.isoformat(), limit))]
+
+
+@dataclass
+class Usage:
+    by_jurisdiction: Counter      # owning jurisdiction → views
+    by_domain: Counter
+    monthly: Counter
+    by_group: Counter
+    per_terminal: bool = False    # the counts say which terminal they came from
+
+    @property
+    def total(self) -> int:
+        return sum(self.monthly.values())
+
+
+def usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Usage:
+    """Views of the scope's content in the period, per owning jurisdiction, domain and month."""
+    rows = conn.execute("""
+        SELECT u.day, u.views,
+               coalesce(i.jurisdiction_code, v.jurisdiction_code, g.jurisdiction_code,
+                        n.jurisdiction_code, h.jurisdiction_code) AS code,
+               coalesce((SELECT name FROM domain WHERE id = coalesce(i.domain_id, g.domain_id,
+                             n.domain_id, ni.domain_id)),
+                        CASE WHEN v.category IS NOT NULL THEN '村务·' || v.category END,
+                        CASE WHEN h.id IS NOT NULL THEN '办事一本通' END, '其他') AS domain
+        FROM usage_view u
+        LEFT JOIN catalogue_item i ON u.kind = 'item' AND i.id = u.ref_id
+        LEFT JOIN village_item v ON u.kind = 'village_item' AND v.id = u.ref_id
+        LEFT JOIN guide g ON u.kind = 'guide' AND g.id = u.ref_id
+        LEFT JOIN notice n ON u.kind = 'notice' AND n.id = u.ref_id
+        LEFT JOIN catalogue_item ni ON ni.id = n.item_id
+        LEFT JOIN handbook h ON u.kind = 'handbook' AND h.id = u.ref_id
+        WHERE u.day BETWEEN ? AND ?""", (period.start.isoformat(), period.end.isoformat())).fetchall()
+    out = Usage(Counter(), Counter(), Counter(), Counter())
+    codes = set(scope.codes)
+    for r in rows:
+        if r["code"] not in codes:
+            continue
+        out.by_jurisdiction[r["code"]] += r["views"]
+        out.by_domain[r["domain"]] += r["views"]
+        out.monthly[r["day"][:7]] += r["views"]
+        out.by_group[scope.group(r["code"])] += r["views"]
+    return out
+
+
+# ---------------------------------------------------------------- the whole report
+
+@dataclass
+class Report:
+    scope: Scope
+    period: Period
+    today: date
+    coverage: Coverage
+    timeliness: Timeliness
+    consistency: Consistency
+    review: list[dict]
+    applications: Applications
+    satisfaction: Satisfaction
+    gaps: list[tuple[str, int]] | None     # None: not shown below the county (counts carry no place)
+    usage: Usage
+
+    @property
+    def as_of(self) -> date:
+        return as_of(self.period, self.today)
+
+
+def build(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Report:
+    return Report(
+        scope=scope, period=period, today=today,
+        coverage=coverage(conn, scope, period, today),
+        timeliness=timeliness(conn, scope, period, today),
+        consistency=consistency(conn, scope, period, today),
+        review=review_overdue(conn, scope, period, today),
+        applications=applications(conn, scope, period, today),
+        satisfaction=satisfaction(conn, scope, period, today),
+        gaps=content_gaps(conn, period) if scope.level == "county" else None,
+        usage=usage(conn, scope, period, today))
+
+
+# ---------------------------------------------------------------- tables (page and export)
+
+@dataclass
+class Table:
+    """One table as shown on the page and exported: cells are str, int, float (a share) or date."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    percent: set[int] = field(default_factory=set)      # column indexes holding shares
+    links: dict[tuple[int, int], str] = field(default_factory=dict)
+    note: str = ""
+    total_row: bool = False                              # last row is a total
+
+    @property
+    def numeric(self) -> set[int]:
+        """Columns holding numbers (right-aligned on the page)."""
+        return {i for row in self.rows for i, v in enumerate(row)
+                if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def fmt(value, percent: bool = False) -> str:
+    """A cell as the page shows it (the export keeps the number, formatted alike)."""
+    if value is None:
+        return "—"
+    if percent:
+        return f"{value * 100:.1f}%"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _group_name(scope: Scope, code: str | None) -> str:
+    if code == scope.code:
+        return f"{scope.name}（本级）"
+    return scope.names.get(code, "—")
+
+
+def tables(report: Report) -> list[Table]:
+    """Every table of the dashboard, in page order."""
+    s, out = report.scope, []
+    cov, tim, con, app, sat, use = (report.coverage, report.timeliness, report.consistency,
+                                    report.applications, report.satisfaction, report.usage)
+
+    # Drill-down: the figures of each child jurisdiction.
+    if s.children:
+        t = Table("children", "下级区划对比", ["区划", "事项数", "有现行公开内容", "覆盖率",
+                                             "按时公开率", "一致率", "超过评估日期", "浏览量"],
+                  percent={3, 4, 5})
+        tim_g = tim.grouped(lambda r: s.group(r.code))
+        con_g: dict[str, list] = defaultdict(list)
+        for r in con.rows:
+            con_g[s.group(r["code"])].append(r)
+        rev_g = Counter(s.group(r["code"]) for r in report.review)
+        for i, code in enumerate([s.code, *s.children]):
+            total, covered = cov.by_group.get(code, [0, 0])
+            t.rows.append([_group_name(s, code), total, covered, share(covered, total),
+                           tim.rate(tim_g.get(code, [])), con.rate(con_g.get(code, [])),
+                           rev_g.get(code, 0), use.by_group.get(code, 0)])
+            if code != s.code:
+                t.links[(i, 0)] = f"?code={code}"
+        out.append(t)
+
+    t = Table("coverage", "公开覆盖：按层级和领域", ["层级", "领域", "事项数", "有现行公开内容", "覆盖率"],
+              percent={4}, total_row=True,
+              note=f"截至 {cov.as_of.isoformat()}；依申请公开事项 {cov.on_request} 项不计入。")
+    for r in cov.rows:
+        t.rows.append([LEVEL_NAMES[r.level], r.domain, r.total, r.covered, r.rate])
+    t.rows.append(["合计", "", cov.total, cov.covered, cov.rate])
+    out.append(t)
+
+    t = Table("uncovered", "没有现行公开内容的事项", ["区划", "层级", "领域", "事项", "最近一次公开"])
+    for i, r in enumerate(cov.uncovered):
+        t.rows.append([r["jurisdiction"], LEVEL_NAMES[r["level"]], r["domain"], r["title"],
+                       r["last_published"] or "从未公开"])
+        t.links[(i, 3)] = (f"/items/{r['id']}" if r["kind"] == "item" else f"/village-items/{r['id']}")
+    out.append(t)
+
+    t = Table("timeliness", "公开时效：按层级", ["层级", "应公开条数", "按时", "超期公开", "逾期未公开",
+                                           "未到期", "按时公开率"], percent={6}, total_row=True,
+              note="信息形成日期在所选期间内的公示公告；时限按目录事项的公开时限，未写明的按条例第二十六条20个工作日，工作日按国家法定节假日和调休安排计算。")
+    groups = tim.grouped(lambda r: r.level)
+    for lv in LEVEL_ORDER:
+        recs = groups.get(lv)
+        if recs:
+            t.rows.append([LEVEL_NAMES[lv], len(recs), tim.count(ON_TIME, recs), tim.count(LATE, recs),
+                           tim.count(OVERDUE, recs), tim.count(PENDING, recs), tim.rate(recs)])
+    t.rows.append(["合计", len(tim.records), tim.count(ON_TIME), tim.count(LATE), tim.count(OVERDUE),
+                   tim.count(PENDING), tim.rate()])
+    out.append(t)
+
+    t = Table("late", "超期公开和逾期未公开", ["状态", "区划", "公示公告", "信息形成日期", "公开时限",
+                                        "应公开日期", "实际公开日期", "超出工作日"])
+    for i, r in enumerate([*tim.overdue, *tim.late]):
+        t.rows.append([r.status, r.jurisdiction, r.title, r.formed_on, f"{r.limit_text}（{r.limit_source}）",
+                       r.deadline, r.published_on or "未公开", r.workdays_late])
+        if r.published_on:
+            t.links[(i, 2)] = f"/notices/{r.notice_id}"
+    out.append(t)
+
+    counts = con.counts()
+    t = Table("consistency", "县乡村公开内容一致性", ["状态", "事项×村数", "占比"], percent={2},
+              total_row=True, note=f"截至 {con.as_of.isoformat()}，按对照事项逐村比较县、乡、村各级公开的内容。")
+    for st in ALIGN_STATUSES:
+        t.rows.append([st, counts.get(st, 0), share(counts.get(st, 0), len(con.rows))])
+    t.rows.append(["合计", len(con.rows), 1.0 if con.rows else None])
+    out.append(t)
+
+    t = Table("inconsistent", "不一致、缺失和过期的对照事项", ["状态", "对照事项", "乡镇", "村（社区）", "情况"])
+    order = {st: i for i, st in enumerate(ALIGN_STATUSES)}
+    for i, r in enumerate(sorted(con.problems, key=lambda r: (order[r["status"]], r["matter"], r["code"]))):
+        t.rows.append([r["status"], r["matter"], r["township"], r["village"], r["summary"]])
+        t.links[(i, 1)] = r["url"]
+    out.append(t)
+
+    t = Table("review", "已过评估日期的事项", ["区划", "领域", "事项", "评估日期", "已过天数"])
+    for i, r in enumerate(report.review):
+        t.rows.append([r["jurisdiction"], r["domain"], r["title"], r["review_by"], r["days_past"]])
+        t.links[(i, 2)] = f"/admin/{'catalogue' if r['kind'] == 'item' else 'village-items'}/{r['id']}"
+    out.append(t)
+
+    t = Table("applications", "依申请公开办理情况",
+              ["收到申请", "办结", "其中答复", "按期答复", "超期答复", "办理中（未超期）", "办理中已超期",
+               "按期答复率"], percent={7},
+              note="答复期限按条例第三十三条：收到申请之日起20个工作日，延期和征求第三方意见的时间按规定计算。")
+    t.rows.append([app.received, app.closed, app.replied, app.replied_on_time, app.replied_late,
+                   app.open_in_time, len(app.open_overdue), app.on_time_rate])
+    out.append(t)
+
+    t = Table("annual_report", "政府信息公开年度报告：收到和处理政府信息公开申请情况",
+              ["项目", *APPLICANT_COLUMNS, "总计"],
+              note="按所选期间统计，可直接填入年度报告第三部分；“办结”以答复或归档日期为准。")
+    for key, label in app.report_rows:
+        c = app.report.get(key, Counter())
+        t.rows.append([label, *[c.get(col, 0) for col in APPLICANT_COLUMNS], c.get("总计", 0)])
+    out.append(t)
+
+    t = Table("overdue_applications", "已超过答复期限仍在办理的申请",
+              ["受理编号", "申请内容", "区划", "收到日期", "答复期限", "办理阶段", "超出工作日"])
+    for r in app.open_overdue:
+        t.rows.append([r["receipt_no"], r["title"], r["jurisdiction"], r["received_on"], r["due_on"],
+                       r["stage"], r["workdays_overdue"]])
+    out.append(t)
+
+    t = Table("satisfaction", "群众评价：按领域", ["领域", *RATINGS, "评价数", "满意率"], percent={5},
+              total_row=True, note="满意率 =（满意 + 基本满意）÷ 评价数。")
+    for name, c in sat.by_domain.items():
+        t.rows.append([name, *[c.get(k, 0) for k in RATINGS], sum(c.values()), sat.rate(c)])
+    tot = sat.total
+    t.rows.append(["合计", *[tot.get(k, 0) for k in RATINGS], sum(tot.values()), sat.rate(tot)])
+    out.append(t)
+
+    if report.gaps is not None:
+        t = Table("gaps", "群众搜索未找到的内容（内容缺口）", ["搜索内容", "次数"],
+                  note="查询机上搜索没有结果的词，按次数排列，可据此补充公开内容或同义词。")
+        t.rows = [[q, c] for q, c in report.gaps]
+        out.append(t)
+
+    t = Table("usage_jurisdiction", "查询浏览量：按发布区划", ["区划", "层级", "浏览量"], total_row=True,
+              note="浏览次数按内容所属区划统计；各查询机的浏览记录尚未区分终端，暂按区划汇总。")
+    for code in s.codes:
+        if use.by_jurisdiction.get(code):
+            t.rows.append([s.names[code], LEVEL_NAMES[s.levels[code]], use.by_jurisdiction[code]])
+    t.rows.append(["合计", "", use.total])
+    out.append(t)
+
+    t = Table("usage_domain", "查询浏览量：按领域", ["领域", "浏览量"], total_row=True)
+    for name, v in use.by_domain.most_common():
+        t.rows.append([name, v])
+    t.rows.append(["合计", use.total])
+    out.append(t)
+
+    t = Table("trend", "月度趋势", ["月份", "应公开条数", "按时公开率", "收到申请", "答复申请",
+                                  "评价数", "满意率", "浏览量"], percent={2, 6})
+    by_month = tim.grouped(lambda r: r.formed_on.strftime("%Y-%m"))
+    for month in report.period.months():
+        recs = by_month.get(month, [])
+        sc = sat.monthly.get(month, Counter())
+        t.rows.append([month, len(recs), tim.rate(recs), app.monthly_received.get(month, 0),
+                       app.monthly_replied.get(month, 0), sum(sc.values()), sat.rate(sc),
+                       use.monthly.get(month, 0)])
+    out.append(t)
+    return out
+
+
+# ---------------------------------------------------------------- Excel
+
+def workbook(report: Report, selected: list[Table]) -> bytes:
+    """The tables as an .xlsx workbook, one sheet each, numbers kept as numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    head = Font(bold=True)
+    fill = PatternFill("solid", fgColor="EEF2F6")
+    used: set[str] = set()
+    for t in selected:
+        name = t.title[:28]
+        for ch in "[]:*?/\\":
+            name = name.replace(ch, " ")
+        while name in used:
+            name = name[:26] + str(len(used))
+        used.add(name)
+        ws = wb.create_sheet(name)
+        ws.append([t.title])
+        ws["A1"].font = Font(bold=True, size=13)
+        ws.append([f"{report.scope.name} · {report.period.start.isoformat()} 至 "
+                   f"{report.period.end.isoformat()} · 截至 {report.as_of.isoformat()}"])
+        if t.note:
+            ws.append([t.note])
+        ws.append([])
+        ws.append(t.columns)
+        header_row = ws.max_row
+        for cell in ws[header_row]:
+            cell.font, cell.fill = head, fill
+        for row in t.rows:
+            ws.append([v if not isinstance(v, date) else v.isoformat() for v in row])
+            for i in t.percent:
+                c = ws.cell(row=ws.max_row, column=i + 1)
+                if isinstance(c.value, float):
+                    c.number_format = "0.0%"
+        if t.total_row and t.rows:
+            for cell in ws[ws.max_row]:
+                cell.font = head
+        for i, col in enumerate(t.columns, 1):
+            width = max([len(str(col))] + [len(fmt(r[i - 1], (i - 1) in t.percent)) for r in t.rows]) * 2 + 2
+            ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
+        for row in ws.iter_rows(min_row=header_row):
+            for cell in row:
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,82 @@
+"""Publishing: versions only go up, re-signing before expiry, attachments and boards travel."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from sync import bundle, publish, terminal
+
+from conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, tconn
+
+
+def test_resign_before_expiry_and_versions_only_go_up(hub):
+    v = hub.version(VILLAGE)
+    now = bundle.utcnow()
+    assert not hub.publish(now=now + timedelta(hours=1))[VILLAGE]["changed"]
+    results = hub.publish(now=now + timedelta(hours=25))          # re-sign daily
+    assert results[VILLAGE]["changed"] and hub.version(VILLAGE) == v + 1
+    m = json.loads(hub.manifest_bytes(VILLAGE))["signed"]
+    assert bundle.parse_iso(m["expires"]) - bundle.parse_iso(m["created"]) == timedelta(days=7)
+    # Losing the hub's own record of versions does not make them go back.
+    hub.execute("DELETE FROM sync_scope")
+    hub.publish()
+    assert hub.version(VILLAGE) == v + 2
+
+
+def test_scopes_share_county_blobs(hub):
+    village = json.loads(hub.manifest_bytes(VILLAGE))["signed"]["files"]
+    other = json.loads(hub.manifest_bytes(OTHER_VILLAGE))["signed"]["files"]
+    township = json.loads(hub.manifest_bytes(TOWNSHIP))["signed"]["files"]
+    county = json.loads(hub.manifest_bytes(COUNTY))["signed"]["files"]
+    county_notices = {n: e for n, e in village.items() if n.startswith(f"notice/{COUNTY}/")}
+    assert county_notices and all(other[n] == e and county[n] == e for n, e in county_notices.items())
+    assert not any(n.startswith(f"notice/{VILLAGE}/") for n in other)
+    assert any(n.startswith(f"notice/{VILLAGE}/") for n in township)
+
+
+def test_attachments_and_boards_travel(hub, term):
+    data = b"%PDF-1.4 demo attachment\n%%EOF\n"
+    sha = hashlib.sha256(data).hexdigest()
+    path = publish.attachment_path(hub.data_dir, sha)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    hconn = hub.conn()
+    notice_id = hconn.execute("SELECT id FROM notice WHERE jurisdiction_code = ? AND status = 'published' "
+                              "LIMIT 1", (VILLAGE,)).fetchone()[0]
+    other_id = hconn.execute("SELECT id FROM notice WHERE jurisdiction_code = ? AND status = 'published' "
+                             "LIMIT 1", (OTHER_VILLAGE,)).fetchone()[0]
+    hconn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, '明细.pdf', ?, "
+                  "'application/pdf', ?)", (notice_id, sha, len(data)))
+    hconn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, '别村.pdf', ?, "
+                  "'application/pdf', 3)", (other_id, "0" * 64))
+    board_sql = ("CREATE TABLE IF NOT EXISTS board (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, "
+                 "name TEXT NOT NULL, jurisdiction_code TEXT NOT NULL REFERENCES jurisdiction(code), "
+                 "status TEXT NOT NULL DEFAULT 'published')")
+    hconn.execute(board_sql)
+    hconn.execute("INSERT INTO board(slug, name, jurisdiction_code) VALUES ('xinghua', '杏花村公示栏', ?)",
+                  (VILLAGE,))
+    hconn.execute("INSERT INTO board(slug, name, jurisdiction_code) VALUES ('nanmen', '南门公示栏', ?)",
+                  (OTHER_VILLAGE,))
+    hconn.execute("INSERT INTO board(slug, name, jurisdiction_code, status) VALUES ('draft', '草稿', ?, 'draft')",
+                  (VILLAGE,))
+    hconn.close()
+    tc = tconn(term)
+    tc.execute(board_sql)
+    tc.close()
+    hub.publish()
+    files = json.loads(hub.manifest_bytes(VILLAGE))["signed"]["files"]
+    assert files[f"blob/{sha}"] == {"sha256": sha, "length": len(data)}
+    assert terminal.sync_once(term).ok
+    assert publish.attachment_path(term, sha).read_bytes() == data
+    tc = tconn(term)
+    assert [r[0] for r in tc.execute("SELECT name FROM attachment")] == ["明细.pdf"]
+    slugs = {r[0] for r in tc.execute("SELECT slug FROM board")}
+    assert "xinghua" in slugs and "nanmen" not in slugs and "draft" not in slugs
+    hconn = hub.conn()
+    expected = {r[0] for r in hconn.execute(
+        "SELECT slug FROM board WHERE status = 'published' AND jurisdiction_code IN (?, ?, ?)",
+        (COUNTY, TOWNSHIP, VILLAGE))}
+    hconn.close()
+    assert slugs == expected
+    tc.close()
