@@ -46,28 +46,17 @@ from datetime import date, timedelta
 
 from . import jurisdictions, matters
 from .feedback import RATINGS
-from .alignment import CONSISTENT, DEFAULT_TIME_LIMIT, INCONSISTENT, MISSING, STALE
+from .alignment import (CONSISTENT, DEFAULT_TIME_LIMIT, INCONSISTENT, LEVEL_NAMES, LEVELS, MISSING,
+                        STALE)
+from .applications import OUTCOMES  # the annual-report taxonomy (table 3): outcome → reasons
 from .timelimits import deadline, parse_time_limit, workdays_between
 
 RECENT_DAYS = 365
 PUB_DAY = "date({col}, '+8 hours')"   # published_at is UTC; deadlines are Beijing dates
-LEVEL_NAMES = {"county": "县级", "township": "乡级", "village": "村级"}
-LEVEL_ORDER = ("county", "township", "village")
+LEVEL_ORDER = LEVELS
 ALIGN_STATUSES = (CONSISTENT, INCONSISTENT, MISSING, STALE)
 VILLAGE_DOMAIN = "村务·{}"          # village-list categories shown beside the 26 domains
 
-# The annual-report taxonomy (政府信息公开工作年度报告, table 3): outcome → reasons.
-OUTCOMES: dict[str, tuple[str, ...]] = {
-    "予以公开": (),
-    "部分公开": (),
-    "不予公开": ("属于国家秘密", "其他法律行政法规禁止公开", "危及“三安全一稳定”",
-                "保护第三方合法权益", "属于三类内部事务信息", "属于四类过程性信息",
-                "属于行政执法案卷", "属于行政查询事项"),
-    "无法提供": ("本机关不掌握相关政府信息", "没有现成信息需要另行制作", "补正后申请内容仍不明确"),
-    "不予处理": ("信访举报投诉类申请", "重复申请", "要求提供公开出版物",
-                "无正当理由大量反复申请", "要求行政机关确认或重新出具已获取信息"),
-    "其他处理": (),
-}
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
 
 
