@@ -1,5 +1,12 @@
 """Web security for every instance: CSRF, session cookies, login throttling, response headers.
 
+Resident pages carry no CSRF token, so a resident who only reads gets no session cookie
+and the page cache serves them without touching a session.  Forms on those pages (the
+适老化 switch, ratings) leave the token field empty; ``kiosk/static/csrf.js`` fetches a
+token from ``/csrf-token`` when such a form is submitted.  Pages that are forms anyway
+(applications, consultations, the admin) render the token themselves.  Every POST is
+checked all the same: the token only moves from the page to a request made on demand.
+
 ``create_app`` calls ``init_app``.  Blueprints that receive signed machine
 requests instead of browser forms (the sync inbox) opt out of CSRF with
 ``csrf.exempt(blueprint)``; nothing else is exempt.
@@ -8,10 +15,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, render_template_string, request
+from flask import Flask, jsonify, render_template_string, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 csrf = CSRFProtect()
 limiter = Limiter(get_remote_address, storage_uri="memory://", default_limits=[],
@@ -53,6 +60,16 @@ def login_account_key() -> str:
     return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
 
 
+def csrf_token_json():
+    """The visitor's CSRF token, asked for by csrf.js when a form is submitted (starts a session).
+
+    Same-origin only in effect: no CORS headers, so another site's page cannot read it.
+    """
+    response = jsonify(token=generate_csrf())
+    response.cache_control.no_store = True
+    return response
+
+
 def init_app(app: Flask) -> None:
     # Flask's own defaults exist for these keys, so they are set, not defaulted.
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -68,6 +85,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     csrf.init_app(app)
     limiter.init_app(app)
+    app.add_url_rule("/csrf-token", "csrf_token_json", csrf_token_json)
 
     @app.errorhandler(CSRFError)
     def csrf_refused(e):

@@ -7,11 +7,14 @@ changes exactly when another connection (any thread or process) has committed, s
 checking it costs microseconds and no page can outlive the content it was built from.
 
 Only GET answers with status 200 from the endpoints listed in ``CACHED_ENDPOINTS`` are
-kept and served, and only for residents (a session holding nothing but a CSRF token);
-each hit carries the visitor's own CSRF token. Response headers are not kept: the app's
-after_request hooks (security headers, Vary) run on every hit as on every page. The cache is bounded in bytes (config ``PAGE_CACHE_BYTES``; 0 turns
-it off), evicts the least recently used page, and starts afresh at least every
-``PAGE_CACHE_SECONDS`` (60) so clock-dependent text never lags for long.
+kept and served, and only for residents (no session, or one holding nothing but a CSRF
+token). Resident pages carry no CSRF token (content/security.py: csrf.js fetches one when
+a form is submitted), so a hit reads no session and signs no cookie; a page that did put
+a per-visitor token in its body is simply not kept. Response headers are not kept: the
+app's after_request hooks (security headers, Vary) run on every hit as on every page.
+The cache is bounded in bytes (config ``PAGE_CACHE_BYTES``; 0 turns it off), evicts the
+least recently used page, and starts afresh at least every ``PAGE_CACHE_SECONDS`` (60)
+so clock-dependent text never lags for long.
 """
 from __future__ import annotations
 
@@ -103,17 +106,15 @@ def _key(environ: dict) -> tuple:
             *(environ.get("HTTP_" + h.upper().replace("-", "_"), "") for h in _VARY))
 
 
-# Every page carries the visitor's CSRF token (base.html); a cached page keeps this
-# marker in its place and each hit gets the visitor's own token.
-_TOKEN_MARK = b"__KIOSK_PAGE_CACHE_CSRF__"
-
-
 def _csrf_field(app: Flask) -> str:
     return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
 def _anonymous(app: Flask) -> bool:
-    """A resident: the session holds nothing but (perhaps) a CSRF token; staff never hit the cache."""
+    """A resident: no session, or one holding nothing but a CSRF token (after a rating, say);
+    staff and 适老化 sessions never hit the cache."""
+    if app.config.get("SESSION_COOKIE_NAME", "session") not in request.cookies:
+        return True      # the usual case: nothing to load, verify or sign
     return all(k == _csrf_field(app) or k.startswith("_") for k in session.keys())
 
 
@@ -137,27 +138,20 @@ def init_app(app: Flask) -> None:
             return None
         status, mimetype, body = entry
         request.environ["kiosk.page_cache_hit"] = True
-        if _TOKEN_MARK in body:
-            from flask_wtf.csrf import generate_csrf
-            body = body.replace(_TOKEN_MARK, generate_csrf().encode())
         return Response(body, status=status, mimetype=mimetype)
 
     @app.after_request
     def keep_page(response: Response):
-        # Kept: a read-only resident screen, built for a resident (no staff session),
-        # that set no cookie itself; the session cookie with the CSRF token is fine.
+        # Kept: a read-only resident screen, built for a resident (no staff session), that
+        # set no cookie and put no CSRF token of this visitor's in the page.
         pending = request.environ.get("kiosk.page_cache")
         if (pending is None or request.environ.get("kiosk.page_cache_hit")
                 or response.status_code != 200 or response.direct_passthrough
                 or response.is_streamed or "Set-Cookie" in response.headers
-                or not _anonymous(app)):
+                or g.get(_csrf_field(app)) or not _anonymous(app)):
             return response
         day, stamp = pending
-        body = response.get_data()
-        token = g.get(_csrf_field(app))
-        if token:
-            body = body.replace(token.encode(), _TOKEN_MARK)
-        cache.put(_key(request.environ), day, stamp, (200, response.mimetype, body))
+        cache.put(_key(request.environ), day, stamp, (200, response.mimetype, response.get_data()))
         return response
 
 

@@ -20,10 +20,9 @@ ORG = {**GOOD, "applicant_type": "法人或其他组织", "applicant_subtype": "
 
 def csrf(client, url: str) -> str:
     html = client.get(url).get_data(as_text=True)
-    # The form's hidden field, else the page's meta tag (pages without a form).
-    m = (re.search(r'name="csrf_token" value="([^"]+)"', html)
-         or re.search(r'name="csrf-token" content="([^"]+)"', html))
-    return m.group(1)
+    # The form's hidden field, else what csrf.js fetches for a form left empty (resident pages).
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    return m.group(1) if m else client.get("/csrf-token").get_json()["token"]
 
 
 def post(client, url: str, data: dict, page: str | None = None, **kw):

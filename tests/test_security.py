@@ -82,11 +82,28 @@ def test_htmx_header_token_is_accepted(client):
     assert client.get("/admin/").status_code == 302
 
 
-def test_resident_pages_carry_the_token_for_htmx(client):
-    html = client.get("/").get_data(as_text=True)
-    assert re.search(r'<meta name="csrf-token" content="[^"]+">', html)
-    assert "csrf.js" in html
+def test_resident_pages_carry_no_token_and_start_no_session(client):
+    r = client.get("/")
+    html = r.get_data(as_text=True)
+    assert "Set-Cookie" not in r.headers
+    assert 'name="csrf-token"' not in html and not re.search(r'name="csrf_token" value="[^"]', html)
+    # The forms on the page have an empty field that csrf.js fills from /csrf-token.
+    assert 'name="csrf_token" value=""' in html and "csrf.js" in html
     assert client.get("/static/csrf.js").status_code == 200
+
+
+def test_the_token_endpoint_starts_a_session_whose_token_posts(client):
+    assert client.post("/elderly", data={"next": "/"}).status_code == 400
+    r = client.get("/csrf-token")
+    assert r.status_code == 200 and "no-store" in r.headers["Cache-Control"]
+    assert "Set-Cookie" in r.headers and "Access-Control-Allow-Origin" not in r.headers
+    tok = r.get_json()["token"]
+    assert client.post("/elderly", data={"next": "/", "csrf_token": tok}).status_code == 303
+    assert client.post("/elderly", data={"next": "/"}, headers={"X-CSRFToken": tok}).status_code == 303
+    assert client.post("/elderly", data={"next": "/", "csrf_token": tok + "x"}).status_code == 400
+    # Another visitor (another session) cannot use it.
+    other = client.application.test_client()
+    assert other.post("/elderly", data={"next": "/", "csrf_token": tok}).status_code == 400
 
 
 def test_login_is_throttled_after_repeated_failures(client):

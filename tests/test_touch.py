@@ -40,9 +40,8 @@ def counts_written_at_once(app):
 
 
 def elderly(client, next_url):
-    """Press the 适老化 switch as the page does: a POST carrying the page's CSRF token."""
-    html = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    """Press the 适老化 switch as the page does: csrf.js fetches the token, then the form posts."""
+    token = client.get("/csrf-token").get_json()["token"]
     return client.post("/elderly", data={"next": next_url, "csrf_token": token})
 
 
