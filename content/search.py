@@ -51,6 +51,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufff
 _SPLIT = re.compile(r"[^\w]+|_")
 _LATIN = re.compile(r"[a-z]+")
 _SPLIT_KEEP_SEP = re.compile(r"[^\w¦]+|_")
+_ALNUM_RUN = re.compile(r"[^\W_]+")     # what str.isalnum() accepts, in runs
 
 
 # ---------------------------------------------------------------- text functions (also SQL)
@@ -321,17 +322,24 @@ def chunked(terms: list[Term]) -> list[Term]:
 def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], codes: list[str] | None,
          today: date, kinds: tuple[str, ...], limit: int) -> None:
     table, anywhere, in_title = fts_expressions(terms)
-    where = [f"f.{table} MATCH :expr", "f.rowid BETWEEN :lo AND :hi", "m.day <= :today"]
+    where = [f"f.{table} MATCH :expr", "f.rowid BETWEEN :lo AND :hi", "+m.day <= :today"]
     params: dict = {"today": today.isoformat(), "k": max(CANDIDATES, limit)}
     if codes is not None:
-        where.append("m.code IN (" + ",".join(f":c{i}" for i in range(len(codes))) + ")"
+        where.append("+m.code IN (" + ",".join(f":c{i}" for i in range(len(codes))) + ")"
                      if codes else "0")
         params.update({f"c{i}": c for i, c in enumerate(codes)})
     # The index is walked newest-first and stops at :k rows, so a very common term costs no
     # more than a rare one; only rowids come from FTS5, the rest from the small meta rows.
+    # A scoped search checks scope and date in the narrow covering index search_meta_scope
+    # (migration 0010), one seek per candidate ("+" keeps SQLite from turning the IN list
+    # into one seek per code), and reads the wide meta row only for the :k rows returned:
+    # with one village's view most candidates are someone else's, and this check is most
+    # of what such a search costs. Unscoped, nearly every candidate is kept, and the
+    # plain primary-key join is cheaper.
+    hint = "INDEXED BY search_meta_scope" if codes is not None else ""
     sql = (f"SELECT f.rowid AS rowid, m.title, m.py, m.pyi, m.until FROM {table} f "
-           f"JOIN search_meta m ON m.id = f.rowid WHERE {' AND '.join(where)} "
-           f"ORDER BY f.rowid DESC LIMIT :k")
+           f"JOIN search_meta m {hint} ON m.id = f.rowid "
+           f"WHERE {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT :k")
     found: dict[int, dict] = {}
     day = today.isoformat()
 
@@ -349,8 +357,9 @@ def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], code
         if collect(kind, in_title) == params["k"]:
             result.capped = True
     # Matches in the body only rank below every title match: look for them only when the
-    # titles did not already fill the page.
-    if len(found) < limit:
+    # titles did not already fill the page (pinyin terms search the title columns only,
+    # so for them the second pass would repeat the first).
+    if len(found) < limit and anywhere != in_title:
         for kind in kinds:
             if collect(kind, anywhere) == params["k"]:
                 result.capped = True
@@ -398,10 +407,21 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
 
 # ---------------------------------------------------------------- highlighting
 
+@lru_cache(maxsize=1)
+def _alias_forms() -> tuple[tuple[str, str, str, str], ...]:
+    """(full form, short form, its initials, its full pinyin) of every alias, computed once."""
+    out = []
+    for long_form, short in ALIASES.items():
+        short_syl = syllables(short)
+        out.append((long_form, short, "".join(x[0] for x in short_syl), "".join(short_syl)))
+    return tuple(out)
+
+
 def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
     """Character spans of ``text`` matching any term, directly or through pinyin; merged."""
     flat = normalize(text)
-    if len(flat) == len(text):      # the usual case: one normalized character per character
+    identity = len(flat) == len(text)
+    if identity:                    # the usual case: one normalized character per character
         owner = list(range(len(text)))
     else:
         norm: list[str] = []
@@ -421,9 +441,17 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
             start = hay.find(needle, start + 1)
 
     # Text with separators removed, so 低保 also matches 低 保 (terms never hold separators).
-    keep = [k for k, ch in enumerate(flat) if ch.isalnum()]
-    compact = "".join(flat[k] for k in keep)
-    compact_owner = [owner[k] for k in keep]
+    # Built from runs of letters and digits (C-speed slicing), not character by character:
+    # highlighting 30 hits is a good part of a search's time.
+    if flat.isalnum():
+        compact, compact_owner = flat, owner
+    else:
+        runs = [m.span() for m in _ALNUM_RUN.finditer(flat)]
+        compact = "".join(flat[a:b] for a, b in runs)
+        keep: list[int] = []
+        for a, b in runs:
+            keep.extend(range(a, b))
+        compact_owner = keep if identity else [owner[k] for k in keep]
     syl = syllables(compact) if any(t.pinyin for t in terms) else ()
     initials = "".join(s[0] for s in syl if s)
     initials_owner = [compact_owner[k] for k, s in enumerate(syl) if s]
@@ -440,10 +468,10 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
             find_all(initials, t.text, initials_owner)
             if len(t.text) >= 3:   # full pinyin from a syllable start: gs is not zhanG Shen
                 find_all(full, t.text, full_owner, full_starts)
-        for long_form, short in ALIASES.items():   # 低保 / db found through 最低生活保障
-            short_syl = syllables(short)
+        for long_form, short, short_initials, short_full in _alias_forms():
+            # 低保 / db found through 最低生活保障
             if len(t.text) >= 2 and (t.text in short or t.pinyin and (
-                    t.text in "".join(x[0] for x in short_syl) or t.text in "".join(short_syl))):
+                    t.text in short_initials or t.text in short_full)):
                 find_all(compact, long_form, compact_owner)
     spans.sort()
     merged: list[tuple[int, int]] = []
