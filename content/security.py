@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, jsonify, render_template_string, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
@@ -60,6 +61,16 @@ def login_account_key() -> str:
     return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus the cost of building a signer for a visitor who
+    sent no session cookie (every resident who only reads): their session is simply empty."""
+
+    def open_session(self, app, request):
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def csrf_token_json():
     """The visitor's CSRF token, asked for by csrf.js when a form is submitted (starts a session).
 
@@ -83,6 +94,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
     limiter.init_app(app)
     app.add_url_rule("/csrf-token", "csrf_token_json", csrf_token_json)

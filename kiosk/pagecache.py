@@ -8,7 +8,7 @@ checking it costs microseconds and no page can outlive the content it was built 
 
 Only GET answers with status 200 from the endpoints listed in ``CACHED_ENDPOINTS`` are
 kept and served, and only for residents (no session, or one holding nothing but a CSRF
-token). Resident pages carry no CSRF token (content/security.py: csrf.js fetches one when
+token); a hit is answered by the first before_request hook. Resident pages carry no CSRF token (content/security.py: csrf.js fetches one when
 a form is submitted), so a hit reads no session and signs no cookie; a page that did put
 a per-visitor token in its body is simply not kept. Response headers are not kept: the
 app's after_request hooks (security headers, Vary) run on every hit as on every page.
@@ -122,6 +122,7 @@ def init_app(app: Flask) -> None:
     size = app.config.get("PAGE_CACHE_BYTES", DEFAULT_BYTES)
     if not size or app.config.get("TESTING") and not app.config.get("PAGE_CACHE_IN_TESTS"):
         return
+    from .views import today
     cache = PageCache(app.config["DATABASE"], int(size), int(app.config.get("PAGE_CACHE_SECONDS", 60)))
     app.extensions["kiosk_page_cache"] = cache
 
@@ -130,7 +131,6 @@ def init_app(app: Flask) -> None:
         if (request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS
                 or not _anonymous(app)):
             return None
-        from .views import today
         day = today().isoformat()
         entry, stamp = cache.get(_key(request.environ), day)
         request.environ["kiosk.page_cache"] = (day, stamp)
@@ -139,6 +139,15 @@ def init_app(app: Flask) -> None:
         status, mimetype, body = entry
         request.environ["kiosk.page_cache_hit"] = True
         return Response(body, status=status, mimetype=mimetype)
+
+    # A hit is answered before the other before_request hooks: the rate limiter (it limits
+    # only staff logins) and CSRF (it checks only POSTs) have nothing to say about a
+    # resident's GET, and skipping them is most of what makes a hit cost about what a
+    # static file costs. The after_request hooks (security headers, Vary, usage counts)
+    # still run on every hit.
+    funcs = app.before_request_funcs.setdefault(None, [])
+    funcs.remove(serve_cached)
+    funcs.insert(0, serve_cached)
 
     @app.after_request
     def keep_page(response: Response):

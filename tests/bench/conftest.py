@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import http.client
 import os
+import platform
+import re
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -19,10 +23,220 @@ from tests.bench.generate import generate
 from tests.browser.conftest import LiveServer, free_port
 
 HERE = Path(__file__).parent
-# What a noticeboard polls. Boards (/display/<board>) come with the display package;
-# add their URLs here as they land.
-BOARD_URLS = ["/healthz", "/notices"]
 SCALE = float(os.environ.get("KIOSK_BENCH_SCALE", "1.0"))
+
+
+# ------------------------------------------------------------------ the consolidated table
+
+@dataclass
+class Result:
+    area: str                   # "pages", "search", "sync", "memory", "soak", …
+    measure: str                # what was measured, e.g. "home p95"
+    value: float
+    unit: str
+    baseline: float
+    baseline_name: str          # what the baseline is, e.g. "static file p95"
+    goal: str                   # e.g. "ratio ≤ 2", "≤ 30 ms"
+    ok: bool | None             # None: no goal
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else float("inf")
+
+
+RESULTS: list[Result] = []
+
+
+def record(area: str, measure: str, value: float, unit: str, baseline: float, baseline_name: str, *,
+           max_ratio: float | None = None, min_ratio: float | None = None,
+           max_value: float | None = None, note: str = "") -> Result:
+    """Add one row to the table `make bench` prints when the session ends; returns it.
+
+    value and baseline are in the same unit, measured in the same run (interleaved where
+    they are times). Goals, all optional: max_ratio / min_ratio bound value ÷ baseline,
+    max_value bounds the value itself. Example (sync):
+    ``record("sync", "full apply", 6.1, "s", 2.3, "raw bulk insert", max_value=10)``.
+    """
+    goals, ok = [], True
+    ratio = value / baseline if baseline else float("inf")
+    if min_ratio is not None and max_ratio is not None:
+        goals.append(f"ratio {min_ratio:g}–{max_ratio:g}")
+        ok = ok and min_ratio <= ratio <= max_ratio
+    elif max_ratio is not None:
+        goals.append(f"ratio ≤ {max_ratio:g}")
+        ok = ok and ratio <= max_ratio
+    elif min_ratio is not None:
+        goals.append(f"ratio ≥ {min_ratio:g}")
+        ok = ok and ratio >= min_ratio
+    if max_value is not None:
+        goals.append(f"≤ {max_value:g} {unit}")
+        ok = ok and value <= max_value
+    result = Result(area, measure, value, unit, baseline, baseline_name, ", ".join(goals),
+                    ok if goals else None, note)
+    RESULTS.append(result)
+    return result
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}" if abs(x) < 1 else f"{x:.1f}"
+
+
+def results_table(results: list[Result]) -> list[str]:
+    """Markdown rows; each line holds the word "ratio"."""
+    lines = ["| area | measure | value | baseline | ratio | goal | |",
+             "| --- | --- | ---: | --- | ---: | --- | --- |"]
+    for r in results:
+        verdict = {True: "ok", False: "MISSED", None: ""}[r.ok]
+        note = f" ({r.note})" if r.note else ""
+        lines.append(f"| {r.area} | {r.measure}{note} | {_num(r.value)} {r.unit} | {r.baseline_name} "
+                     f"{_num(r.baseline)} {r.unit} | ratio {r.ratio:.2f} | {r.goal or '–'} | {verdict} |")
+    return lines
+
+
+def machine_line() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    import sqlite3
+    return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
+
+
+_LOAD: list[tuple[float, float, float]] = []
+
+
+def pytest_sessionstart(session):
+    _LOAD.append(os.getloadavg())
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not RESULTS:
+        return
+    load = _LOAD + [os.getloadavg()]
+    lines = [f"machine: {machine_line()}",
+             f"load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load[0])}, "
+             f"at end {'/'.join(f'{x:.1f}' for x in load[-1])}; scale {SCALE}", ""]
+    lines += results_table(RESULTS)
+    missed = [r for r in RESULTS if r.ok is False]
+    lines += ["", f"{len(RESULTS)} measurements, {len(missed)} goals missed"
+              + (": " + "; ".join(f"{r.area} {r.measure}" for r in missed) if missed else "")]
+    terminalreporter.section("benchmarks: every measurement with its baseline and ratio")
+    for line in lines:
+        terminalreporter.write_line(line)
+    out = Path(__file__).parents[1] / "artifacts" / "benchmarks-latest.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    terminalreporter.write_line(f"(also written to {out})")
+
+
+# ------------------------------------------------------------------ noticeboards
+
+_DECK = re.compile(r'<div id="deck"[^>]*>')
+_ATTR = re.compile(r'\b(hx-get|data-poll-ms)="([^"]*)"')
+_ASSET = re.compile(r'\b(?:src|href)="(/[^"]*)"')
+
+
+def board_slugs(port: int, n: int = 4) -> list[str]:
+    """The first n boards listed on /display/ (the board list a technician opens)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("GET", "/display/")
+    r = c.getresponse()
+    body = r.read().decode()
+    c.close()
+    assert r.status == 200, f"/display/ -> {r.status}"
+    slugs = list(dict.fromkeys(re.findall(r'href="/display/([a-z0-9-]+)"', body)))
+    assert len(slugs) >= n, f"only {len(slugs)} boards listed"
+    return slugs[:n]
+
+
+class Board:
+    """One wall screen as display/static/board.js drives it, over one keep-alive connection.
+
+    Loads /display/<slug> and what the page references (CSS, htmx, board.js, the QR codes),
+    then polls the deck's own hx-get URL (…/slides?v=<version>) with the headers htmx sends;
+    204 means unchanged, 200 brings a new deck (new version, new QR images, fetched once, as
+    the browser's cache would), 286 means the board was retired. ``interval`` overrides the
+    board's poll_seconds (30 s by default) to poll harder than a real screen does.
+    """
+
+    def __init__(self, port: int, slug: str, interval: float | None = None):
+        self.port, self.slug, self.interval = port, slug, interval
+        self.conn: http.client.HTTPConnection | None = None
+        self.seen: set[str] = set()
+        self.poll_url = ""
+        self.poll_seconds = 30.0
+        self.requests = 0
+        self.statuses: dict[int, int] = {}
+
+    def _get(self, path: str, headers: dict | None = None) -> tuple[int, str]:
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                self.conn.request("GET", path, headers=headers or {})
+                r = self.conn.getresponse()
+                body = r.read()
+                self.requests += 1
+                self.statuses[r.status] = self.statuses.get(r.status, 0) + 1
+                return r.status, body.decode("utf-8", "replace")
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _take_deck(self, html: str, errors: list[str]) -> None:
+        tag = _DECK.search(html)
+        if not tag:
+            errors.append(f"board {self.slug}: no deck in the answer")
+            return
+        attrs = dict(_ATTR.findall(tag.group(0)))
+        self.poll_url = unescape(attrs.get("hx-get", ""))
+        self.poll_seconds = int(attrs.get("data-poll-ms", "30000")) / 1000
+        for asset in _ASSET.findall(html):
+            asset = unescape(asset)
+            if asset not in self.seen and not asset.startswith("/display/" + self.slug + "/"):
+                self.seen.add(asset)
+                status, _ = self._get(asset)
+                if status != 200:
+                    errors.append(f"board {self.slug}: {asset} -> {status}")
+
+    def start(self, errors: list[str]) -> None:
+        status, html = self._get(f"/display/{self.slug}")
+        if status != 200:
+            errors.append(f"board {self.slug}: page -> {status}")
+            return
+        self._take_deck(html, errors)
+
+    def poll(self, errors: list[str]) -> None:
+        if not self.poll_url:
+            return
+        status, html = self._get(self.poll_url, {
+            "HX-Request": "true", "HX-Trigger": "deck", "HX-Target": "deck",
+            "HX-Current-URL": f"http://127.0.0.1:{self.port}/display/{self.slug}"})
+        if status == 200:
+            self._take_deck(html, errors)
+        elif status == 286:
+            self.poll_url = ""
+        elif status != 204:
+            errors.append(f"board {self.slug}: poll -> {status}")
+
+    def run(self, stop_at: float, errors: list[str]) -> None:
+        try:
+            self.start(errors)
+            while time.monotonic() < stop_at:
+                time.sleep(min(self.interval or self.poll_seconds, max(0.0, stop_at - time.monotonic())))
+                if time.monotonic() < stop_at:
+                    self.poll(errors)
+        except OSError as e:
+            errors.append(f"board {self.slug}: {e}")
+        finally:
+            if self.conn is not None:
+                self.conn.close()
+
+
+# ------------------------------------------------------------------ the county and the servers
 
 
 @pytest.fixture(scope="session")
