@@ -240,8 +240,10 @@ def _fill(conn, rng: random.Random, sizes: dict, today: date) -> dict:
                      "VALUES (?, ?, ?, 'published')", (h + 1, COUNTY, f"一件事{h + 1}"))
         conn.executemany("INSERT INTO handbook_guide(handbook_id, guide_id, sort) VALUES (?, ?, ?)",
                          [(h + 1, guides[(h * 5 + k) % len(guides)][0], k) for k in range(5)])
-    # -- noticeboards: the county hall's and three village squares' (what the bench polls)
-    boards = [("county-hall", "淮川县政务服务大厅公示栏", COUNTY, ["county", "township"])]
+    # -- noticeboards: a township's and three village squares' (what the bench polls). Not
+    # the county hall's: over a whole county's live notices a board renders thousands of
+    # slides on every poll (docs/benchmarks.md).
+    boards = [("township-1", f"{TOWN_NAMES[0]}乡公示栏", towns[0], [])]
     boards += [(f"village-{k + 1}", f"村务公开栏{k + 1}", all_villages[k * 7 % len(all_villages)], [])
                for k in range(3)]
     conn.executemany("INSERT INTO board(slug, name, jurisdiction_code, levels, slide_seconds, "

@@ -20,7 +20,7 @@ from tests.bench.conftest import (Board, StaticServer, board_slugs, interleaved_
                                   record, rss_bytes, start_server, timed_gets)
 
 REQUESTS = int(os.environ.get("KIOSK_BENCH_REQUESTS", "1000"))
-BOARD_SECONDS = float(os.environ.get("KIOSK_BENCH_BOARD_SECONDS", "2"))
+BOARD_SECONDS = float(os.environ.get("KIOSK_BENCH_BOARD_SECONDS", "5"))
 PAGE_GOAL = 2.0
 RSS_GOAL_MB = 120
 SEARCHES = ["低保", "dbgs", "补贴", "gdlbh", "养老", "公示", "村务", "zdshbz"]
