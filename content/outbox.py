@@ -34,6 +34,23 @@ def enqueue(conn: sqlite3.Connection, kind: str, record_uuid: str, payload: dict
                  (record_uuid.lower(), kind, json.dumps(payload, ensure_ascii=False, default=str)))
 
 
+def store(conn: sqlite3.Connection, table: str, record: dict, enqueue=None) -> dict:
+    """Insert a resident's record into ``table`` and queue it for the hub under that kind.
+
+    Fills in ``created_at`` from the row as stored. ``table`` is one of ours, never user input.
+    """
+    if not is_kind(table):
+        raise ValueError(f"bad table: {table!r}")
+    columns = list(record)
+    conn.execute(f"INSERT INTO {table}({', '.join(columns)}) "
+                 f"VALUES ({', '.join(':' + c for c in columns)})", record)
+    record["created_at"] = conn.execute(f"SELECT created_at FROM {table} WHERE uuid = ?",
+                                        (record["uuid"],)).fetchone()[0]
+    if enqueue is not None:
+        enqueue(conn, table, record["uuid"], record)
+    return record
+
+
 def pending(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     """The oldest records not yet held by the hub (nor refused by it)."""
     rows = conn.execute(
