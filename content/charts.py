@@ -29,7 +29,8 @@ def _svg(title: str, height: float, body: list[str], width: int = WIDTH) -> Mark
     return Markup(head + "".join(body) + "</svg>")
 
 
-def _clip(label: str, n: int = 11) -> str:
+def clip(label: str, n: int = 11) -> str:
+    """The label cut to n characters (with an ellipsis)."""
     label = str(label)
     return label if len(label) <= n else label[: n - 1] + "…"
 
@@ -48,7 +49,7 @@ def bars(title: str, items: list[tuple[str, float | int | None]], percent: bool 
         y = top + i * row
         w = 0 if not v else span * min(v / scale_max, 1)
         body.append(f'<text class="chart-label" x="{label_w - 8}" y="{_num(y + 19)}" text-anchor="end">'
-                    f'{escape(_clip(label))}</text>')
+                    f'{escape(clip(label))}</text>')
         body.append(f'<rect x="{label_w}" y="{_num(y + 5)}" width="{_num(span)}" height="18" fill="#eef2f6"/>')
         if w:
             body.append(f'<rect x="{label_w}" y="{_num(y + 5)}" width="{_num(w)}" height="18" fill="{color}"/>')
@@ -73,7 +74,7 @@ def stacked(title: str, items: list[tuple[str, list[int]]], series: list[tuple[s
     for i, (label, values) in enumerate(items):
         y = legend_h + i * row
         body.append(f'<text class="chart-label" x="{label_w - 8}" y="{_num(y + 19)}" text-anchor="end">'
-                    f'{escape(_clip(label))}</text>')
+                    f'{escape(clip(label))}</text>')
         x = float(label_w)
         for (name, colour), v in zip(series, values):
             if v:
@@ -90,8 +91,16 @@ def line(title: str, labels: list[str], series: list[tuple[str, list[float | Non
     """Monthly trend lines; gaps (None) break a line.  Shares when percent."""
     if not any(v is not None for _, vs, _ in series for v in vs):
         return Markup("")
-    left, right, top, bottom = 56, 16, 34, 34
-    height = 240
+    # The legend wraps onto more rows when the series' names do not fit on one.
+    legend, x, y = [], 56, 8
+    for name, _, colour in series:
+        w = 40 + 15 * len(name)
+        if x + w > WIDTH and legend:
+            x, y = 56, y + 22
+        legend.append((name, colour, x, y))
+        x += w
+    left, right, top, bottom = 56, 16, y + 26, 34
+    height = 240 + y - 8
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     values = [v for _, vs, _ in series for v in vs if v is not None]
     vmax = 1.0 if percent else max(values + [1])
@@ -114,11 +123,9 @@ def line(title: str, labels: list[str], series: list[tuple[str, list[float | Non
             x, _ = xy(i, 0)
             body.append(f'<text class="chart-axis" x="{_num(x)}" y="{height - 12}" text-anchor="middle">'
                         f'{escape(lab[2:] if len(lab) == 7 else lab)}</text>')
-    x = left
-    for name, _, colour in series:
-        body.append(f'<rect x="{x}" y="8" width="14" height="4" fill="{colour}"/>')
-        body.append(f'<text class="chart-legend" x="{x + 19}" y="16">{escape(name)}</text>')
-        x += 40 + 15 * len(name)
+    for name, colour, x, y in legend:
+        body.append(f'<rect x="{x}" y="{y}" width="14" height="4" fill="{colour}"/>')
+        body.append(f'<text class="chart-legend" x="{x + 19}" y="{y + 8}">{escape(name)}</text>')
     for name, vs, colour in series:
         segment: list[str] = []
         for i, v in enumerate(vs + [None]):
