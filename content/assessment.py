@@ -60,6 +60,7 @@ RECENT_DAYS = 365
 PUB_DAY = "date({col}, '+8 hours')"   # published_at is UTC; deadlines are Beijing dates
 LEVEL_ORDER = LEVELS
 ALIGN_STATUSES = (CONSISTENT, INCONSISTENT, MISSING, STALE)
+TERMINAL_DOMAINS = 5                 # domains given a column of their own per terminal
 VILLAGE_DOMAIN = "村务·{}"          # village-list categories shown beside the 26 domains
 
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
@@ -679,7 +680,6 @@ class TerminalRow:
 class TerminalUsage:
     terminals: list[TerminalRow]  # most used first
     by_domain: Counter            # views on the scope's terminals, by domain of what was viewed
-    domain_terminals: Counter     # domain → how many of those terminals served a view of it
     monthly: Counter
 
     @property
@@ -715,7 +715,7 @@ def terminal_usage(conn: sqlite3.Connection, scope: Scope, period: Period, today
     terminal showed — county, township or village content — counts for that terminal.
     """
     rows = {t.id: t for t in terminals_in(conn, scope)}
-    out = TerminalUsage([], Counter(), Counter(), Counter())
+    out = TerminalUsage([], Counter(), Counter())
     if rows:
         ids = list(rows)
         span = (period.start.isoformat(), period.end.isoformat())
@@ -739,9 +739,6 @@ def terminal_usage(conn: sqlite3.Connection, scope: Scope, period: Period, today
                 GROUP BY terminal""", [*span, *ids]):
             rows[r["terminal"]].days = r["days"]
             rows[r["terminal"]].last_day = _d(r["last"])
-    for t in rows.values():
-        for name in t.by_domain:
-            out.domain_terminals[name] += 1
     # Every enrolled terminal is listed (an unused one is worth seeing); this instance's
     # own screens only when they served something, and stopped terminals only if used.
     out.terminals = sorted((t for t in rows.values() if t.views or (t.id != LOCAL and t.active)),
@@ -977,11 +974,15 @@ def tables(report: Report) -> list[Table]:
     t.rows.append(["合计", *[terms.monthly.get(m, 0) for m in months], terms.total])
     out.append(t)
 
-    t = Table("usage_terminal_domain", "查询机浏览量：按领域", ["领域", "浏览量", "占比", "有浏览的查询机"],
-              percent={2}, total_row=True, note="本区划内查询机上被浏览的内容（含上级发布的内容）按领域统计。")
-    for name, v in terms.by_domain.most_common():
-        t.rows.append([name, v, share(v, terms.total), terms.domain_terminals[name]])
-    t.rows.append(["合计", terms.total, 1.0 if terms.total else None, len([r for r in terms.terminals if r.views])])
+    top = [name for name, _ in terms.by_domain.most_common(TERMINAL_DOMAINS)]
+    t = Table("usage_terminal_domain", "各查询机浏览的领域", ["查询机", *top, "其他领域", "合计"],
+              total_row=True, note=f"浏览量最多的 {len(top)} 个领域分列，其余合为“其他领域”；"
+                                   "查询机上浏览的内容包括上级发布的内容。")
+    for r in terms.terminals:
+        shown = [r.by_domain.get(name, 0) for name in top]
+        t.rows.append([r.name, *shown, r.views - sum(shown), r.views])
+    shown = [terms.by_domain.get(name, 0) for name in top]
+    t.rows.append(["合计", *shown, terms.total - sum(shown), terms.total])
     out.append(t)
 
     t = Table("trend", "月度趋势", ["月份", "应公开条数", "按时公开率", "收到申请", "答复申请",
