@@ -135,10 +135,10 @@ def _terminals(conn, today: date) -> list[tuple[str, str, int, float]]:
         terminal = hashlib.sha256(raw).hexdigest()
         enrolled = today - timedelta(days=installed)
         conn.execute(
-            "INSERT OR IGNORE INTO sync_terminal(id, public_key, scope, enrolled_at, label, app_version) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO sync_terminal(id, public_key, scope, enrolled_at, last_contact, label, "
+            "app_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (terminal, base64.b64encode(raw).decode(), code, f"{enrolled.isoformat()}T01:00:00Z",
-             label.format(name=names[code]), "示例"))
+             f"{today.isoformat()}T01:00:00Z", label.format(name=names[code]), "示例"))
         out.append((terminal, code, installed, busy))
     return out
 
