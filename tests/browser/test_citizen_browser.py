@@ -268,6 +268,11 @@ def test_organisation_picks_its_code_type(live_server, browser):
     assert page.locator("label.pick:has(input[value='科研机构'])").is_visible()
     assert page.locator("input[value='统一社会信用代码']").is_checked()
     assert not page.locator("label.pick:has(input[value='居民身份证'])").is_visible()
+    # A credit code has letters: the ID number gets the full keyboard instead of the keypad.
+    page.locator("#f-id_number").tap()
+    assert keyboard(page).get_attribute("data-layout") == "code"
+    tap_keys(page, "91110000600037341L")
+    assert page.locator("#f-id_number").input_value() == "91110000600037341L"
     context.close()
 
 
