@@ -31,9 +31,12 @@ Definitions (shown on the dashboard too):
   type; answered on time means replied on or before the legal due date.
 * Satisfaction — ratings given in the period on pages of the scope, by
   domain; 满意率 = (满意 + 基本满意) / all ratings.
-* Usage — anonymous daily view counts of the scope's content.  The counts
-  carry no terminal identity yet, so usage is shown per jurisdiction owning
-  the content and per domain, not per terminal.
+* Usage — anonymous daily view counts (content.usage).  Per jurisdiction
+  owning the content and per domain: views of the scope's content on any
+  terminal.  Per terminal: the views each terminal standing in the scope
+  served (whatever it showed), from the daily totals terminals send upstream,
+  with the terminal's name and place from the fleet registry (sync_terminal);
+  this instance's own screens count as "本机".
 """
 from __future__ import annotations
 
@@ -45,6 +48,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from . import jurisdictions, matters
+from .db import get_meta
+from .usage import LOCAL
 from .feedback import RATINGS
 from .alignment import (CONSISTENT, DEFAULT_TIME_LIMIT, INCONSISTENT, LEVEL_NAMES, LEVELS, MISSING,
                         STALE)
@@ -55,6 +60,7 @@ RECENT_DAYS = 365
 PUB_DAY = "date({col}, '+8 hours')"   # published_at is UTC; deadlines are Beijing dates
 LEVEL_ORDER = LEVELS
 ALIGN_STATUSES = (CONSISTENT, INCONSISTENT, MISSING, STALE)
+TERMINAL_DOMAINS = 5                 # domains given a column of their own per terminal
 VILLAGE_DOMAIN = "村务·{}"          # village-list categories shown beside the 26 domains
 
 APPLICANT_COLUMNS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
@@ -610,30 +616,33 @@ class Usage:
     by_domain: Counter
     monthly: Counter
     by_group: Counter
-    per_terminal: bool = False    # the counts say which terminal they came from
 
     @property
     def total(self) -> int:
         return sum(self.monthly.values())
 
 
-def usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Usage:
-    """Views of the scope's content in the period, per owning jurisdiction, domain and month."""
-    rows = conn.execute("""
-        SELECT u.day, u.views,
-               coalesce(i.jurisdiction_code, v.jurisdiction_code, g.jurisdiction_code,
-                        n.jurisdiction_code, h.jurisdiction_code) AS code,
-               coalesce((SELECT name FROM domain WHERE id = coalesce(i.domain_id, g.domain_id,
+# The owning jurisdiction (code) and domain of each viewed thing, for the usage figures.
+_USAGE_CODE = """coalesce(i.jurisdiction_code, v.jurisdiction_code, g.jurisdiction_code,
+                        n.jurisdiction_code, h.jurisdiction_code)"""
+_USAGE_DOMAIN = """coalesce((SELECT name FROM domain WHERE id = coalesce(i.domain_id, g.domain_id,
                              n.domain_id, ni.domain_id)),
                         CASE WHEN v.category IS NOT NULL THEN '村务·' || v.category END,
-                        CASE WHEN h.id IS NOT NULL THEN '办事一本通' END, '其他') AS domain
-        FROM usage_view u
+                        CASE WHEN h.id IS NOT NULL THEN '办事一本通' END, '其他')"""
+_USAGE_FROM = """usage_view u
         LEFT JOIN catalogue_item i ON u.kind = 'item' AND i.id = u.ref_id
         LEFT JOIN village_item v ON u.kind = 'village_item' AND v.id = u.ref_id
         LEFT JOIN guide g ON u.kind = 'guide' AND g.id = u.ref_id
         LEFT JOIN notice n ON u.kind = 'notice' AND n.id = u.ref_id
         LEFT JOIN catalogue_item ni ON ni.id = n.item_id
-        LEFT JOIN handbook h ON u.kind = 'handbook' AND h.id = u.ref_id
+        LEFT JOIN handbook h ON u.kind = 'handbook' AND h.id = u.ref_id"""
+
+
+def usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Usage:
+    """Views of the scope's content in the period (on any terminal), per owning jurisdiction, domain and month."""
+    rows = conn.execute(f"""
+        SELECT u.day, u.views, {_USAGE_CODE} AS code, {_USAGE_DOMAIN} AS domain
+        FROM {_USAGE_FROM}
         WHERE u.day BETWEEN ? AND ?""", (period.start.isoformat(), period.end.isoformat())).fetchall()
     out = Usage(Counter(), Counter(), Counter(), Counter())
     codes = set(scope.codes)
@@ -644,6 +653,96 @@ def usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -
         out.by_domain[r["domain"]] += r["views"]
         out.monthly[r["day"][:7]] += r["views"]
         out.by_group[scope.group(r["code"])] += r["views"]
+    return out
+
+
+@dataclass
+class TerminalRow:
+    """One terminal (or this instance's own screens) and the views it served in the period."""
+
+    id: str
+    name: str
+    code: str                     # where it stands (its enrolled jurisdiction)
+    place: str
+    active: bool = True
+    views: int = 0
+    days: int = 0                 # days with at least one view
+    last_day: date | None = None
+    monthly: Counter = field(default_factory=Counter)
+    by_domain: Counter = field(default_factory=Counter)
+
+    @property
+    def top_domain(self) -> str | None:
+        return self.by_domain.most_common(1)[0][0] if self.by_domain else None
+
+
+@dataclass
+class TerminalUsage:
+    terminals: list[TerminalRow]  # most used first
+    by_domain: Counter            # views on the scope's terminals, by domain of what was viewed
+    monthly: Counter
+
+    @property
+    def total(self) -> int:
+        return sum(t.views for t in self.terminals)
+
+
+def local_name(conn: sqlite3.Connection) -> str:
+    role = get_meta(conn, "role")
+    return "本机（县级平台）" if role == "hub" else "本机"
+
+
+def terminals_in(conn: sqlite3.Connection, scope: Scope) -> list[TerminalRow]:
+    """The terminals standing in the scope, from the fleet registry; this instance's own
+    screens (views counted as usage.LOCAL) stand at the instance's jurisdiction."""
+    out = []
+    for t in conn.execute(f"""
+            SELECT id, label, scope, active FROM sync_terminal WHERE scope IN ({_in(scope.codes)})
+            ORDER BY scope, enrolled_at, id""", scope.codes):
+        out.append(TerminalRow(id=t["id"], name=t["label"] or f"终端 {t['id'][:8]}", code=t["scope"],
+                               place=scope.names[t["scope"]], active=bool(t["active"])))
+    root = conn.execute("SELECT code FROM jurisdiction WHERE parent_code IS NULL ORDER BY code LIMIT 1").fetchone()
+    own = get_meta(conn, "scope") or (root[0] if root else None)
+    if own in scope.names:
+        out.append(TerminalRow(id=LOCAL, name=local_name(conn), code=own, place=scope.names[own]))
+    return out
+
+
+def terminal_usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> TerminalUsage:
+    """Views served by each terminal standing in the scope, per month and domain of what was viewed.
+
+    Counts are the daily totals terminals send upstream (content.usage): whatever the
+    terminal showed — county, township or village content — counts for that terminal.
+    """
+    rows = {t.id: t for t in terminals_in(conn, scope)}
+    out = TerminalUsage([], Counter(), Counter())
+    if rows:
+        ids = list(rows)
+        span = (period.start.isoformat(), period.end.isoformat())
+        for r in conn.execute(f"""
+                SELECT u.terminal, substr(u.day, 1, 7) AS month, {_USAGE_DOMAIN} AS domain,
+                       sum(u.views) AS views
+                FROM {_USAGE_FROM}
+                WHERE u.day BETWEEN ? AND ? AND u.terminal IN ({_in(ids)})
+                GROUP BY u.terminal, month, domain""", [*span, *ids]):
+            if not r["views"]:
+                continue
+            t = rows[r["terminal"]]
+            t.views += r["views"]
+            t.monthly[r["month"]] += r["views"]
+            t.by_domain[r["domain"]] += r["views"]
+            out.by_domain[r["domain"]] += r["views"]
+            out.monthly[r["month"]] += r["views"]
+        for r in conn.execute(f"""
+                SELECT terminal, count(DISTINCT day) AS days, max(day) AS last FROM usage_view
+                WHERE day BETWEEN ? AND ? AND views > 0 AND terminal IN ({_in(ids)})
+                GROUP BY terminal""", [*span, *ids]):
+            rows[r["terminal"]].days = r["days"]
+            rows[r["terminal"]].last_day = _d(r["last"])
+    # Every enrolled terminal is listed (an unused one is worth seeing); this instance's
+    # own screens only when they served something, and stopped terminals only if used.
+    out.terminals = sorted((t for t in rows.values() if t.views or (t.id != LOCAL and t.active)),
+                           key=lambda t: (-t.views, t.code, t.name))
     return out
 
 
@@ -662,6 +761,7 @@ class Report:
     satisfaction: Satisfaction
     gaps: list[tuple[str, int]] | None     # None: not shown below the county (counts carry no place)
     usage: Usage
+    terminals: TerminalUsage
 
     @property
     def as_of(self) -> date:
@@ -678,7 +778,8 @@ def build(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -
         applications=applications(conn, scope, period, today),
         satisfaction=satisfaction(conn, scope, period, today),
         gaps=content_gaps(conn, period) if scope.level == "county" else None,
-        usage=usage(conn, scope, period, today))
+        usage=usage(conn, scope, period, today),
+        terminals=terminal_usage(conn, scope, period, today))
 
 
 # ---------------------------------------------------------------- tables (page and export)
@@ -841,7 +942,7 @@ def tables(report: Report) -> list[Table]:
         out.append(t)
 
     t = Table("usage_jurisdiction", "查询浏览量：按发布区划", ["区划", "层级", "浏览量"], total_row=True,
-              note="浏览次数按内容所属区划统计；各查询机的浏览记录尚未区分终端，暂按区划汇总。")
+              note="本区划发布的内容在各查询机上被浏览的次数，按内容所属区划统计。")
     for code in s.codes:
         if use.by_jurisdiction.get(code):
             t.rows.append([s.names[code], LEVEL_NAMES[s.levels[code]], use.by_jurisdiction[code]])
@@ -852,6 +953,36 @@ def tables(report: Report) -> list[Table]:
     for name, v in use.by_domain.most_common():
         t.rows.append([name, v])
     t.rows.append(["合计", use.total])
+    out.append(t)
+
+    terms = report.terminals
+    months = report.period.months()
+    t = Table("usage_terminals", "各查询机浏览量",
+              ["查询机", "所在区划", "浏览量", "有浏览的天数", "最近有浏览的日期", "浏览最多的领域"],
+              total_row=True,
+              note="本区划内各查询机上报的每日浏览次数（只有次数，不含搜索内容和任何个人信息）；"
+                   "查询机名称和位置来自终端登记，“本机”指本平台自身的查询页面。")
+    for r in terms.terminals:
+        t.rows.append([r.name + ("（已停用）" if not r.active else ""), r.place, r.views, r.days,
+                       r.last_day, r.top_domain])
+    t.rows.append(["合计", f"{len(terms.terminals)} 台", terms.total, None, None, None])
+    out.append(t)
+
+    t = Table("usage_terminal_months", "各查询机月度浏览量", ["查询机", *months, "合计"], total_row=True)
+    for r in terms.terminals:
+        t.rows.append([r.name, *[r.monthly.get(m, 0) for m in months], r.views])
+    t.rows.append(["合计", *[terms.monthly.get(m, 0) for m in months], terms.total])
+    out.append(t)
+
+    top = [name for name, _ in terms.by_domain.most_common(TERMINAL_DOMAINS)]
+    t = Table("usage_terminal_domain", "各查询机浏览的领域", ["查询机", *top, "其他领域", "合计"],
+              total_row=True, note=f"浏览量最多的 {len(top)} 个领域分列，其余合为“其他领域”；"
+                                   "查询机上浏览的内容包括上级发布的内容。")
+    for r in terms.terminals:
+        shown = [r.by_domain.get(name, 0) for name in top]
+        t.rows.append([r.name, *shown, r.views - sum(shown), r.views])
+    shown = [terms.by_domain.get(name, 0) for name in top]
+    t.rows.append(["合计", *shown, terms.total - sum(shown), terms.total])
     out.append(t)
 
     t = Table("trend", "月度趋势", ["月份", "应公开条数", "按时公开率", "收到申请", "答复申请",

@@ -7,6 +7,8 @@ numbers; the SVG carries a <title> for screen readers.
 """
 from __future__ import annotations
 
+import math
+
 from markupsafe import Markup, escape
 
 BLUE, GREEN, AMBER, RED, GREY, PURPLE = "#0b57a4", "#2e7d32", "#e0a100", "#c62828", "#78909c", "#6a1b9a"
@@ -29,9 +31,27 @@ def _svg(title: str, height: float, body: list[str], width: int = WIDTH) -> Mark
     return Markup(head + "".join(body) + "</svg>")
 
 
-def _clip(label: str, n: int = 11) -> str:
+def clip(label: str, n: int = 11) -> str:
+    """The label cut to n characters (with an ellipsis)."""
     label = str(label)
     return label if len(label) <= n else label[: n - 1] + "…"
+
+
+def clip_middle(label: str, n: int = 11) -> str:
+    """The label cut in the middle, for names that differ at their end (…1号机, …2号机)."""
+    label = str(label)
+    if len(label) <= n:
+        return label
+    head = (n - 1) // 2
+    return label[:head] + "…" + label[len(label) - (n - 1 - head):]
+
+
+def _nice(v: float) -> float:
+    """The smallest 1, 2, 4, 6, 8 × 10^k at or above v, so the quarter ticks are round numbers."""
+    if v <= 0:
+        return 1.0
+    k = 10 ** math.floor(math.log10(v))
+    return next(m * k for m in (1, 2, 4, 6, 8, 10) if m * k >= v)
 
 
 def bars(title: str, items: list[tuple[str, float | int | None]], percent: bool = False,
@@ -48,7 +68,7 @@ def bars(title: str, items: list[tuple[str, float | int | None]], percent: bool 
         y = top + i * row
         w = 0 if not v else span * min(v / scale_max, 1)
         body.append(f'<text class="chart-label" x="{label_w - 8}" y="{_num(y + 19)}" text-anchor="end">'
-                    f'{escape(_clip(label))}</text>')
+                    f'{escape(clip(label))}</text>')
         body.append(f'<rect x="{label_w}" y="{_num(y + 5)}" width="{_num(span)}" height="18" fill="#eef2f6"/>')
         if w:
             body.append(f'<rect x="{label_w}" y="{_num(y + 5)}" width="{_num(w)}" height="18" fill="{color}"/>')
@@ -65,15 +85,19 @@ def stacked(title: str, items: list[tuple[str, list[int]]], series: list[tuple[s
     span = WIDTH - label_w - right
     biggest = max([sum(v) for _, v in items] + [1])
     body = []
-    x = label_w
-    for name, colour in series:       # legend first so it reads before the bars
-        body.append(f'<rect x="{x}" y="6" width="14" height="14" fill="{colour}"/>')
-        body.append(f'<text class="chart-legend" x="{x + 19}" y="18">{escape(name)}</text>')
-        x += 28 + 15 * len(name)
+    x, y = label_w, 6
+    for name, colour in series:       # legend first so it reads before the bars; wraps when long
+        w = 28 + 15 * len(name)
+        if x + w > WIDTH and x > label_w:
+            x, y = label_w, y + 22
+        body.append(f'<rect x="{x}" y="{y}" width="14" height="14" fill="{colour}"/>')
+        body.append(f'<text class="chart-legend" x="{x + 19}" y="{y + 12}">{escape(name)}</text>')
+        x += w
+    legend_h += y - 6
     for i, (label, values) in enumerate(items):
         y = legend_h + i * row
         body.append(f'<text class="chart-label" x="{label_w - 8}" y="{_num(y + 19)}" text-anchor="end">'
-                    f'{escape(_clip(label))}</text>')
+                    f'{escape(clip(label))}</text>')
         x = float(label_w)
         for (name, colour), v in zip(series, values):
             if v:
@@ -90,11 +114,19 @@ def line(title: str, labels: list[str], series: list[tuple[str, list[float | Non
     """Monthly trend lines; gaps (None) break a line.  Shares when percent."""
     if not any(v is not None for _, vs, _ in series for v in vs):
         return Markup("")
-    left, right, top, bottom = 56, 16, 34, 34
-    height = 240
+    # The legend wraps onto more rows when the series' names do not fit on one.
+    legend, x, y = [], 56, 8
+    for name, _, colour in series:
+        w = 40 + 15 * len(name)
+        if x + w > WIDTH and legend:
+            x, y = 56, y + 22
+        legend.append((name, colour, x, y))
+        x += w
+    left, right, top, bottom = 56, 16, y + 26, 34
+    height = 240 + y - 8
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     values = [v for _, vs, _ in series for v in vs if v is not None]
-    vmax = 1.0 if percent else max(values + [1])
+    vmax = 1.0 if percent else _nice(max(values + [1]))
     n = max(len(labels), 1)
     step = plot_w / max(n - 1, 1)
 
@@ -114,11 +146,9 @@ def line(title: str, labels: list[str], series: list[tuple[str, list[float | Non
             x, _ = xy(i, 0)
             body.append(f'<text class="chart-axis" x="{_num(x)}" y="{height - 12}" text-anchor="middle">'
                         f'{escape(lab[2:] if len(lab) == 7 else lab)}</text>')
-    x = left
-    for name, _, colour in series:
-        body.append(f'<rect x="{x}" y="8" width="14" height="4" fill="{colour}"/>')
-        body.append(f'<text class="chart-legend" x="{x + 19}" y="16">{escape(name)}</text>')
-        x += 40 + 15 * len(name)
+    for name, colour, x, y in legend:
+        body.append(f'<rect x="{x}" y="{y}" width="14" height="4" fill="{colour}"/>')
+        body.append(f'<text class="chart-legend" x="{x + 19}" y="{y + 8}">{escape(name)}</text>')
     for name, vs, colour in series:
         segment: list[str] = []
         for i, v in enumerate(vs + [None]):
@@ -143,7 +173,7 @@ def columns(title: str, labels: list[str], values: list[int], color: str = BLUE)
     left, right, top, bottom = 56, 16, 16, 34
     height = 220
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
-    vmax = max(values + [1])
+    vmax = _nice(max(values + [1]))
     n = max(len(labels), 1)
     slot = plot_w / n
     body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{WIDTH - right}" y2="{top + plot_h}" stroke="#9aa7b5"/>']

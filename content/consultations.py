@@ -6,7 +6,8 @@ import sqlite3
 import uuid as uuidlib
 from datetime import date
 
-from . import privacy
+from . import outbox, privacy
+from .db import immediate
 
 MAX_OPINION = 2000
 
@@ -74,8 +75,7 @@ def submit(conn: sqlite3.Connection, consultation_id: int, body: str, today: dat
     if len(body) > MAX_OPINION:
         raise Refused(f"意见请不超过{MAX_OPINION}个字")
     masked = privacy.mask_all(body)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         c = get(conn, consultation_id, codes, today)
         if c is None or c["status"] != "published":
             raise Refused("没有找到这项征求意见")
@@ -83,18 +83,9 @@ def submit(conn: sqlite3.Connection, consultation_id: int, body: str, today: dat
             raise Refused(f"征求意见将于{c['opens_on']}开始，届时欢迎提出意见")
         if c["state"] == "closed":
             raise Refused(f"征求意见已于{c['closes_on']}截止，不再接收意见")
-        record = {"uuid": str(uuidlib.uuid4()), "consultation_id": consultation_id, "body": masked,
-                  "jurisdiction_code": jurisdiction_code or c["jurisdiction_code"]}
-        conn.execute("INSERT INTO consultation_response(uuid, consultation_id, body, jurisdiction_code) "
-                     "VALUES (:uuid, :consultation_id, :body, :jurisdiction_code)", record)
-        record["created_at"] = conn.execute("SELECT created_at FROM consultation_response WHERE uuid = ?",
-                                            (record["uuid"],)).fetchone()[0]
-        if enqueue is not None:
-            enqueue(conn, "consultation_response", record["uuid"], record)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        record = outbox.store(conn, "consultation_response", {
+            "uuid": str(uuidlib.uuid4()), "consultation_id": consultation_id, "body": masked,
+            "jurisdiction_code": jurisdiction_code or c["jurisdiction_code"]}, enqueue)
     record["was_masked"] = masked != body
     return record
 

@@ -1,4 +1,5 @@
-"""Sample resident activity for the demo county (示例数据): views, empty searches, ratings, applications.
+"""Sample resident activity for the demo county (示例数据): terminals and their views, empty searches,
+ratings, applications.
 
 ``kiosk demo`` adds it after building the demo county, so the assessment
 dashboard of the demo has something to show; instances made with
@@ -7,15 +8,30 @@ Deterministic for a given day (a seeded random generator), dated relative to it.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 import sqlite3
 import uuid
 from datetime import date, timedelta
 
+from .jurisdictions import visible_codes
 from .timelimits import add_workdays
 
 SEARCH_MISSES = ("电动车上牌", "狂犬疫苗", "新农合缴费", "宅基地审批", "残疾证办理", "独生子女奖励",
                  "农机购置补贴", "公租房排队", "老年证", "医保异地备案", "高考报名", "退役军人优待证")
+# Sample terminals (示例): where they stand, their name, days in use, how busy they are.
+SAMPLE_TERMINALS = (
+    ("340499000000", "县政务服务大厅政务公开专区1号机", 300, 2.2),
+    ("340499000000", "县政务服务大厅政务公开专区2号机", 240, 1.6),
+    ("340499001000", "{name}便民服务中心查询机", 280, 1.3),
+    ("340499100000", "{name}便民服务中心查询机", 260, 1.2),
+    ("340499101000", "{name}便民服务中心查询机", 200, 0.9),
+    ("340499001001", "{name}信息查阅点", 220, 0.8),
+    ("340499100201", "{name}村委会信息查阅点", 180, 0.7),
+    ("340499100202", "{name}村委会信息查阅点", 120, 0.5),
+    ("340499101201", "{name}村委会信息查阅点", 90, 0.5),
+)
 RATING_WEIGHTS = (("满意", 70), ("基本满意", 20), ("不满意", 10))
 
 # (received working days ago, applicant, subtype, what happens, outcome, reason, title)
@@ -68,26 +84,32 @@ def add_activity(conn: sqlite3.Connection, today: date) -> None:
 
 
 def _views_and_searches(conn, today: date, rnd: random.Random) -> None:
-    targets = []
+    terminals = _terminals(conn, today)
+    targets: dict[str, list] = {}          # jurisdiction → the things published there
     for kind, table in (("item", "catalogue_item"), ("guide", "guide"), ("village_item", "village_item")):
-        ids = [r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE status = 'published' ORDER BY id")]
-        targets += [(kind, i, None) for i in rnd.sample(ids, min(len(ids), 40))]
-    targets += [("notice", r[0], r[1][:10]) for r in conn.execute(
-        "SELECT id, published_at FROM notice WHERE status = 'published' ORDER BY id")]
-    weights = {t: rnd.choice((1, 1, 2, 3, 5, 8)) for t in targets}
+        for ref, code in conn.execute(f"SELECT id, jurisdiction_code FROM {table} "
+                                      "WHERE status = 'published' ORDER BY id"):
+            targets.setdefault(code, []).append((kind, ref, None))
+    for ref, code, published in conn.execute(
+            "SELECT id, jurisdiction_code, published_at FROM notice WHERE status = 'published' ORDER BY id"):
+        targets.setdefault(code, []).append(("notice", ref, (published or "")[:10]))
+    weights = {t: rnd.choice((1, 1, 2, 3, 5, 8)) for pool in targets.values() for t in pool}
     rows = {}
-    for back in range(0, 300):
-        day = today - timedelta(days=back)
-        busy = 0.4 if day.weekday() >= 5 else 1.0
-        growth = 1.0 + (300 - back) / 300           # terminals were installed over the year
-        for kind, ref, since in rnd.sample(targets, 12):
-            if since and day.isoformat() < since:
-                continue
-            n = int(weights[(kind, ref, since)] * busy * growth * rnd.random() * 2)
-            if n:
-                key = (day.isoformat(), kind, ref)
-                rows[key] = rows.get(key, 0) + n
-    conn.executemany("INSERT INTO usage_view(day, kind, ref_id, views) VALUES (?, ?, ?, ?)",
+    for terminal, code, installed, busy_factor in terminals:
+        # What a terminal shows: its own jurisdiction, the ones above it and below it.
+        pool = [t for c in visible_codes(conn, code) for t in targets.get(c, [])]
+        for back in range(0, installed):
+            day = today - timedelta(days=back)
+            busy = busy_factor * (0.4 if day.weekday() >= 5 else 1.0)
+            growth = 1.0 + (installed - back) / 300     # residents got used to it
+            for kind, ref, since in rnd.sample(pool, min(len(pool), 6)):
+                if since and day.isoformat() < since:
+                    continue
+                n = int(weights[(kind, ref, since)] * busy * growth * rnd.random() * 2)
+                if n:
+                    key = (day.isoformat(), terminal, kind, ref)
+                    rows[key] = rows.get(key, 0) + n
+    conn.executemany("INSERT INTO usage_view(day, terminal, kind, ref_id, views) VALUES (?, ?, ?, ?, ?)",
                      [(*k, v) for k, v in sorted(rows.items())])
     misses = {}
     for i, query in enumerate(SEARCH_MISSES):
@@ -96,6 +118,29 @@ def _views_and_searches(conn, today: date, rnd: random.Random) -> None:
             misses[(day, query)] = misses.get((day, query), 0) + 1
     conn.executemany("INSERT INTO usage_search_miss(day, query, count) VALUES (?, ?, ?)",
                      [(*k, v) for k, v in sorted(misses.items())])
+
+
+def _terminals(conn, today: date) -> list[tuple[str, str, int, float]]:
+    """Register the sample terminals in the fleet registry: (id, jurisdiction, days in use, busyness).
+
+    Their keys are made up (nobody holds a private key for them), so they can never
+    sign a request; they only give the dashboards something to show.
+    """
+    out = []
+    names = dict(conn.execute("SELECT code, name FROM jurisdiction"))
+    for n, (code, label, installed, busy) in enumerate(SAMPLE_TERMINALS, 1):
+        if code not in names:
+            continue
+        raw = hashlib.sha256(f"demo-terminal-{n}".encode()).digest()
+        terminal = hashlib.sha256(raw).hexdigest()
+        enrolled = today - timedelta(days=installed)
+        conn.execute(
+            "INSERT OR IGNORE INTO sync_terminal(id, public_key, scope, enrolled_at, last_contact, label, "
+            "app_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (terminal, base64.b64encode(raw).decode(), code, f"{enrolled.isoformat()}T01:00:00Z",
+             f"{today.isoformat()}T01:00:00Z", label.format(name=names[code]), "示例"))
+        out.append((terminal, code, installed, busy))
+    return out
 
 
 def _ratings(conn, today: date, rnd: random.Random) -> None:

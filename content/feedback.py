@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlite3
 import uuid as uuidlib
 
-from . import privacy
+from . import outbox, privacy
+from .db import immediate
 
 RATINGS = ("满意", "基本满意", "不满意")
 MAX_COMMENT = 300
@@ -49,26 +50,14 @@ def submit(conn: sqlite3.Connection, target_type: str, target_id: int, rating: s
     if len(comment) > MAX_COMMENT:
         raise Refused(f"留言请不超过{MAX_COMMENT}个字")
     masked = privacy.mask_all(comment)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         row = target(conn, target_type, target_id)
         if row is None or (codes is not None and row["jurisdiction_code"] not in codes):
             raise Refused("没有找到要评价的内容")
-        record = {"uuid": str(uuidlib.uuid4()), "jurisdiction_code": row["jurisdiction_code"],
-                  "target_type": target_type, "target_id": target_id, "domain_id": row["domain_id"],
-                  "rating": rating, "comment": masked}
-        conn.execute(
-            "INSERT INTO feedback(uuid, jurisdiction_code, target_type, target_id, domain_id, rating, comment) "
-            "VALUES (:uuid, :jurisdiction_code, :target_type, :target_id, :domain_id, :rating, :comment)",
-            record)
-        record["created_at"] = conn.execute("SELECT created_at FROM feedback WHERE uuid = ?",
-                                            (record["uuid"],)).fetchone()[0]
-        if enqueue is not None:
-            enqueue(conn, "feedback", record["uuid"], record)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        record = outbox.store(conn, "feedback", {
+            "uuid": str(uuidlib.uuid4()), "jurisdiction_code": row["jurisdiction_code"],
+            "target_type": target_type, "target_id": target_id, "domain_id": row["domain_id"],
+            "rating": rating, "comment": masked}, enqueue)
     record["was_masked"] = masked != comment
     return record
 

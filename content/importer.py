@@ -196,30 +196,27 @@ _AUDIENCE = {"全社会": "全社会", "社会公众": "全社会", "公众": "�
 _MODE = {"主动": "主动", "主动公开": "主动", "依申请": "依申请公开", "依申请公开": "依申请公开"}
 
 
-def parse_audience(text: str) -> str:
-    """公开对象 → 全社会 | 特定群体 (both ticked: 全社会, the wider one); ValueError if unknown."""
+def _parse_choice(text: str, column: str, words: dict[str, str], wider: str, narrower: str) -> str:
+    """A column with two values (either or both ticked): the wider one wins when both are."""
     values = set()
     for word in _chosen(text, slash=True):
         key = _norm(word)
-        if key not in _AUDIENCE:
-            raise ValueError(f"「公开对象」的值「{word}」无法识别（应为 全社会 或 特定群体）")
-        values.add(_AUDIENCE[key])
+        if key not in words:
+            raise ValueError(f"「{column}」的值「{word}」无法识别（应为 {wider} 或 {narrower}）")
+        values.add(words[key])
     if not values:
-        raise ValueError("「公开对象」为空（应为 全社会 或 特定群体）")
-    return "全社会" if "全社会" in values else "特定群体"
+        raise ValueError(f"「{column}」为空（应为 {wider} 或 {narrower}）")
+    return wider if wider in values else narrower
+
+
+def parse_audience(text: str) -> str:
+    """公开对象 → 全社会 | 特定群体 (both ticked: 全社会, the wider one); ValueError if unknown."""
+    return _parse_choice(text, "公开对象", _AUDIENCE, "全社会", "特定群体")
 
 
 def parse_mode(text: str) -> str:
     """公开方式 → 主动 | 依申请公开 (both ticked: 主动, which also serves applicants)."""
-    values = set()
-    for word in _chosen(text, slash=True):
-        key = _norm(word)
-        if key not in _MODE:
-            raise ValueError(f"「公开方式」的值「{word}」无法识别（应为 主动 或 依申请公开）")
-        values.add(_MODE[key])
-    if not values:
-        raise ValueError("「公开方式」为空（应为 主动 或 依申请公开）")
-    return "主动" if "主动" in values else "依申请公开"
+    return _parse_choice(text, "公开方式", _MODE, "主动", "依申请公开")
 
 
 _LEVEL_WORDS = {"县": "县级", "区": "县级", "市": "县级", "县区": "县级", "县市区": "县级",

@@ -34,6 +34,23 @@ def enqueue(conn: sqlite3.Connection, kind: str, record_uuid: str, payload: dict
                  (record_uuid.lower(), kind, json.dumps(payload, ensure_ascii=False, default=str)))
 
 
+def store(conn: sqlite3.Connection, table: str, record: dict, enqueue=None) -> dict:
+    """Insert a resident's record into ``table`` and queue it for the hub under that kind.
+
+    Fills in ``created_at`` from the row as stored. ``table`` is one of ours, never user input.
+    """
+    if not is_kind(table):
+        raise ValueError(f"bad table: {table!r}")
+    columns = list(record)
+    conn.execute(f"INSERT INTO {table}({', '.join(columns)}) "
+                 f"VALUES ({', '.join(':' + c for c in columns)})", record)
+    record["created_at"] = conn.execute(f"SELECT created_at FROM {table} WHERE uuid = ?",
+                                        (record["uuid"],)).fetchone()[0]
+    if enqueue is not None:
+        enqueue(conn, table, record["uuid"], record)
+    return record
+
+
 def pending(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     """The oldest records not yet held by the hub (nor refused by it)."""
     rows = conn.execute(
@@ -61,3 +78,18 @@ def mark_sent(conn: sqlite3.Connection, uuids: list[str], when: str) -> None:
 def mark_rejected(conn: sqlite3.Connection, record_uuid: str, reason: str) -> None:
     conn.execute("UPDATE outbox SET rejected = ? WHERE uuid = ? AND sent_at IS NULL",
                  (reason[:500] or "rejected", record_uuid))
+
+
+_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def withdraw_pending(conn: sqlite3.Connection, kind: str, **match) -> int:
+    """Drop records of ``kind`` still waiting (not sent, not refused) whose payload has the
+    given top-level values: for records a newer one supersedes (e.g. a day's usage totals).
+    Only for kinds the hub stores idempotently by content, since one may already have
+    arrived without the terminal hearing so."""
+    if not is_kind(kind) or not all(_FIELD.match(k) for k in match):
+        raise ValueError("bad kind or field name")
+    where = "".join(f" AND json_extract(payload, '$.{k}') = ?" for k in match)
+    return conn.execute(f"DELETE FROM outbox WHERE kind = ? AND sent_at IS NULL AND rejected IS NULL{where}",
+                        (kind, *match.values())).rowcount

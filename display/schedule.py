@@ -236,22 +236,38 @@ def _column_chars(columns: list, rows: list, chars: float) -> list[float]:
 
 
 def table_pages(columns: list, rows: list, chars: float, lines: int, first_lines: int) -> list[list]:
-    """Split rows into pages: each page's rows (plus the header) fit in ``lines`` lines."""
+    """Split rows into pages: each page's rows (plus the header) fit in ``lines`` lines.
+
+    Uses as few pages as the room allows, then evens them out, so that a long table
+    does not end on a page with a single lonely row.
+    """
     if not rows:
         return [[]]
     widths = _column_chars(columns, rows, chars)
     head = max(_lines(c, w) for c, w in zip(columns, widths))
-    pages, page, used = [], [], head
-    budget = first_lines
-    for r in rows:
-        need = max([_lines(str(c), w) for c, w in zip(r, widths)] + [1])
-        if page and used + need > budget:
-            pages.append(page)
-            page, used, budget = [], head, lines
-        page.append(r)
-        used += need
-    pages.append(page)
-    return pages
+    needs = [max([_lines(str(c), w) for c, w in zip(r, widths)] + [1]) for r in rows]
+
+    def split(count: int) -> list[list]:
+        """Greedy fill; with ``count`` pages, each page aims at an equal share of the rows left."""
+        pages, page, used, budget, i = [], [], head, first_lines, 0
+        share = len(rows)
+        for r, need in zip(rows, needs):
+            if not page and count:
+                share = math.ceil((len(rows) - i) / max(count - len(pages), 1))
+            if page and (used + need > budget or len(page) >= share):
+                pages.append(page)
+                page, used, budget = [], head, lines
+                if count:
+                    share = math.ceil((len(rows) - i) / max(count - len(pages), 1))
+            page.append(r)
+            used += need
+            i += 1
+        pages.append(page)
+        return pages
+
+    fewest = split(0)
+    even = split(len(fewest))
+    return even if len(even) == len(fewest) else fewest
 
 
 def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = False) -> list[Slide]:

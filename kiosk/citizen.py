@@ -16,6 +16,20 @@ bp = Blueprint("citizen", __name__)
 # phone digits must not be guessable by trying (10,000 combinations).
 LOOKUP_LIMITS = "20 per 10 minutes; 60 per day"
 
+# The forms' on-screen keyboard (citizen/_keys.html, citizen.js). A field names its layout in
+# data-osk: "id" (居民身份证: digits and X), "tel", "digits" get a large keypad; "email", "code"
+# (other ID numbers), "receipt", "text", "address", "docno" the full keyboard with the extra keys
+# listed for them. Chinese comes from the kiosk's input method, never from these keys.
+KEYBOARD = {
+    "rows": ("1234567890", "ABCDEFGHI", "JKLMNOPQR", "STUVWXYZ"),
+    "extra": (("YSQ-", "receipt"), ("-", "email code receipt text address docno"),
+              ("@", "email"), (".", "email"), ("_", "email"), (".com", "email"),
+              ("@qq.com", "email"), ("@163.com", "email"), ("·", "text"),
+              ("号", "address docno"), ("组", "address"), ("村", "address"), ("栋", "address"),
+              ("单元", "address"), ("室", "address"), ("〔", "docno"), ("〕", "docno"),
+              ("年", "text docno")),
+}
+
 
 def _enqueue():
     """content.outbox.enqueue on a terminal (records travel to the hub), None elsewhere."""
@@ -60,6 +74,11 @@ def _choices() -> dict:
             "person_id_types": applications.PERSON_ID_TYPES, "org_id_types": applications.ORG_ID_TYPES,
             "provision_forms": applications.PROVISION_FORMS, "delivery_ways": applications.DELIVERY_WAYS,
             "labels": applications.FIELD_LABELS}
+
+
+@bp.context_processor
+def keyboard_context() -> dict:
+    return {"keyboard": KEYBOARD}
 
 
 # ---------------------------------------------------------------- 依申请公开

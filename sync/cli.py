@@ -63,11 +63,15 @@ def keygen(data_dir, rotate):
 @click.option("--scope", required=True, help="Jurisdiction code (12 digits) of the terminal.")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 365),
               help="Days the token stays valid.")
-def enroll(data_dir, scope, days):
+@click.option("--name", "label", default="", help="The terminal's name, e.g. 杏花村村委会一楼查询机.")
+def enroll(data_dir, scope, days, label):
     """(hub) Make a one-time enrolment token for one terminal; the last line printed is the token."""
     path, _cfg = _instance(data_dir)
     if not jurisdictions.is_code(scope):
         raise click.BadParameter("行政区划代码应为12位数字", param_hint="--scope")
+    label = " ".join(label.split())
+    if len(label) > 40:
+        raise click.BadParameter("终端名称最多40个字", param_hint="--name")
     conn = db.open_database(path / "kiosk.sqlite3")
     try:
         place = jurisdictions.get(conn, scope)
@@ -76,8 +80,8 @@ def enroll(data_dir, scope, days):
         token = secrets.token_urlsafe(32)
         from .hub import token_hash  # noqa: PLC0415
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO sync_enrolment(token_hash, scope, expires_at) VALUES (?, ?, ?)",
-                     (token_hash(token), scope, bundle.iso(bundle.utcnow() + timedelta(days=days))))
+        conn.execute("INSERT INTO sync_enrolment(token_hash, scope, expires_at, label) VALUES (?, ?, ?, ?)",
+                     (token_hash(token), scope, bundle.iso(bundle.utcnow() + timedelta(days=days)), label))
         conn.execute("COMMIT")
     finally:
         conn.close()

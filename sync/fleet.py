@@ -72,7 +72,7 @@ def fleet_rows(conn, now: datetime | None = None) -> list[dict]:
             "app_version": t["app_version"] or "未知", "free_disk": _disk(t["free_disk"]),
             "low_disk": t["free_disk"] is not None and t["free_disk"] < 1024 ** 3,
             "last_error": t["last_error"], "outbox_pending": t["outbox_pending"],
-            "remote_addr": t["remote_addr"],
+            "remote_addr": t["remote_addr"], "label": t["label"],
         })
     rows.sort(key=lambda r: (r["online"], -(r["lag"] or 0), r["scope"]))
     return rows

@@ -18,12 +18,13 @@ import json
 import re
 import sqlite3
 import time
+from datetime import date
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
 
-from content import jurisdictions, outbox
+from content import jurisdictions, outbox, usage
 from content.db import get_db
 
 from . import bundle
@@ -187,10 +188,10 @@ def enroll():
             conn.execute("UPDATE sync_enrolment SET used_at = ?, terminal_id = ? WHERE token_hash = ?",
                          (_now_iso(), terminal_id, row["token_hash"]))
         conn.execute(
-            "INSERT INTO sync_terminal(id, public_key, scope, last_contact, remote_addr, app_version) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_contact = excluded.last_contact",
+            "INSERT INTO sync_terminal(id, public_key, scope, last_contact, remote_addr, app_version, label) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_contact = excluded.last_contact",
             (terminal_id, public_key, scope, _now_iso(), request.remote_addr or "",
-             str(body.get("app_version", ""))[:40]))
+             str(body.get("app_version", ""))[:40], row["label"]))
         conn.execute("COMMIT")
     except AuthError as e:
         conn.execute("ROLLBACK")
@@ -268,11 +269,22 @@ def inbox():
             if conn.execute("SELECT 1 FROM sync_inbox WHERE uuid = ?", (uuid,)).fetchone():
                 held.append(uuid)
                 continue
-            stored_in, note = _file_record(conn, kind, uuid, payload)
+            kept = payload
+            if kind == usage.UPSTREAM_KIND:
+                # Daily view totals: kept as the largest total per thing, so the inbox
+                # holds a summary, not every running total a terminal sends.
+                try:
+                    kept = usage.file_upstream(conn, terminal_id, payload, date.today())
+                except usage.BadUpstream as e:
+                    rejected.append({"uuid": uuid, "reason": str(e)})
+                    continue
+                stored_in, note = "usage_view", ""
+            else:
+                stored_in, note = _file_record(conn, kind, uuid, payload)
             conn.execute(
                 "INSERT INTO sync_inbox(uuid, kind, terminal_id, scope, payload, stored_in, note) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (uuid, kind, terminal_id, term["scope"], json.dumps(payload, ensure_ascii=False),
+                (uuid, kind, terminal_id, term["scope"], json.dumps(kept, ensure_ascii=False),
                  stored_in, note))
             held.append(uuid)
         status = body.get("status") if isinstance(body.get("status"), dict) else {}

@@ -24,11 +24,11 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
 
-from content import db, outbox
+from content import db, outbox, usage
 from content.db import get_meta, set_meta
 
 from . import bundle
@@ -503,9 +503,22 @@ def status(conn: sqlite3.Connection, settings: Settings) -> dict:
             "outbox_pending": outbox.pending_count(conn)}
 
 
+def queue_usage(conn: sqlite3.Connection, today: date | None = None) -> None:
+    """Queue the daily view totals the hub lacks; a failure here never holds up the records."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        usage.queue_upstream(conn, today or date.today())
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        log.exception("usage totals not queued")
+
+
 def push(conn: sqlite3.Connection, settings: Settings, key) -> int:
     """Send the outbox in batches (and a heartbeat); return how many records the hub now holds."""
     ensure_enrolled(conn, settings, key)
+    queue_usage(conn)
     sent = 0
     while True:
         batch = outbox.pending(conn, PUSH_BATCH)

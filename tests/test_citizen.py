@@ -294,3 +294,21 @@ def test_home_has_the_citizen_tiles(client):
     html = client.get("/").get_data(as_text=True)
     for href in ('href="/apply"', 'href="/apply/status"', 'href="/consultations"'):
         assert href in html
+
+
+def test_forms_name_their_on_screen_keyboard_and_the_input_method(client):
+    """Every typed field of /apply says which keys it needs; Chinese fields carry the IME hint;
+    the keyboard ships hidden (without JavaScript the fields take any keyboard as usual)."""
+    html = client.get("/apply").get_data(as_text=True)
+    layouts = dict(re.findall(r'id="f-(\w+)"[^>]*?data-osk="(\w+)"', html, re.S))
+    assert layouts == {"name": "text", "id_number": "id", "phone": "tel", "address": "address",
+                       "email": "email", "title": "text", "doc_number": "docno", "description": "text"}
+    for name in ("name", "address", "title", "doc_number", "description"):
+        assert f'id="ime-{name}"' in html and re.search(rf'aria-describedby="[^"]*ime-{name}', html)
+    assert "可用屏幕键盘或拼音输入法" in html
+    assert re.search(r'<div class="fkb" id="fkb"[^>]*hidden>', html)
+    assert 'data-fkey="X" data-layouts="id"' in html and 'data-fkey="@"' in html
+    status = client.get("/apply/status").get_data(as_text=True)
+    assert re.search(r'id="f-receipt"[^>]*data-osk="receipt"', status, re.S)
+    assert re.search(r'id="f-tail"[^>]*data-osk="digits"', status, re.S)
+    assert 'data-fkey="YSQ-"' in status

@@ -57,3 +57,16 @@ def test_jurisdiction_codes_are_checked(tmp_path):
     for bad in ("34049900000", "34049900000x", "3404990000000"):
         with pytest.raises(sqlite3.IntegrityError):
             conn.execute("INSERT INTO jurisdiction(code, name, level) VALUES (?, 'x', 'county')", (bad,))
+
+
+def test_immediate_commits_or_rolls_back_everything(tmp_path):
+    conn = db.open_database(tmp_path / "t.db")
+    with db.immediate(conn):
+        db.set_meta(conn, "kept", "1")
+    with pytest.raises(RuntimeError):
+        with db.immediate(conn):
+            db.set_meta(conn, "lost", "1")
+            raise RuntimeError("refused half-way")
+    assert db.get_meta(conn, "kept") == "1"
+    assert db.get_meta(conn, "lost") is None
+    assert not conn.in_transaction

@@ -182,6 +182,20 @@ def test_long_tables_are_paged_and_no_row_is_lost():
     assert len(portrait) < len(landscape)       # a tall screen holds more rows
 
 
+@pytest.mark.parametrize("count", [9, 12, 17, 25])
+def test_table_pages_are_as_few_as_fit_and_evened_out(count):
+    columns, rows = ["姓名", "金额（元）"], [[f"张*{i}", "1,230.00"] for i in range(count)]
+    fewest = schedule.table_pages(columns, rows, 35, 8, 8)           # a greedy split needs this many
+    greedy_pages = -(-count // 7)                                     # 7 rows + header per page
+    assert len(fewest) == greedy_pages
+    assert [r for page in fewest for r in page] == rows
+    assert max(len(p) for p in fewest) - min(len(p) for p in fewest) <= 1   # no lonely last row
+    # A first page with room for only two rows keeps its two; the rest are spread evenly.
+    pages = schedule.table_pages(columns, rows, 35, 8, 3)
+    assert len(pages[0]) == 2 and [r for page in pages for r in page] == rows
+    assert max(len(p) for p in pages[1:]) - min(len(p) for p in pages[1:]) <= 1
+
+
 def test_long_body_becomes_an_excerpt_ending_with_an_ellipsis():
     body = "。".join(["这是一段很长的公示正文内容用于测试摘要功能"] * 40) + "。"
     n = notice(body=body)

@@ -26,6 +26,8 @@ STATUS_COLOURS = {"一致": charts.GREEN, "不一致": charts.RED, "缺失": cha
 TIMELINESS_SERIES = [(a.ON_TIME, charts.GREEN), (a.LATE, charts.AMBER), (a.OVERDUE, charts.RED),
                      (a.PENDING, charts.GREY)]
 RATING_SERIES = [("满意", charts.GREEN), ("基本满意", charts.AMBER), ("不满意", charts.RED)]
+TERMINAL_COLOURS = (charts.BLUE, charts.GREEN, charts.AMBER, charts.RED, charts.PURPLE)   # top five
+DOMAIN_COLOURS = (charts.BLUE, charts.GREEN, charts.AMBER, charts.PURPLE, charts.RED)     # then 其他 in grey
 
 
 def _date_arg(name: str, label: str, default: date, errors: list[str]) -> date:
@@ -114,6 +116,18 @@ def _charts(report: a.Report, tabs: list[a.Table]) -> dict[str, object]:
     out["usage_domain"] = charts.bars("各领域浏览量", use.by_domain.most_common(15))
     out["usage_jurisdiction"] = charts.bars(
         "各区划浏览量", [(s.names[c], use.by_jurisdiction[c]) for c in s.codes if use.by_jurisdiction.get(c)][:15])
+    terms = report.terminals
+    used = [t for t in terms.terminals if t.views]
+    out["usage_terminals"] = charts.bars("各查询机浏览量",
+                                           [(charts.clip_middle(t.name), t.views) for t in used[:15]])
+    out["usage_terminal_trend"] = charts.line(
+        "浏览最多的查询机每月浏览量", months,
+        [(charts.clip_middle(t.name, 10), [t.monthly.get(m, 0) for m in months], colour)
+         for t, colour in zip(used, TERMINAL_COLOURS)], percent=False)
+    by_domain = next(t for t in tabs if t.key == "usage_terminal_domain")
+    out["usage_terminal_domain"] = charts.stacked(
+        "各查询机浏览的领域", [(charts.clip_middle(r[0]), r[1:-1]) for r in by_domain.rows[:-1] if r[-1]][:15],
+        [*zip(by_domain.columns[1:-2], DOMAIN_COLOURS), ("其他领域", charts.GREY)])
     trend = next(t for t in tabs if t.key == "trend")
     out["trend"] = charts.line("月度按时公开率和满意率", months,
                                [("按时公开率", [r[2] for r in trend.rows], charts.BLUE),

@@ -77,3 +77,31 @@ def test_county_admin_dashboard_drill_down_and_export(demo_server, page, artifac
     (artifacts / "assessment-village-a4.pdf").write_bytes(pdf)
     assert not page.js_errors
     assert not [u for u in failed if "favicon" not in u], failed
+
+
+def test_terminal_usage_section(demo_server, page, artifacts):
+    """The per-terminal usage of the demo's sample terminals: chart, trend, table, at 1920×1080."""
+    sign_in(page, demo_server.url)
+    page.goto(demo_server.url + "/admin/assessment/#usage")
+    section = page.locator("#usage")
+    section.scroll_into_view_if_needed()
+    rows = page.locator("#t-usage_terminals tbody tr")
+    assert rows.count() == 10                                   # nine sample terminals and the total
+    assert rows.first.locator("td").first.inner_text() == "县政务服务大厅政务公开专区1号机"
+    assert "浏览记录目前不带终端编号" not in page.content()
+    charts = section.locator("svg.chart")
+    assert charts.count() >= 5
+    trend = section.locator("figure", has_text="浏览最多的查询机每月浏览量").locator("svg")
+    assert trend.locator("polyline").count() == 5              # one line per top-five terminal
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1920
+    page.evaluate("document.querySelector('#usage').scrollIntoView()")
+    page.screenshot(path=str(artifacts / "assessment-terminals-1920x1080.png"))
+    section.screenshot(path=str(artifacts / "assessment-terminals-section.png"))
+
+    # A village editor sees its own village's terminal only.
+    page.context.clear_cookies()
+    sign_in(page, demo_server.url, "village-editor")
+    page.goto(demo_server.url + "/admin/assessment/#usage")
+    names = page.locator("#t-usage_terminals tbody tr td:first-child").all_inner_texts()
+    assert names == ["杏花村村委会信息查阅点", "合计"]
+    assert not page.js_errors
