@@ -15,6 +15,7 @@ import pytest
 
 from content import assessment as a
 from content import db
+from tests.bench.conftest import record
 
 TODAY = date(2026, 11, 26)
 COUNTY = "340100000000"
@@ -95,5 +96,7 @@ def test_assessment_at_county_scale(county):
         parts = {f: round(_seconds(lambda f=f: getattr(a, f)(conn, scope, period, TODAY)), 3) for f in FIGURES}
         print(f"{scope.level:8s} {len(scope.codes):3d} codes: report {whole:.2f} s "
               f"({whole / baseline:.0f}× baseline) {parts}")
+        record("assessment", f"{scope.level} report ({len(scope.codes)} codes)", whole, "s", baseline,
+               "one grouped pass over the notices")
         # Guards against per-item rescans of the notices (coverage once took 69 s here).
         assert parts["coverage"] < 2 and parts["timeliness"] < 5

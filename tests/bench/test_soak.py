@@ -21,7 +21,6 @@ import urllib.parse
 
 import pytest
 
-from kiosk.cli import create_instance
 from tests.bench.conftest import Board, board_slugs, record, rss_bytes, start_server
 
 SECONDS = float(os.environ.get("KIOSK_SOAK_SECONDS", "0"))
