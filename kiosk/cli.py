@@ -151,6 +151,8 @@ def demo(port, host, data_dir):
               help="(terminal) content older than this is flagged as stale.")
 def serve(data_dir, config_file, port, host, threads, idle_seconds, sync_interval, stale_hours):
     """Serve an instance with waitress (a terminal also runs its sync loop)."""
+    from .memory import limit_arenas
+    limit_arenas()  # before any thread starts: RSS stays flat under load (kiosk/memory.py)
     options = {"DATA_DIR": data_dir, "PORT": port, "HOST": host, "THREADS": threads,
                "IDLE_SECONDS": idle_seconds, "SYNC_INTERVAL": sync_interval,
                "STALE_HOURS": stale_hours}
