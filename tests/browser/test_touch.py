@@ -109,6 +109,8 @@ def test_type_dbgs_on_the_keyboard_and_open_a_result(live_server, page, artifact
     assert page.locator("#q").input_value() == ""
     for key in "dbgs":
         page.locator(f"button.osk-key[data-key='{key}']").tap()
+    # The answer for the whole word, not an earlier one for "d" or "db" about to be swapped out.
+    page.wait_for_url("**/search?q=dbgs")
     page.wait_for_selector("#search-results .result-card")
     href = page.locator("#search-results .result-card").first.get_attribute("href")
     page.locator("#search-results .result-card").first.tap()
