@@ -11,7 +11,7 @@ from flask import Response, abort, render_template, request, url_for
 from markupsafe import Markup
 
 from content import auth, board_settings, editing
-from content.db import get_db, get_meta
+from content.db import get_db
 
 from .views import WEEKDAYS, _deck, _unchanged, bp, cn_date, now
 
@@ -41,7 +41,7 @@ def board_preview(obj_id: int):
                            version=version, server_ms=int(moment.timestamp() * 1000),
                            clock_time=moment.strftime("%H:%M"),
                            clock_date=f"{cn_date(moment)} 星期{WEEKDAYS[moment.weekday()]}",
-                           is_demo=get_meta(get_db(), "demo") == "1", preview=True)
+                           is_demo=False, preview=True)  # one tag in the footer: the preview one
     return _no_store(Response(html, mimetype="text/html"))
 
 

@@ -350,7 +350,7 @@ def test_detail_links_to_the_screen_and_the_preview(app, conn):
     preview = c.get(f"/admin/boards/{bid}/preview")
     assert preview.status_code == 200 and "no-store" in preview.headers["Cache-Control"]
     text = preview.get_data(as_text=True)
-    assert 'data-slide-ms="40000"' in text and "预览 · 修改尚未发布" in text
+    assert 'data-slide-ms="40000"' in text and "预览 · 未发布" in text
     assert f'hx-get="/admin/boards/{bid}/preview/slides?v=' in text
     version = re.search(r'data-version="([0-9a-f]+)"', text).group(1)
     assert c.get(f"/admin/boards/{bid}/preview/slides?v={version}").status_code == 204

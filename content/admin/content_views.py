@@ -190,6 +190,9 @@ def _names(conn, ent, data: dict) -> dict:
                                   for d in data.get("domains") or []) or "全部领域"
         out["windows"] = describe_windows(data.get("windows") or [])
         out["orientation"] = ORIENTATIONS.get(data.get("orientation"), data.get("orientation") or "")
+        for key in ("slide_seconds", "poll_seconds"):      # REAL columns: 12.0 reads as 12
+            if isinstance(data.get(key), (int, float)):
+                out[key] = f"{data[key]:g}"
     return out
 
 

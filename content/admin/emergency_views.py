@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, request, url_for
 from .. import auth, editing, emergency
 from ..db import get_db
 from . import bp, deny, remote, render, today, user
+from .forms import LEVEL_LABELS
 
 
 def _page(form: dict, errors: dict, status: int = 200):
@@ -20,7 +21,7 @@ def _page(form: dict, errors: dict, status: int = 200):
     return render("admin/emergency.html", status, form=form, errors=errors,
                   subjects=emergency.subjects(conn, u), items=emergency.live(conn, u, today()),
                   max_day=(today() + timedelta(days=emergency.MAX_DAYS)).isoformat(),
-                  min_day=today().isoformat(), max_days=emergency.MAX_DAYS)
+                  min_day=today().isoformat(), max_days=emergency.MAX_DAYS, level_labels=LEVEL_LABELS)
 
 
 @bp.route("/emergency", methods=["GET", "POST"])
