@@ -570,7 +570,8 @@ LABELS.update({
 
 _NOT_TEXT = {"jurisdiction_code", "subject_code", "review_by", "formed_on", "period_start",
              "period_end", "expires_on", "online_url", "key",
-             "phone"}  # a guide's office phone is published on purpose
+             "phone",   # a guide's office phone is published on purpose
+             "slug", "orientation"}  # a board's address and layout, fixed words
 
 
 def _text_fields(data: dict) -> dict[str, str]:

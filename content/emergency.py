@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 
-from . import auth, editing
+from . import auth, editing, jurisdictions
 from .notices import _BASE, _notice
 
 ROLES = ("county_admin", "township_editor")
@@ -46,8 +46,10 @@ def subjects(conn: sqlite3.Connection, user: sqlite3.Row) -> list[sqlite3.Row]:
 
 
 def live(conn: sqlite3.Connection, user: sqlite3.Row, today: date) -> list[dict]:
-    """Published 紧急 notices not yet ended, about jurisdictions in the user's reach."""
-    reach = sorted(auth.reachable_codes(conn, user))
+    """Published 紧急 notices not yet ended that take over boards in the user's area: about a
+    jurisdiction in their reach or above it (those from above are listed, not theirs to clear)."""
+    above = [r["code"] for r in jurisdictions.ancestors(conn, user["jurisdiction_code"])]
+    reach = sorted(set(auth.reachable_codes(conn, user)) | set(above))
     marks = ",".join("?" * len(reach)) or "NULL"
     rows = conn.execute(
         _BASE + f"""

@@ -368,3 +368,16 @@ def test_navigation_links(app, conn):
         nav = c.get("/admin/").get_data(as_text=True).split('aria-label="后台导航"')[1].split("</nav>")[0]
         assert ('href="/admin/boards/"' in nav) == boards, user
         assert ('href="/admin/emergency"' in nav) == urgent, user
+
+
+def test_privacy_guard_covers_board_texts_and_masking_keeps_the_slug(conn):
+    board = _board(conn)
+    editor = user_row(conn, "village-editor")
+    data = editing.row_data(conn, editing.entity("board"), board)
+    editing.save_draft(conn, editor, "board", board["id"], dict(data, fallback_text="有事请找村主任 13812345678"))
+    with pytest.raises(editing.PrivacyBlocked):
+        editing.submit(conn, editor, "board", board["id"])
+    editing.mask(conn, editor, "board", board["id"])
+    w = editing.working(conn, editing.entity("board"), board["id"])
+    assert "138****5678" in w["data"]["fallback_text"] and w["data"]["slug"] == SLUG
+    editing.submit(conn, editor, "board", board["id"])

@@ -103,6 +103,11 @@ def test_township_editor_cannot_clear_the_countys_emergency(app, conn):
                                  "AND jurisdiction_code = ?", (COUNTY,)).fetchone()[0]
     c = app.test_client()
     tok = login(c, "township-editor")
+    page = c.get("/admin/emergency").get_data(as_text=True)
+    listed = page.split("正在显示的紧急通知")[1].split("发布紧急通知")[0]
+    assert f"/admin/notices/{county_notice}/clear-emergency" not in listed   # listed, no button
+    title = conn.execute("SELECT title FROM notice WHERE id = ?", (county_notice,)).fetchone()[0]
+    assert title in listed
     r = c.post(f"/admin/notices/{county_notice}/clear-emergency", data={"csrf_token": tok})
     assert r.status_code == 404          # the county's content is outside a township editor's reach
     assert conn.execute("SELECT status FROM notice WHERE id = ?", (county_notice,)).fetchone()[0] == "published"
