@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import auth, jurisdictions
-from .db import get_meta, set_meta
+from .db import get_meta, immediate as transaction, set_meta  # noqa: F401  (callers use editing.transaction)
 from .timelimits import parse_time_limit
 
 OPEN_STATES = ("draft", "submitted", "returned")
@@ -116,18 +115,6 @@ def now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@contextmanager
-def transaction(conn: sqlite3.Connection):
-    """All or nothing: the connection is in autocommit mode, so open an explicit transaction."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
 def entity(name: str) -> Entity:
     try:
         return ENTITIES[name]
@@ -207,6 +194,17 @@ def working(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> dict | None:
             "state": rev["state"] if rev else row["status"],
             "published": row["status"] == "published",
             "jurisdiction_code": jurisdiction_of(conn, ent, public)}
+
+
+def existing(conn: sqlite3.Connection, user: sqlite3.Row | None, ent: Entity, obj_id: int,
+             action: str | None = "edit") -> dict:
+    """``working`` for a change: refused when the object is gone or ``action`` is out of the user's reach."""
+    w = working(conn, ent, obj_id)
+    if w is None:
+        raise EditError(f"{ent.label}不存在")
+    if action is not None:
+        require(conn, user, action, w["jurisdiction_code"])
+    return w
 
 
 def title_of(ent: Entity, data: dict) -> str:
@@ -325,10 +323,7 @@ def save_draft(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: i
     """A new draft revision; the public row is untouched. Returns the revision number."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
-        require(conn, user, "edit", w["jurisdiction_code"])
+        w = existing(conn, user, ent, obj_id)
         data = _normalise(ent, data)
         if ent.has_jurisdiction and data["jurisdiction_code"] != w["public"]["jurisdiction_code"]:
             raise Denied("不能更改内容所属的行政区划")
@@ -351,10 +346,7 @@ def submit(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
     """Send the open draft to review; refused while it holds unmasked personal data."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
-        require(conn, user, "edit", w["jurisdiction_code"])
+        w = existing(conn, user, ent, obj_id)
         rev = w["open"]
         if rev is None or rev["state"] not in ("draft", "returned"):
             raise EditError("没有可提交的草稿")
@@ -402,9 +394,7 @@ def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
     """Publish the submitted revision: copy it into the main row, bump the content version."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
+        w = existing(conn, user, ent, obj_id, action=None)
         rev = _check_reviewer(conn, user, ent, w)
         data = w["data"]
         findings = privacy_findings(ent, data)
@@ -465,9 +455,7 @@ def return_for_changes(conn: sqlite3.Connection, user: sqlite3.Row, name: str, o
     if not reason:
         raise EditError("退回时必须填写理由")
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
+        w = existing(conn, user, ent, obj_id, action=None)
         rev = _check_reviewer(conn, user, ent, w)
         conn.execute("UPDATE revision SET state = 'returned', note = ?, reviewer_id = ?, "
                      "reviewed_at = ? WHERE id = ?", (reason[:2000], user["id"], now_utc(), rev["id"]))
@@ -482,10 +470,7 @@ def withdraw(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int
     """Take a published object off the screens; the row and its history stay."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
-        require(conn, user, "edit", w["jurisdiction_code"])
+        w = existing(conn, user, ent, obj_id)
         if not w["published"]:
             raise EditError("只有已发布的内容可以撤回")
         conn.execute(f"UPDATE {ent.table} SET status = 'withdrawn', updated_at = ? WHERE id = ?",
@@ -531,10 +516,7 @@ def discard(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
     """Give up the open draft (kept as a discarded revision); the public version is unchanged."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
-        require(conn, user, "edit", w["jurisdiction_code"])
+        w = existing(conn, user, ent, obj_id)
         if w["open"] is None:
             raise EditError("没有可放弃的草稿")
         conn.execute("UPDATE revision SET state = 'discarded' WHERE id = ?", (w["open"]["id"],))
@@ -622,10 +604,7 @@ def mask(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
          remote: str = "") -> int:
     """One-click masking: a new draft with every finding masked."""
     ent = entity(name)
-    w = working(conn, ent, obj_id)
-    if w is None:
-        raise EditError(f"{ent.label}不存在")
-    require(conn, user, "edit", w["jurisdiction_code"])
+    w = existing(conn, user, ent, obj_id)
     rev = save_draft(conn, user, name, obj_id, masked(ent, w["data"]), remote)
     with transaction(conn):
         audit(conn, user, "mask", ent.table, obj_id, None, {"rev": rev}, remote)
