@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import auth, jurisdictions
-from .db import get_meta, set_meta
+from .db import get_meta, immediate as transaction, set_meta  # noqa: F401  (callers use editing.transaction)
 from .timelimits import parse_time_limit
 
 OPEN_STATES = ("draft", "submitted", "returned")
@@ -36,6 +35,7 @@ ACTION_NAMES = {
     "return": "退回修改", "withdraw": "撤回", "discard": "放弃草稿", "mask": "一键遮挡",
     "login": "登录", "login_failed": "登录失败", "logout": "退出", "import": "导入目录",
     "attach": "添加附件", "detach": "删除附件", "passwd": "修改密码",
+    "urgent": "紧急发布（免审核）",
 }
 
 
@@ -49,6 +49,7 @@ class Entity:
     has_jurisdiction: bool = True
     title_keys: tuple[str, ...] = ("title",)
     extra_defaults: dict = field(default_factory=dict)
+    fixed: tuple[str, ...] = ()    # set at creation, never changed by a later revision
 
 
 ENTITIES: dict[str, Entity] = {e.table: e for e in (
@@ -78,6 +79,11 @@ ENTITIES: dict[str, Entity] = {e.table: e for e in (
            json_columns=("materials", "steps")),
     Entity("handbook", "办事一本通", ("jurisdiction_code", "title", "description"),
            virtual=("guide_ids",)),
+    # Noticeboards: the slug is the screen's address (/display/<slug>), so it never changes.
+    Entity("board", "电子公示栏",
+           ("slug", "name", "location", "jurisdiction_code", "levels", "domains", "orientation",
+            "slide_seconds", "poll_seconds", "windows", "fallback_title", "fallback_text", "sort"),
+           json_columns=("levels", "domains", "windows"), title_keys=("name",), fixed=("slug",)),
 )}
 
 
@@ -87,6 +93,14 @@ class EditError(Exception):
 
 class Denied(EditError):
     """The user may not do this to this object (answered with 403)."""
+
+
+class Invalid(EditError):
+    """Settings that break a rule of their noun; ``errors`` maps field names to Chinese messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
 
 
 class PrivacyBlocked(EditError):
@@ -99,18 +113,6 @@ class PrivacyBlocked(EditError):
 
 def now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection):
-    """All or nothing: the connection is in autocommit mode, so open an explicit transaction."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def entity(name: str) -> Entity:
@@ -194,6 +196,17 @@ def working(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> dict | None:
             "jurisdiction_code": jurisdiction_of(conn, ent, public)}
 
 
+def existing(conn: sqlite3.Connection, user: sqlite3.Row | None, ent: Entity, obj_id: int,
+             action: str | None = "edit") -> dict:
+    """``working`` for a change: refused when the object is gone or ``action`` is out of the user's reach."""
+    w = working(conn, ent, obj_id)
+    if w is None:
+        raise EditError(f"{ent.label}不存在")
+    if action is not None:
+        require(conn, user, action, w["jurisdiction_code"])
+    return w
+
+
 def title_of(ent: Entity, data: dict) -> str:
     parts = [str(data.get(k) or "") for k in ent.title_keys]
     return " · ".join(p for p in parts if p) or f"（未命名{ent.label}）"
@@ -244,6 +257,16 @@ def _normalise(ent: Entity, data: dict) -> dict:
     return clean
 
 
+def validate(conn: sqlite3.Connection, ent: Entity, data: dict, obj_id: int | None = None) -> None:
+    """Nouns with rules beyond the form (boards) are checked here too, so no caller can store
+    a revision that would fail when approved."""
+    if ent.table == "board":
+        from . import board_settings  # noqa: PLC0415
+        errors = board_settings.check(conn, data, obj_id)
+        if errors:
+            raise Invalid(errors)
+
+
 def _next_rev(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> int:
     row = get_row(conn, ent, obj_id)
     top = conn.execute("SELECT max(rev) FROM revision WHERE entity = ? AND entity_id = ?",
@@ -280,6 +303,7 @@ def create(conn: sqlite3.Connection, user: sqlite3.Row, name: str, data: dict,
     data = _normalise(ent, data)
     code = jurisdiction_of(conn, ent, data)
     require(conn, user, "edit", code)
+    validate(conn, ent, data)
     with transaction(conn):
         values = _defaults(ent, _encode(ent, data))
         values.update(status="draft", rev=1)
@@ -299,13 +323,14 @@ def save_draft(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: i
     """A new draft revision; the public row is untouched. Returns the revision number."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
-        require(conn, user, "edit", w["jurisdiction_code"])
+        w = existing(conn, user, ent, obj_id)
         data = _normalise(ent, data)
         if ent.has_jurisdiction and data["jurisdiction_code"] != w["public"]["jurisdiction_code"]:
             raise Denied("不能更改内容所属的行政区划")
+        for key in ent.fixed:
+            if data.get(key) != w["public"].get(key):
+                raise EditError(f"{LABELS.get(key, key)}创建后不能修改")
+        validate(conn, ent, data, obj_id)
         if w["open"] is not None:
             conn.execute("UPDATE revision SET state = 'superseded' WHERE id = ?", (w["open"]["id"],))
         rev = _next_rev(conn, ent, obj_id)
@@ -321,10 +346,7 @@ def submit(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
     """Send the open draft to review; refused while it holds unmasked personal data."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
-        require(conn, user, "edit", w["jurisdiction_code"])
+        w = existing(conn, user, ent, obj_id)
         rev = w["open"]
         if rev is None or rev["state"] not in ("draft", "returned"):
             raise EditError("没有可提交的草稿")
@@ -372,9 +394,7 @@ def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
     """Publish the submitted revision: copy it into the main row, bump the content version."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
+        w = existing(conn, user, ent, obj_id, action=None)
         rev = _check_reviewer(conn, user, ent, w)
         data = w["data"]
         findings = privacy_findings(ent, data)
@@ -435,9 +455,7 @@ def return_for_changes(conn: sqlite3.Connection, user: sqlite3.Row, name: str, o
     if not reason:
         raise EditError("退回时必须填写理由")
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
+        w = existing(conn, user, ent, obj_id, action=None)
         rev = _check_reviewer(conn, user, ent, w)
         conn.execute("UPDATE revision SET state = 'returned', note = ?, reviewer_id = ?, "
                      "reviewed_at = ? WHERE id = ?", (reason[:2000], user["id"], now_utc(), rev["id"]))
@@ -452,10 +470,7 @@ def withdraw(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int
     """Take a published object off the screens; the row and its history stay."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
-        require(conn, user, "edit", w["jurisdiction_code"])
+        w = existing(conn, user, ent, obj_id)
         if not w["published"]:
             raise EditError("只有已发布的内容可以撤回")
         conn.execute(f"UPDATE {ent.table} SET status = 'withdrawn', updated_at = ? WHERE id = ?",
@@ -467,15 +482,41 @@ def withdraw(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int
               {"status": "withdrawn", "reason": reason}, remote)
 
 
+def publish_urgent(conn: sqlite3.Connection, user: sqlite3.Row, name: str, data: dict,
+                   note: str = "", remote: str = "") -> int:
+    """Create and publish at once, without review: only for emergency notices (content.emergency),
+    whose caller has checked the user may. The privacy guard still applies; the step is audited
+    as 'urgent' and its revision is kept like any other."""
+    ent = entity(name)
+    data = _normalise(ent, data)
+    code = jurisdiction_of(conn, ent, data)
+    require(conn, user, "edit", code)
+    validate(conn, ent, data)
+    findings = privacy_findings(ent, data)
+    if findings:
+        raise PrivacyBlocked(findings)
+    with transaction(conn):
+        stamp = now_utc()
+        values = _defaults(ent, _encode(ent, data))
+        values.update(status="published", rev=1)
+        cur = conn.execute(f"INSERT INTO {ent.table} ({', '.join(values)}) "
+                           f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
+        obj_id = cur.lastrowid
+        if ent.table == "notice":
+            conn.execute("UPDATE notice SET created_by = ?, published_at = ? WHERE id = ?",
+                         (user["id"], stamp, obj_id))
+        _insert_revision(conn, ent, obj_id, 1, data, "published", user, code, note=note)
+        bump_content_version(conn)
+        audit(conn, user, "urgent", ent.table, obj_id, None, data, remote)
+    return obj_id
+
+
 def discard(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
             remote: str = "") -> None:
     """Give up the open draft (kept as a discarded revision); the public version is unchanged."""
     ent = entity(name)
     with transaction(conn):
-        w = working(conn, ent, obj_id)
-        if w is None:
-            raise EditError(f"{ent.label}不存在")
-        require(conn, user, "edit", w["jurisdiction_code"])
+        w = existing(conn, user, ent, obj_id)
         if w["open"] is None:
             raise EditError("没有可放弃的草稿")
         conn.execute("UPDATE revision SET state = 'discarded' WHERE id = ?", (w["open"]["id"],))
@@ -502,10 +543,17 @@ LABELS = {
     "materials": "申请材料", "steps": "办理流程", "office": "办理机构", "address": "办理地点",
     "hours": "办理时间", "phone": "咨询电话", "fee": "收费标准", "guide_ids": "包含的办事指南",
 }
+LABELS.update({
+    "slug": "屏幕网址名", "name": "名称", "location": "安装位置", "domains": "显示的领域",
+    "orientation": "屏幕方向", "slide_seconds": "每屏停留（秒）", "poll_seconds": "检查更新间隔（秒）",
+    "windows": "每日显示时段", "fallback_title": "无公示时的标题", "fallback_text": "无公示时的说明",
+    "sort": "排序",
+})
 
 _NOT_TEXT = {"jurisdiction_code", "subject_code", "review_by", "formed_on", "period_start",
              "period_end", "expires_on", "online_url", "key",
-             "phone"}  # a guide's office phone is published on purpose
+             "phone",   # a guide's office phone is published on purpose
+             "slug", "orientation"}  # a board's address and layout, fixed words
 
 
 def _text_fields(data: dict) -> dict[str, str]:
@@ -556,10 +604,7 @@ def mask(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
          remote: str = "") -> int:
     """One-click masking: a new draft with every finding masked."""
     ent = entity(name)
-    w = working(conn, ent, obj_id)
-    if w is None:
-        raise EditError(f"{ent.label}不存在")
-    require(conn, user, "edit", w["jurisdiction_code"])
+    w = existing(conn, user, ent, obj_id)
     rev = save_draft(conn, user, name, obj_id, masked(ent, w["data"]), remote)
     with transaction(conn):
         audit(conn, user, "mask", ent.table, obj_id, None, {"rev": rev}, remote)

@@ -63,8 +63,10 @@ def _screen(board: dict, moment: datetime) -> schedule.Screen:
     return schedule.screen(board, notices, moment)
 
 
-def _deck(board: dict, moment: datetime) -> tuple[str, str, schedule.Screen]:
-    """The swappable part of a board and its version (a hash of exactly what it shows)."""
+def _deck(board: dict, moment: datetime, slides_url: str | None = None) -> tuple[str, str, schedule.Screen]:
+    """The swappable part of a board and its version (a hash of exactly what it shows).
+
+    ``slides_url`` replaces the board's own poll address (the admin's preview polls its draft)."""
     scr = _screen(board, moment)
     inner = render_template("display/_slides.html", board=board, screen=scr,
                             full_text_url=full_text_url, qr_src=qr_src, cn_date=cn_date,
@@ -73,7 +75,8 @@ def _deck(board: dict, moment: datetime) -> tuple[str, str, schedule.Screen]:
     settings = f"{board['slide_seconds']}|{board['poll_seconds']}|{scr.mode}"
     version = hashlib.sha256(f"{settings}\n{inner}".encode()).hexdigest()[:16]
     html = render_template("display/_deck.html", board=board, screen=scr, inner=Markup(inner),
-                           version=version, max_backoff=MAX_BACKOFF_SECONDS)
+                           version=version, max_backoff=MAX_BACKOFF_SECONDS,
+                           slides_url=slides_url and f"{slides_url}?v={version}")
     return html, version, scr
 
 
@@ -171,3 +174,6 @@ def emergency_banner():
     resp.set_etag(state["version"])
     resp.cache_control.no_store = True
     return resp
+
+
+from . import preview  # noqa: E402,F401  (the admin's preview of a board being edited)

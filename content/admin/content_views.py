@@ -8,7 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 from .. import auth, editing, jurisdictions
 from ..db import get_db
 from . import KIND_PATTERN, KINDS, bp, deny, remote, render, user
-from .forms import ENTITY_LEVELS, FIELDS, MATERIAL_COLUMNS, choices, grid_for, parse
+from .forms import ENTITY_LEVELS, FIELDS, MATERIAL_COLUMNS, WINDOW_ROWS, choices, grid_for, parse
 
 PAGE = 100
 STATUS_FILTERS = {"": "全部", "draft": "草稿", "submitted": "待审核", "published": "已发布",
@@ -55,7 +55,8 @@ def content_list(kind: str):
         page = max(1, int(request.args.get("page") or 1))
     except ValueError:
         abort(404)
-    title_sql = {"catalogue_item": "o.level1 || ' ' || o.level2"}.get(table, "o.title")
+    title_sql = {"catalogue_item": "o.level1 || ' ' || o.level2",
+                 "board": "o.name || ' · ' || o.slug"}.get(table, "o.title")
     where, params = [], []
     if ent.has_jurisdiction:
         shown = [code] if code in codes else codes
@@ -96,7 +97,7 @@ def _form_context(conn, kind: str, data: dict, errors: dict, creating: bool):
                          extra_cols=0)
     return {"kind": kind, "ent": editing.entity(table), "fields": FIELDS[table], "data": data,
             "errors": errors, "opts": opts, "grid": grid, "materials": materials,
-            "creating": creating}
+            "creating": creating, "window_rows": WINDOW_ROWS}
 
 
 def _defaults(conn, table: str) -> dict:
@@ -106,6 +107,9 @@ def _defaults(conn, table: str) -> dict:
         data.update(kind="公示", priority="普通", subject_code=data["jurisdiction_code"])
     if table == "catalogue_item":
         data.update(audience="全社会", mode="主动")
+    if table == "board":
+        data.update(orientation="landscape", slide_seconds=15, poll_seconds=30, levels=[], domains=[],
+                    windows=[], fallback_title="暂无正在公示的内容", sort=0)
     return data
 
 
@@ -128,6 +132,8 @@ def content_new(kind: str):
         obj_id = editing.create(conn, user(), table, data, remote())
     except editing.Denied:
         abort(403)
+    except editing.Invalid as e:
+        return render("admin/edit.html", 400, **_form_context(conn, kind, data, e.errors, True))
     except editing.EditError as e:
         return render("admin/edit.html", 400, **_form_context(conn, kind, data, {"": str(e)}, True))
     flash("草稿已保存。确认无误后请提交审核。")
@@ -157,7 +163,7 @@ def content_detail(kind: str, obj_id: int):
                   reviewer_but_editor=(w["open"] is not None and w["open"]["state"] == "submitted"
                                        and auth.allowed(conn, u, "review", code)
                                        and u["id"] in editing.editors_since_publication(conn, ent, obj_id)),
-                  names=_names(conn, ent, w["data"]),
+                  names=_names(conn, ent, w["data"]), public_names=_names(conn, ent, w["public"]),
                   jurisdiction=jurisdictions.get(conn, code) if code else None)
 
 
@@ -175,6 +181,18 @@ def _names(conn, ent, data: dict) -> dict:
     out["jurisdiction_code"] = one("SELECT name FROM jurisdiction WHERE code = ?", data.get("jurisdiction_code"))
     out["subject_code"] = one("SELECT name FROM jurisdiction WHERE code = ?", data.get("subject_code"))
     out["guide_ids"] = [one("SELECT title FROM guide WHERE id = ?", g) for g in data.get("guide_ids") or []]
+    if ent.table == "board":
+        from ..board_settings import describe_windows  # noqa: PLC0415
+        from ..boards import ORIENTATIONS  # noqa: PLC0415
+        from .forms import LEVEL_LABELS  # noqa: PLC0415
+        out["levels"] = "、".join(LEVEL_LABELS.get(v, v) for v in data.get("levels") or []) or "全部层级"
+        out["domains"] = "、".join(one("SELECT name FROM domain WHERE id = ?", d)
+                                  for d in data.get("domains") or []) or "全部领域"
+        out["windows"] = describe_windows(data.get("windows") or [])
+        out["orientation"] = ORIENTATIONS.get(data.get("orientation"), data.get("orientation") or "")
+        for key in ("slide_seconds", "poll_seconds"):      # REAL columns: 12.0 reads as 12
+            if isinstance(data.get(key), (int, float)):
+                out[key] = f"{data[key]:g}"
     return out
 
 
@@ -196,13 +214,15 @@ def content_edit(kind: str, obj_id: int):
     conn, ent, w = _load(kind, obj_id, "edit")
     if request.method == "GET":
         return render("admin/edit.html", w=w, **_form_context(conn, kind, w["data"], {}, False))
-    data, errors = parse(conn, user(), ent.table, request.form, previous=w["data"])
+    data, errors = parse(conn, user(), ent.table, request.form, previous=w["data"], obj_id=obj_id)
     if errors:
         return render("admin/edit.html", 400, w=w, **_form_context(conn, kind, data, errors, False))
     try:
         editing.save_draft(conn, user(), ent.table, obj_id, data, remote())
     except editing.Denied:
         abort(403)
+    except editing.Invalid as e:
+        return render("admin/edit.html", 400, w=w, **_form_context(conn, kind, data, e.errors, False))
     except editing.EditError as e:
         return render("admin/edit.html", 400, w=w, **_form_context(conn, kind, data, {"": str(e)}, False))
     flash("草稿已保存。公开的版本在审核通过前保持不变。" if w["published"] else "草稿已保存。")

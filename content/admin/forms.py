@@ -6,12 +6,14 @@ more rows, or can be pasted from a spreadsheet as tab-separated text.
 """
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from .. import auth, catalogue
+from .. import auth, board_settings, catalogue
+from ..boards import ORIENTATIONS
 from ..editing import LABELS
 
 LEVEL_LABELS = {"county": "县级", "township": "乡级", "village": "村级"}
@@ -26,6 +28,7 @@ ENTITY_LEVELS = {
     "notice": ("county", "township", "village"),
     "guide": ("county", "township", "village"),
     "handbook": ("county", "township"),
+    "board": ("county", "township", "village"),
 }
 
 MATERIAL_COLUMNS = [("name", "材料名称"), ("spec", "要求"), ("copies", "份数"), ("note", "备注")]
@@ -35,13 +38,15 @@ MATERIAL_COLUMNS = [("name", "材料名称"), ("spec", "要求"), ("copies", "�
 class Field:
     name: str
     kind: str = "text"   # text textarea int date url select multicheck lines kv grid materials
+    #                      number (seconds) windows (daily time windows)
     required: bool = False
     choices: str = ""    # name of a choice list (see choices())
     help: str = ""
+    title: str = ""      # a label of its own where the shared one does not fit
 
     @property
     def label(self) -> str:
-        return LABELS.get(self.name, self.name)
+        return self.title or LABELS.get(self.name, self.name)
 
 
 FIELDS: dict[str, list[Field]] = {
@@ -118,6 +123,26 @@ FIELDS: dict[str, list[Field]] = {
         Field("description", "textarea"),
         Field("guide_ids", "multicheck", choices="guide"),
     ],
+    "board": [
+        Field("jurisdiction_code", "select", True, "jurisdiction"),
+        Field("slug", required=True, help="屏幕打开的网址 /display/名称 中的名称：小写英文字母、数字和短横线，"
+                                          "如 xinghuacun；创建后不能修改"),
+        Field("name", required=True, help="显示在屏幕顶部，如：杏花村村务公开栏"),
+        Field("location", help="屏幕安装在哪里，如：东湖镇杏花村村民广场"),
+        Field("orientation", "select", True, "orientation"),
+        Field("levels", "multicheck", choices="level", title="显示的层级",
+              help="只显示这些层级单位发布的公示；都不选＝全部层级"),
+        Field("domains", "multicheck", choices="domain", help="都不选＝全部领域（紧急通知总是显示）"),
+        Field("slide_seconds", "number", True,
+              help=f"每条公示在屏幕上停留的秒数，{board_settings.SLIDE_SECONDS[0]}–{board_settings.SLIDE_SECONDS[1]}"),
+        Field("poll_seconds", "number", True,
+              help=f"屏幕多久向服务器检查一次新内容，{board_settings.POLL_SECONDS[0]}–{board_settings.POLL_SECONDS[1]} 秒"),
+        Field("windows", "windows", help="屏幕每天显示公示的时段，时间写成 07:30；结束早于开始表示跨过午夜"
+                                         "（如 22:00–06:00）；都不填＝全天显示。时段外屏幕休息，紧急通知除外"),
+        Field("fallback_title", required=True, help="没有正在公示的内容时屏幕上的大标题"),
+        Field("fallback_text", "textarea", help="没有正在公示的内容时显示的说明，可以分段"),
+        Field("sort", "int", help="公示栏列表中的顺序，小的在前"),
+    ],
 }
 
 
@@ -176,9 +201,12 @@ def choices(conn: sqlite3.Connection, user: sqlite3.Row, name: str, entity_name:
         "village_category": catalogue.VILLAGE_CATEGORIES,
         "notice_kind": ("公示", "公告", "信息"),
         "priority": ("普通", "重要", "紧急"),
+        "orientation": tuple(ORIENTATIONS),
     }
     if name == "level":
         return list(LEVEL_LABELS.items())
+    if name == "orientation":
+        return list(ORIENTATIONS.items())
     return [(v, v) for v in fixed[name]]
 
 
@@ -232,7 +260,7 @@ def parse_grid(form, prefix: str = "t") -> tuple[list[str], list[list[str]]]:
 
 
 def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
-          previous: dict | None = None) -> tuple[dict, dict[str, str]]:
+          previous: dict | None = None, obj_id: int | None = None) -> tuple[dict, dict[str, str]]:
     """Form → data dict in the shape content.editing stores; errors keyed by field name."""
     data: dict = dict(previous or {})
     errors: dict[str, str] = {}
@@ -240,7 +268,7 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
         raw = form.get(f.name, "")
         raw = raw.strip() if isinstance(raw, str) else raw
         try:
-            if f.name == "jurisdiction_code" and previous is not None:
+            if f.name in ("jurisdiction_code", "slug") and previous is not None:
                 continue   # fixed once created
             if f.kind in ("text", "textarea", "url"):
                 value = raw.replace("\r\n", "\n")
@@ -252,6 +280,17 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
                     raise ValueError("内容太长")
             elif f.kind == "int":
                 value = int(raw) if raw else 0
+            elif f.kind == "number":
+                try:
+                    value = float(raw) if raw else None
+                except ValueError:
+                    raise ValueError("请填写数字（秒）") from None
+                if value is not None and not math.isfinite(value):
+                    raise ValueError("请填写数字（秒）")
+                value = int(value) if value is not None and value == int(value) else value
+            elif f.kind == "windows":
+                data[f.name] = window_rows(form)     # shown again as typed if refused
+                value = board_settings.check_windows(data[f.name])
             elif f.kind == "date":
                 value = _date(raw)
             elif f.kind == "select":
@@ -265,7 +304,7 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
                 options = [v for v, _ in choices(conn, user, f.choices, entity_name, data)]
                 picked = set(form.getlist(f.name))
                 value = [v for v in options if v in picked]
-                if f.name == "guide_ids":
+                if f.name in ("guide_ids", "domains"):
                     value = [int(v) for v in value]
             elif f.kind == "lines":
                 value = [ln.strip() for ln in raw.splitlines() if ln.strip()]
@@ -301,7 +340,27 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
         if not errors.get("subject_code") and data.get("subject_code") and data.get("jurisdiction_code"):
             if data["subject_code"] not in auth.reachable_codes(conn, {"jurisdiction_code": data["jurisdiction_code"]}):
                 errors["subject_code"] = "只能选择本单位或下级区域"
+    if entity_name == "board" and not errors.get("jurisdiction_code"):
+        # The domain rules (reserved and duplicate names, ranges, windows) on what was parsed.
+        checked = dict(data)
+        for key, message in board_settings.check(conn, checked, obj_id).items():
+            errors.setdefault(key, message)
+        data.update({k: v for k, v in checked.items() if k not in errors})
     return data, errors
+
+
+WINDOW_ROWS = board_settings.MAX_WINDOWS
+
+
+def window_rows(form) -> list[dict]:
+    """Daily windows as typed in the rows ``w-start-N`` / ``w-end-N``; blank rows are dropped."""
+    out = []
+    for i in range(WINDOW_ROWS):
+        start = (form.get(f"w-start-{i}") or "").strip()
+        end = (form.get(f"w-end-{i}") or "").strip()
+        if start or end:
+            out.append({"start": start, "end": end})
+    return out
 
 
 class _Fixed:
