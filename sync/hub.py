@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
+from werkzeug.http import http_date, parse_etags, quote_etag
 
 from content import jurisdictions, outbox
 from content.db import get_db
@@ -85,13 +87,75 @@ def manifest(scope: str):
 
 def _small_file(path: Path, mimetype: str):
     """A mutable file: strong ETag of its bytes, conditional GET, short caching."""
-    data = path.read_bytes()
+    data, etag = _read_tagged(path)
     resp = Response(data, mimetype=mimetype)
-    resp.set_etag(hashlib.sha256(data).hexdigest())
+    resp.set_etag(etag)
     resp.cache_control.public = True
     resp.cache_control.max_age = MANIFEST_MAX_AGE
     resp.cache_control.must_revalidate = True
     return resp.make_conditional(request)
+
+
+# ETags of published manifests by (inode, size, mtime): manifests are replaced by rename, so a
+# new file is a new key; the fast path below answers a poll with one stat().
+_etags: dict[str, tuple[tuple, str]] = {}
+_ETAG_ENTRIES = 4096
+
+
+def _read_tagged(path: Path) -> tuple[bytes, str]:
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        data = f.read()
+    etag = hashlib.sha256(data).hexdigest()
+    if len(_etags) >= _ETAG_ENTRIES:
+        _etags.clear()
+    _etags[str(path)] = ((st.st_ino, st.st_size, st.st_mtime_ns), etag)
+    return data, etag
+
+
+def _known_etag(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    hit = _etags.get(path)
+    if hit is None or hit[0] != (st.st_ino, st.st_size, st.st_mtime_ns):
+        try:
+            return _read_tagged(Path(path))[1]
+        except OSError:
+            return None
+    return hit[1]
+
+
+_POLLED = re.compile(r"^/sync/v1/(?:([0-9]{12})/manifest|index)\.json$")
+
+
+class NotModifiedFastPath:
+    """WSGI middleware: a terminal's poll of an unchanged manifest (If-None-Match) gets its 304
+    from one stat(), before Flask, as nginx in front of the hub would answer it.
+
+    Everything else (a changed manifest, a first fetch) goes to the Flask route above, which
+    sends the same ETag and caching headers.
+    """
+
+    def __init__(self, wsgi_app, data_dir: str):
+        self.wsgi_app = wsgi_app
+        self.published = str(published_dir(Path(data_dir)))
+
+    def __call__(self, environ, start_response):
+        inm = environ.get("HTTP_IF_NONE_MATCH")
+        if inm and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            m = _POLLED.match(environ.get("PATH_INFO", ""))
+            if m:
+                path = os.path.join(self.published, m.group(1), "manifest.json") if m.group(1) \
+                    else os.path.join(self.published, "index.json")
+                etag = _known_etag(path)
+                if etag is not None and parse_etags(inm).contains_weak(etag):
+                    start_response("304 Not Modified", [
+                        ("ETag", quote_etag(etag)), ("Date", http_date()),
+                        ("Cache-Control", f"public, max-age={MANIFEST_MAX_AGE}, must-revalidate")])
+                    return [b""]
+        return self.wsgi_app(environ, start_response)
 
 
 @bp.route("/blobs/<sha>")
