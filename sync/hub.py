@@ -130,9 +130,17 @@ def _known_etag(path: str) -> str | None:
 _POLLED = re.compile(r"^/sync/v1/(?:([0-9]{12})/manifest|index)\.json$")
 
 
+# What a blob answer needs (Date and Server come from waitress). Page headers (CSP, frame
+# options, Vary, Content-Disposition, a 64-hex ETag …) are some 500 bytes per blob, and an
+# update of a few hundred small blobs would move 5 % more than its bytes for them.
+_BLOB_HEADERS = {"content-type", "content-length", "content-range", "accept-ranges",
+                 "cache-control", "x-content-type-options", "last-modified"}
+
+
 class NotModifiedFastPath:
     """WSGI middleware: a terminal's poll of an unchanged manifest (If-None-Match) gets its 304
-    from one stat(), before Flask, as nginx in front of the hub would answer it.
+    from one stat(), before Flask, as nginx in front of the hub would answer it; blob answers
+    carry only the headers a download needs.
 
     Everything else (a changed manifest, a first fetch) goes to the Flask route above, which
     sends the same ETag and caching headers.
@@ -155,6 +163,11 @@ class NotModifiedFastPath:
                         ("ETag", quote_etag(etag)), ("Date", http_date()),
                         ("Cache-Control", f"public, max-age={MANIFEST_MAX_AGE}, must-revalidate")])
                     return [b""]
+        if environ.get("PATH_INFO", "").startswith("/sync/v1/blobs/"):
+            def lean_start_response(status, headers, exc_info=None):
+                return start_response(status, [(k, v) for k, v in headers
+                                               if k.lower() in _BLOB_HEADERS], exc_info)
+            return self.wsgi_app(environ, lean_start_response)
         return self.wsgi_app(environ, start_response)
 
 

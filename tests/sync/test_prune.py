@@ -137,6 +137,22 @@ def test_manifest_304_answered_before_flask(hub):
         hub.app.before_request_funcs[None].pop(0)
 
 
+def test_blob_answers_carry_only_download_headers(hub):
+    client = hub.app.test_client()
+    files = json.loads(hub.manifest_bytes(VILLAGE))["signed"]["files"]
+    entry = max(files.values(), key=lambda e: e["length"])
+    blob = client.get(f"/sync/v1/blobs/{entry['sha256']}")
+    assert blob.status_code == 200 and len(blob.data) == entry["length"]
+    assert "immutable" in blob.headers["Cache-Control"]
+    assert "Content-Security-Policy" not in blob.headers and "Vary" not in blob.headers
+    assert sum(len(k) + len(v) + 4 for k, v in blob.headers.items()) < 250
+    part = client.get(f"/sync/v1/blobs/{entry['sha256']}", headers={"Range": "bytes=10-"})
+    assert part.status_code == 206 and part.data == blob.data[10:]
+    assert part.headers["Content-Range"].startswith("bytes 10-")
+    # Pages keep their security headers.
+    assert "Content-Security-Policy" in client.get("/").headers
+
+
 def test_init_refuses_a_bad_trusted_key(tmp_path, hub):
     runner = CliRunner()
     for bad in ("not-base64!!", "AAAA", hub.pubkey[:-4] + "AAAA=="):
