@@ -127,6 +127,17 @@ def _known_etag(path: str) -> str | None:
     return hit[1]
 
 
+_date_cache = [0, ""]
+
+
+def _date_now() -> str:
+    """The Date header, formatted once a second."""
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[:] = [now, http_date(now)]
+    return _date_cache[1]
+
+
 _POLLED = re.compile(r"^/sync/v1/(?:([0-9]{12})/manifest|index)\.json$")
 
 
@@ -158,9 +169,9 @@ class NotModifiedFastPath:
                 path = os.path.join(self.published, m.group(1), "manifest.json") if m.group(1) \
                     else os.path.join(self.published, "index.json")
                 etag = _known_etag(path)
-                if etag is not None and parse_etags(inm).contains_weak(etag):
+                if etag is not None and (inm == f'"{etag}"' or parse_etags(inm).contains_weak(etag)):
                     start_response("304 Not Modified", [
-                        ("ETag", quote_etag(etag)), ("Date", http_date()),
+                        ("ETag", quote_etag(etag)), ("Date", _date_now()),
                         ("Cache-Control", f"public, max-age={MANIFEST_MAX_AGE}, must-revalidate")])
                     return [b""]
         if environ.get("PATH_INFO", "").startswith("/sync/v1/blobs/"):
