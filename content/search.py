@@ -17,6 +17,13 @@ adds deterministic functions (``search_norm``, ``search_py``, ``search_pyi``,
 them fails loudly on a content write instead of silently leaving the index behind.
 ``rebuild`` re-creates both indexes from the content tables (for repairs).
 
+Bulk writers (sync applying a bundle) pause the triggers inside their transaction
+(``paused``) and index what they changed set-based (``index_docs``): every derived value
+computed once per row in Python, pinyin memoised per run of Han characters.  A big full load
+queues its documents instead (``queue_all``) and indexes them in batches right after it
+commits (``index_pending``): the content shows at once, search fills in seconds later, and
+the index never holds a stale or foreign entry (it was emptied in the load's transaction).
+
 Each indexed row's rowid encodes its kind (``KIND_BASE``), so a query can walk one kind
 newest-first and stop after a bounded number of candidates: cost stays flat however common
 a term is.  Filters and ranking read the small ``search_meta`` rows, not the indexes' stored
@@ -25,9 +32,11 @@ past; guides first; newest first) and highlighted in Python.
 """
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -74,21 +83,48 @@ def syllables(text: str) -> tuple[str, ...]:
 
     Context-aware (pypinyin's phrase dictionary: 重庆 → chong qing) and aligned with the
     characters, so matches in pinyin can be mapped back for highlighting.
-    """
-    from pypinyin import lazy_pinyin  # noqa: PLC0415  (large dictionaries: load on first use)
 
-    out = lazy_pinyin(text, errors=lambda run: list(run))
-    if len(out) != len(text):  # never seen, but keep the alignment promise
-        out = [lazy_pinyin(ch, errors=lambda run: list(run))[0] if ch.strip() else ch for ch in text]
-    result = []
-    for ch, syl in zip(text, out):
-        if _is_han(ch) and syl.isascii() and syl.isalpha():
-            result.append(syl.lower())
-        elif ch.isascii() and ch.isalnum():
-            result.append(ch.lower())
-        else:
-            result.append("")
-    return tuple(result)
+    pypinyin cuts a text into runs of Han and other characters and segments each Han run
+    into words on its own, so a run's pinyin never depends on its neighbours: each Han run
+    is converted once (memoised; titles repeat their runs: 低保公示（第12号）) and the rest
+    needs no pypinyin at all.  Tests compare with converting the whole text.
+    """
+    out: list[str] = []
+    han = False                       # the split alternates: other, Han, other, …
+    for run in _han_runs(text):
+        if han:
+            out += _han_syllables(run)
+        elif run:
+            out += [ch.lower() if ch.isascii() and ch.isalnum() else "" for ch in run]
+        han = not han
+    return tuple(out)
+
+
+def _han_runs(text: str) -> list[str]:
+    """``text`` split into alternating runs: other characters, Han, other, … (pypinyin's cut)."""
+    global _HAN_SPLIT
+    if _HAN_SPLIT is None:
+        from pypinyin.constants import RE_HANS  # noqa: PLC0415  (large dictionaries: load on first use)
+
+        pattern = RE_HANS.pattern      # ^(?:[…])+$ : the characters pypinyin has pinyin for
+        if not (pattern.startswith("^(?:[") and pattern.endswith("])+$")):
+            raise RuntimeError("pypinyin's RE_HANS changed shape; update content.search._han_runs")
+        _HAN_SPLIT = re.compile("(" + pattern[4:-3] + "+)")
+    return _HAN_SPLIT.split(text)
+
+
+_HAN_SPLIT: re.Pattern | None = None
+
+
+@lru_cache(maxsize=65536)
+def _han_syllables(run: str) -> tuple[str, ...]:
+    from pypinyin import lazy_pinyin  # noqa: PLC0415
+
+    out = lazy_pinyin(run, errors=lambda chars: list(chars))
+    if len(out) != len(run):  # never seen, but keep the alignment promise
+        out = [lazy_pinyin(ch, errors=lambda chars: list(chars))[0] for ch in run]
+    return tuple(syl.lower() if _is_han(ch) and syl.isascii() and syl.isalpha() else ""
+                 for ch, syl in zip(run, out))
 
 
 # What residents say for what official titles write: indexed with the title, so 低保 (and
@@ -132,8 +168,7 @@ def split_chars(text: str | None) -> str:
     Between a title and its aliases goes the word ``sep``: queries there are phrases of
     single characters, so it never matches and no phrase runs across the boundary.
     """
-    return " sep ".join(" ".join(ch for ch in part if ch.isalnum())
-                        for part in normalize(text).split(ALIAS_SEP))
+    return " sep ".join(" ".join(filter(str.isalnum, part)) for part in normalize(text).split(ALIAS_SEP))
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
@@ -147,42 +182,173 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 # ---------------------------------------------------------------- index maintenance
 
-INSERT_FTS = """
-    INSERT INTO search_fts(rowid, title, body, py, pyi)
-    SELECT doc_id, search_title(label), search_norm(body), search_py(label), search_pyi(label)
-    FROM search_src
-"""
-INSERT_SHORT = """
-    INSERT INTO search_short(rowid, title, body, pyi)
-    SELECT doc_id, search_chars(search_title(label)), search_chars(body), search_chars(search_pyi(label))
-    FROM search_src
-"""
-INSERT_META = """
-    INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta)
-    SELECT doc_id, code, day, until, search_title(label), search_py(label), search_pyi(label), label, meta
-    FROM search_src
-"""
+# Content table → kind of document it feeds (migration 0009's search_kind says the same).
+SOURCE_TABLES = {"catalogue_item": "item", "village_item": "village_item", "guide": "guide",
+                 "notice": "notice"}
+INDEX_TABLES = (("search_fts", "rowid"), ("search_short", "rowid"), ("search_meta", "id"))
+BATCH = 2000            # documents per statement batch (and per transaction when indexing later)
+_SOURCE = "SELECT doc_id, label, body, code, day, until, meta FROM search_src"
+
+
+def _derive(row) -> tuple[tuple, tuple, tuple]:
+    """One document's rows for search_fts, search_short and search_meta.
+
+    Exactly what the trigger's SQL computes (migration 0009), but every derived value once
+    per row, in Python, without a round-trip through SQLite per function call.
+    """
+    doc_id, label, body, code, day, until, meta = row
+    title, py, pyi = title_text(label), pinyin_full(label), pinyin_initials(label)
+    return ((doc_id, title, normalize(body), py, pyi),
+            (doc_id, split_chars(title), split_chars(body), split_chars(pyi)),
+            (doc_id, code, day, until, title, py, pyi, label, meta))
+
+
+def _write(conn: sqlite3.Connection, rows) -> int:
+    derived = [_derive(r) for r in rows]
+    conn.executemany("INSERT INTO search_fts(rowid, title, body, py, pyi) VALUES (?, ?, ?, ?, ?)",
+                     [d[0] for d in derived])
+    conn.executemany("INSERT INTO search_short(rowid, title, body, pyi) VALUES (?, ?, ?, ?)",
+                     [d[1] for d in derived])
+    conn.executemany("INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [d[2] for d in derived])
+    return len(derived)
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection):
+    """The caller's transaction if there is one, else our own."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def paused(conn: sqlite3.Connection):
+    """Inside a transaction: content writes leave the index alone (the writer indexes itself).
+
+    The pause row never outlives the block, so it is never committed.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("search.paused needs a transaction")
+    conn.execute("INSERT INTO search_pause(one) VALUES (1)")
+    try:
+        yield
+    finally:
+        conn.execute("DELETE FROM search_pause")
+
+
+def doc_ids(conn: sqlite3.Connection, table: str, ids) -> list[int]:
+    """Documents whose index entries depend on these rows (by id) of a content table."""
+    ids = list(ids)
+    if not ids:
+        return []
+    if table in SOURCE_TABLES:
+        base = KIND_BASE[SOURCE_TABLES[table]]
+        return [base + i for i in ids if isinstance(i, int)]
+    if table == "domain":      # items and guides show their domain's name
+        arr = json.dumps([i for i in ids if isinstance(i, int)])
+        return [r[0] for r in conn.execute(
+            f"SELECT {KIND_BASE['item']} + id FROM catalogue_item WHERE domain_id IN "
+            f"(SELECT value FROM json_each(?)) UNION ALL "
+            f"SELECT {KIND_BASE['guide']} + id FROM guide WHERE domain_id IN "
+            f"(SELECT value FROM json_each(?))", (arr, arr))]
+    return []
+
+
+def index_docs(conn: sqlite3.Connection, docs) -> int:
+    """Bring these documents' index entries (rowids, see KIND_BASE) up to date, set-based.
+
+    Their old entries go; what their rows give now (nothing for a row deleted or no longer
+    published) is written.  Runs in the caller's transaction, or its own.
+    """
+    docs = sorted(set(docs))
+    written = 0
+    with _transaction(conn):
+        for start in range(0, len(docs), BATCH):
+            chunk = docs[start:start + BATCH]
+            arr = json.dumps(chunk)
+            for table, col in INDEX_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE {col} IN (SELECT value FROM json_each(?))",
+                             (arr,))
+            by_kind: dict[str, list[int]] = {}
+            for doc in chunk:
+                kind = next((k for k, base in KIND_BASE.items() if base <= doc < base + KIND_SPAN), None)
+                if kind is not None:
+                    by_kind.setdefault(kind, []).append(doc - KIND_BASE[kind])
+            for kind, ids in by_kind.items():
+                # A literal list: SQLite pushes it into each arm of the search_src view
+                # (an IN subquery would scan every content table).
+                for part in range(0, len(ids), 500):
+                    some = ids[part:part + 500]
+                    written += _write(conn, conn.execute(
+                        _SOURCE + f" WHERE kind = ? AND id IN ({','.join('?' * len(some))})",
+                        (kind, *some)).fetchall())
+    return written
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    """Empty the index (in the caller's transaction): the FTS tables are dropped and made
+    again, which is far cheaper than deleting every document's tokens."""
+    with _transaction(conn):
+        for table in ("search_fts", "search_short"):
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (table,)).fetchone()[0]
+            conn.execute(f"DROP TABLE {table}")
+            conn.execute(sql)
+        conn.execute("DELETE FROM search_meta")
+        conn.execute("DELETE FROM search_pending")
+
+
+def queue_all(conn: sqlite3.Connection) -> int:
+    """Empty the index and queue every row of the source tables for ``index_pending``
+    (a row that is not published indexes to nothing); return how many."""
+    with _transaction(conn):
+        clear(conn)
+        queued = 0
+        for table, kind in SOURCE_TABLES.items():
+            queued += conn.execute(f"INSERT INTO search_pending(id) SELECT {KIND_BASE[kind]} + id "
+                                   f"FROM {table}").rowcount
+        return queued
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+
+
+def index_pending(conn: sqlite3.Connection, limit: int | None = BATCH) -> int:
+    """Index up to ``limit`` queued documents (None: all), newest kinds first, in the caller's
+    transaction or one of its own; return how many were taken off the queue (0: none left)."""
+    with _transaction(conn):
+        docs = [r[0] for r in conn.execute("SELECT id FROM search_pending ORDER BY id DESC LIMIT ?",
+                                           (-1 if limit is None else limit,))]
+        if docs:
+            index_docs(conn, docs)
+            conn.execute("DELETE FROM search_pending WHERE id IN (SELECT value FROM json_each(?))",
+                         (json.dumps(docs),))
+    return len(docs)
+
+
+def index_all(conn: sqlite3.Connection) -> int:
+    """Empty the index and build it again from every published row, in one pass."""
+    with _transaction(conn):
+        clear(conn)
+        count = 0
+        rows = conn.execute(_SOURCE)
+        while batch := rows.fetchmany(BATCH):
+            count += _write(conn, batch)
+    return count
 
 
 def rebuild(conn: sqlite3.Connection) -> int:
     """Re-create both indexes from the content tables in one transaction; return the row count."""
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
-        for table in ("search_fts", "search_short", "search_meta"):
-            conn.execute(f"DELETE FROM {table}")
-        conn.execute(INSERT_FTS)
-        conn.execute(INSERT_SHORT)
-        conn.execute(INSERT_META)
-        count = conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
-    except Exception:
-        if own:
-            conn.execute("ROLLBACK")
-        raise
-    if own:
-        conn.execute("COMMIT")
-    return count
+    return index_all(conn)
 
 
 # ---------------------------------------------------------------- queries

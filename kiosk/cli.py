@@ -83,6 +83,15 @@ def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
                                   ("--enroll", enroll_token)) if not v]
         if missing:
             raise click.UsageError("终端需要 " + "、".join(missing))
+    for key in trust:   # checked before anything is written
+        from sync.bundle import load_public_b64  # noqa: PLC0415
+        try:
+            load_public_b64(key)
+        except ValueError as e:
+            raise click.BadParameter(
+                f"{e}：{key[:60]!r}（应为县级平台 kiosk keygen 最后一行打印的公钥）/ not a hub public "
+                "key: expected base64 of 32 raw Ed25519 bytes, the last line of `kiosk keygen`",
+                param_hint="--trust") from e
     create_instance(path, role, demo=demo, scope=scope, hub_url=hub_url,
                     trusted_keys=list(trust) or None)
     if role == "terminal":

@@ -17,3 +17,5 @@ def init_app(app) -> None:
     csrf.exempt(hub.bp)
     app.register_blueprint(fleet.bp)
     app.context_processor(fleet.freshness_context)
+    if app.config.get("DATA_DIR"):
+        app.wsgi_app = hub.NotModifiedFastPath(app.wsgi_app, app.config["DATA_DIR"])

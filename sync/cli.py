@@ -1,4 +1,4 @@
-"""`kiosk keygen | enroll | publish | sync | trust`: the sync commands of the console tool."""
+"""`kiosk keygen | enroll | publish | sync | trust | prune-blobs`: the sync commands of the console tool."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ import click
 
 from content import db, jurisdictions
 
-from . import bundle, publish as publishing, terminal
+from . import bundle, prune as pruning, publish as publishing, terminal
 
 data_dir_option = click.option(
     "--data-dir", "data_dir", envvar="KIOSK_DATA_DIR", type=click.Path(file_okay=False),
@@ -110,6 +110,40 @@ def publish(data_dir, force):
     changed = [r for r in results if r["changed"]]
     click.echo(f"已发布 {len(results)} 个区划的内容包，其中 {len(changed)} 个生成了新版本；"
                f"目录：{publishing.published_dir(path)}")
+    if changed:
+        _echo_prune(_prune(path, pruning.settings(cfg)))
+
+
+def _prune(path: Path, options: dict, dry_run: bool = False) -> pruning.PruneResult:
+    conn = db.open_database(path / "kiosk.sqlite3")
+    try:
+        return pruning.prune(path, dry_run=dry_run, conn=None if dry_run else conn, **options)
+    finally:
+        conn.close()
+
+
+def _echo_prune(result: pruning.PruneResult, dry_run: bool = False) -> None:
+    verb = "可清理" if dry_run else "已清理"
+    click.echo(f"{verb} {result.removed} 个不再需要的内容文件（{result.removed_bytes / 1e6:.1f} MB），"
+               f"保留 {result.kept} 个")
+
+
+@click.command("prune-blobs")
+@data_dir_option
+@click.option("--keep", type=click.IntRange(1, 1000), default=None,
+              help=f"Keep the blobs of the last N manifests of every scope (default {pruning.DEFAULT_KEEP}).")
+@click.option("--grace-hours", type=click.FloatRange(0), default=None,
+              help=f"Keep every blob younger than this (default {pruning.DEFAULT_GRACE_HOURS:g}).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+def prune_blobs(data_dir, keep, grace_hours, dry_run):
+    """(hub) Remove published blobs that no recent manifest needs."""
+    path, cfg = _instance(data_dir)
+    options = pruning.settings(cfg)
+    if keep is not None:
+        options["keep"] = keep
+    if grace_hours is not None:
+        options["grace_hours"] = grace_hours
+    _echo_prune(_prune(path, options, dry_run), dry_run)
 
 
 @click.command("sync")
@@ -158,4 +192,4 @@ def trust(data_dir, pubkey, remove):
     click.echo(f"可信公钥共 {len(keys)} 个")
 
 
-COMMANDS = (keygen, enroll, publish, sync_command, trust)
+COMMANDS = (keygen, enroll, publish, sync_command, trust, prune_blobs)

@@ -361,8 +361,11 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
                     signed = bundle.build_signed(scope, version, files, now,
                                                  now + timedelta(days=expiry_days))
                     manifest = bundle.sign_manifest(signed, keys)
-                    bundle.atomic_write(path, json.dumps(manifest, ensure_ascii=False,
-                                                         separators=(",", ":")).encode())
+                    data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+                    # The copy first: pruning must know every manifest a terminal may hold.
+                    from .prune import record  # noqa: PLC0415  (prune imports this module)
+                    record(data_dir, scope, version, data)
+                    bundle.atomic_write(path, data)
                     conn.execute(
                         "INSERT INTO sync_scope(scope, version, files_hash, created, expires) "
                         "VALUES (?, ?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from content import db
 
-from . import publish, terminal
+from . import prune, publish, terminal
 
 log = logging.getLogger("kiosk.sync")
 
@@ -30,6 +30,10 @@ def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
                 changed = sum(r["changed"] for r in results)
                 if changed:
                     log.info("published %d new scope versions", changed)
+                    pruned = prune.prune(data_dir, conn=conn, **prune.settings(cfg))
+                    if pruned.removed:
+                        log.info("pruned %d unneeded blobs (%d bytes)", pruned.removed,
+                                 pruned.removed_bytes)
             except Exception:                  # noqa: BLE001  (keep serving; try again later)
                 log.exception("publishing failed")
             finally:

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
 
-from content import db, outbox, usage
+from content import db, outbox, search, usage
 from content.db import get_meta, set_meta
 
 from . import bundle
@@ -46,6 +46,11 @@ PUSH_BATCH = 200
 PUSH_ATTEMPTS = 3
 RETRY_BASE = 5.0
 SLOW_LINK_BYTES_PER_SECOND = 4 * 1024      # blob deadline assumes at least this much throughput
+# A full load with more searchable documents than this commits the content first and builds
+# the search index right after, in batches (search.index_pending); smaller ones index inside
+# the apply transaction.
+INLINE_INDEX_DOCS = int(os.environ.get("KIOSK_SYNC_INLINE_INDEX_DOCS", "20000"))
+INDEX_BATCH = int(os.environ.get("KIOSK_SYNC_INDEX_BATCH", str(search.BATCH)))   # per transaction
 
 
 class SyncError(Exception):
@@ -279,6 +284,7 @@ class PullResult:
 def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = None) -> PullResult:
     """Fetch, verify and apply the newest bundle for this terminal's scope."""
     now = now or bundle.utcnow()
+    finish_search_index(conn)              # a build cut short (crash, power) resumes first
     applied = get_meta(conn, "content_version")
     applied = int(applied) if applied and applied.isdigit() else None
     etag = get_meta(conn, "sync_etag") if applied is not None else None
@@ -312,6 +318,7 @@ def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = No
         elif not cache.has(sha, length):
             fetch_blob(settings, sha, length, cache.path(sha))
     changed = apply_bundle(conn, settings.data_dir, signed, new_etag, now)
+    finish_search_index(conn)
     return PullResult(True, True, signed["version"],
                       f"已更新到版本 {signed['version']}" + ("" if changed else "（内容未变，仅续签）"))
 
@@ -369,13 +376,14 @@ def _rows_of(cache, sha: str, tables: dict, name: str):
 
 
 def _full_load(conn, cache, tables: dict, new: dict, add: list) -> None:
-    """Replace every content table: indexes rebuilt after the load, references checked once."""
+    """Replace every content table: indexes rebuilt and triggers restored after the load
+    (the caller indexes search itself), references checked once."""
     marks = ", ".join("?" for _ in tables)
     indexes = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({marks})", list(tables)).fetchall()
-    for name, _sql in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
+        f"SELECT name, sql, type FROM sqlite_master WHERE type IN ('index', 'trigger') "
+        f"AND sql IS NOT NULL AND tbl_name IN ({marks})", list(tables)).fetchall()
+    for name, _sql, kind in indexes:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
     for name in reversed(list(tables)):
         if name != "meta":
             conn.execute(f'DELETE FROM "{name}"')
@@ -385,7 +393,7 @@ def _full_load(conn, cache, tables: dict, new: dict, add: list) -> None:
         table, names, _key, rows = _rows_of(cache, new[name]["sha256"], tables, name)
         _insert(conn, table, names, rows)
         _hook(f"added {name}")
-    for _name, sql in indexes:
+    for _name, sql, _kind in indexes:
         conn.execute(sql)
     _hook("indexed")
     bad = conn.execute("PRAGMA foreign_key_check").fetchmany(3)
@@ -394,8 +402,10 @@ def _full_load(conn, cache, tables: dict, new: dict, add: list) -> None:
                         + "；".join(f"{r[0]} 第 {r[1]} 行 → {r[2]}" for r in bad))
 
 
-def _incremental(conn, cache, tables: dict, old: dict, new: dict, remove: list, add: list) -> None:
-    """Only the rows that differ: keys gone are deleted, new or changed rows written."""
+def _incremental(conn, cache, tables: dict, old: dict, new: dict, remove: list, add: list) -> set:
+    """Only the rows that differ: keys gone are deleted, new or changed rows written.
+
+    Returns the search documents those rows feed (the caller re-indexes exactly those)."""
     by_table: dict[str, tuple[dict, dict]] = {}
     for name in remove:
         table, names, key, rows = _rows_of(cache, old[name], tables, name)
@@ -407,6 +417,7 @@ def _incremental(conn, cache, tables: dict, old: dict, new: dict, remove: list, 
         after = by_table.setdefault(table.name, ({}, {}))[1]
         for r in rows:
             after[tuple(r[i] for i in key)] = (names, r)
+    touched: set[int] = set()
     for tname in sorted(by_table, key=lambda t: list(tables).index(t)):
         table = tables[tname]
         before, after = by_table[tname]
@@ -415,12 +426,17 @@ def _incremental(conn, cache, tables: dict, old: dict, new: dict, remove: list, 
             where = " AND ".join(f'"{k}" = ?' for k in table.key)
             conn.executemany(f'DELETE FROM "{tname}" WHERE {where}', gone)
         groups: dict[tuple, list] = {}
+        written = []
         for k, (names, row) in after.items():
             if before.get(k) != (names, row):
                 groups.setdefault(names, []).append(row)
+                written.append(k)
         for names, rows in groups.items():
             _insert(conn, table, names, rows)
+        if len(table.key) == 1:
+            touched.update(search.doc_ids(conn, tname, [k[0] for k in gone + written]))
         _hook(f"applied {tname}")
+    return touched
 
 
 def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: str | None,
@@ -453,10 +469,15 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("PRAGMA defer_foreign_keys = ON")
-        if full:
-            _full_load(conn, cache, tables, new, add)
-        else:
-            _incremental(conn, cache, tables, old, new, remove, add)
+        # The per-row index triggers are paused; the changed documents are indexed set-based.
+        with search.paused(conn):
+            if full:
+                _full_load(conn, cache, tables, new, add)
+                if search.queue_all(conn) <= INLINE_INDEX_DOCS:
+                    search.index_pending(conn, None)
+            else:
+                search.index_docs(conn, _incremental(conn, cache, tables, old, new, remove, add))
+        _hook("search indexed or queued")
         conn.execute("DELETE FROM sync_applied_file")
         conn.executemany("INSERT INTO sync_applied_file(name, sha256, length) VALUES (?, ?, ?)",
                          [(n, e["sha256"], e["length"]) for n, e in new.items()])
@@ -487,6 +508,19 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
         if path.name not in keep_blobs:
             path.unlink(missing_ok=True)
     return changed
+
+
+def finish_search_index(conn: sqlite3.Connection) -> int:
+    """Index what a big full load queued, a batch per transaction; return how many documents.
+
+    Until it is done search finds fewer documents, never stale or foreign ones: the load
+    emptied the index in its own transaction.  Interrupted, it resumes at the next round.
+    """
+    done = 0
+    while count := search.index_pending(conn, INDEX_BATCH):
+        done += count
+        _hook("search batch")
+    return done
 
 
 # ---------------------------------------------------------------- pushing

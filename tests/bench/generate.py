@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from content import db  # noqa: E402
+from content import db, search  # noqa: E402
 from content.catalogue import CHANNELS, VILLAGE_CATEGORIES  # noqa: E402
 
 COUNTY = "340499000000"
@@ -76,7 +76,10 @@ def generate(data_dir: Path, scale: float = 1.0, seed: int = 20201, today: date 
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        counts = _fill(conn, rng, sizes, today)
+        # The per-row search triggers paused; the index built in one set-based pass instead.
+        with search.paused(conn):
+            counts = _fill(conn, rng, sizes, today)
+        search.index_all(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
