@@ -27,7 +27,7 @@ from content import db
 from kiosk import config, create_app
 from kiosk.cli import create_instance
 from sync import bundle, publish, terminal
-from tests.bench.conftest import SCALE, start_server
+from tests.bench.conftest import SCALE, record, start_server
 from tests.browser.conftest import free_port
 
 COUNTY = "340499000000"
@@ -215,6 +215,10 @@ def test_bench_sync(sync_county, monkeypatch, tmp_path):
           f"{(timing['apply'] + timing['index']) / base[0]:.2f}; whole sync incl. download "
           f"{timing['total']:.2f} s")
     print(f"full apply goal {'met' if timing['apply'] <= 10 else 'NOT met on this machine'} ({_load()})")
+    record("sync", "full apply, content committed (wall)", timing["apply"], "s", base[0],
+           "raw bulk insert of the same rows", max_value=10)
+    record("sync", "full apply + search index (wall)", timing["apply"] + timing["index"], "s", base[0],
+           "raw bulk insert of the same rows")
 
     # A 1 % change where changes happen: new notices and edits of the most recent ones.
     half = max(1, n_notices // 200)
@@ -246,6 +250,10 @@ def test_bench_sync(sync_county, monkeypatch, tmp_path):
           f"insert of the changed files' rows {base[0]:.3f} s: ratio {timing['apply'] / base[0]:.2f}; "
           f"CPU {timing['cpu']:.3f} s vs {base[1]:.3f} s: cpu ratio {timing['cpu'] / base[1]:.2f}")
     print(f"1% apply goal {'met' if timing['apply'] <= 1.0 else 'NOT met on this machine'} ({_load()})")
+    record("sync", "1 % change, bytes over HTTP", moved, "bytes", changed_bytes + manifest_bytes,
+           "changed blobs + manifest", max_ratio=1.05)
+    record("sync", "1 % change apply, search included (wall)", timing["apply"], "s", base[0],
+           "raw bulk insert of the changed files' rows", max_value=1)
     if SCALE >= 0.5:    # a small county's few small blobs are dominated by HTTP headers
         assert ratio <= 1.05
     conn = db.connect(term / config.DATABASE_NAME)
@@ -340,6 +348,8 @@ def test_bench_manifest_304s(tmp_path, demo_template):
         print(f"\nmanifest 304s through kiosk serve (waitress, {threads} threads, {clients} keep-alive "
               f"clients): {hub_rate:.0f}/s vs waitress static-file 304s {static_rate:.0f}/s: ratio "
               f"{hub_rate / static_rate:.2f} ({_load()})")
+        record("sync", f"manifest 304s per second ({clients} clients)", hub_rate, "/s", static_rate,
+               "waitress static-file 304s")
         assert hub_rate > 0
     finally:
         static.terminate()
