@@ -32,6 +32,11 @@ LAYOUTS = {
 EXCERPT_LINES_WITH_TABLE = 2
 MAX_FIELDS = 4
 NOWRAP_CHARS = 8            # table cells this short never wrap (names, amounts, masked IDs)
+# Notices one board rotates at most (priority, then newest first): with 15 s slides about
+# half an hour. A county hall's board may match thousands of live notices; rendering all of
+# them on every poll cost seconds of CPU, and nobody watches a day-long rotation. The rest
+# are pointed to on a closing slide (the kiosk and the QR code list them all).
+MAX_NOTICES = 100
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Screen:
     notices: list[dict]            # the notices on screen, in order
     now: datetime
     hidden: int = 0                # live notices suspended by an emergency
+    more: int = 0                  # live notices beyond MAX_NOTICES, not rotated
 
 
 def _aware(now: datetime) -> datetime:
@@ -183,7 +189,12 @@ def screen(board: dict, notices: list[dict], now: datetime) -> Screen:
         return Screen("resting", [], [], now)
     if not live:
         return Screen("fallback", [Slide(key="fallback", notice=None)], [], now)
-    return Screen("notices", _slides(live, board, now), live, now)
+    more = max(len(live) - MAX_NOTICES, 0)
+    live = live[:MAX_NOTICES]
+    slides = _slides(live, board, now)
+    if more:
+        slides.append(Slide(key="more", notice=None))
+    return Screen("notices", slides, live, now, more=more)
 
 
 # --- paging -----------------------------------------------------------------

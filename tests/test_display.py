@@ -57,6 +57,22 @@ def test_board_page_is_a_full_screen_noticeboard(client, calm):
     assert 'class="board-portrait"' in portrait
 
 
+def test_a_board_over_many_notices_rotates_the_newest_and_points_to_the_rest(client, calm, monkeypatch):
+    from display import schedule
+    full = client.get("/display/county-hall").get_data(as_text=True)
+    assert "另有" not in full
+    shown = len(_slide_titles(full))
+    monkeypatch.setattr(schedule, "MAX_NOTICES", 3)
+    html = client.get("/display/county-hall").get_data(as_text=True)
+    more = re.search(r"另有 (\d+) 条公示公告正在公示", html)
+    assert more and int(more.group(1)) > 0
+    assert html.count('data-key="more"') == 1
+    assert len({k for k in re.findall(r'data-key="(\d+)-\d+"', html)}) == 3   # three notices' slides
+    assert shown > 3
+    listing = client.get("/display/").get_data(as_text=True)
+    assert re.search(r"正在轮播 3 条公示公告（\d+ 屏），另有 \d+ 条未轮播", listing)
+
+
 def test_qr_code_leads_to_the_full_text(client, calm):
     import zxingcpp
     html = client.get("/display/county-hall").get_data(as_text=True)

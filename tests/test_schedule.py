@@ -163,6 +163,21 @@ def test_emergency_preempts_its_jurisdiction_and_below_only():
     assert schedule.screen(board(), [plain, flood], at("2024-05-06T10:00")).mode == "notices"
 
 
+def test_a_board_rotates_at_most_max_notices_and_points_to_the_rest():
+    many = [notice(published=f"2024-05-01T{h:02d}:{m:02d}:00Z", title=f"公示{h}-{m}")
+            for h in range(6) for m in range(0, 60, 2)]                     # 180 live notices
+    urgentish = notice(priority="重要", published="2024-04-30T00:00:00Z")
+    scr = schedule.screen(board(), many + [urgentish], at("2024-05-03T10:00"))
+    assert len(scr.notices) == schedule.MAX_NOTICES
+    assert scr.more == len(many) + 1 - schedule.MAX_NOTICES
+    assert scr.notices[0] is urgentish                        # priority first, then the newest
+    newest = sorted(many, key=lambda n: n["published_at"], reverse=True)
+    assert scr.notices[1:] == newest[:schedule.MAX_NOTICES - 1]
+    assert scr.slides[-1].key == "more" and scr.slides[-1].notice is None
+    few = schedule.screen(board(), many[:5], at("2024-05-03T10:00"))
+    assert few.more == 0 and all(s.key != "more" for s in few.slides)
+
+
 # --- paging -------------------------------------------------------------------------------
 
 def test_long_tables_are_paged_and_no_row_is_lost():
