@@ -206,6 +206,9 @@ def test_external_links_become_qr_codes(live_server, page):
     dialog = page.locator(".kiosk-dialog")
     dialog.wait_for(state="visible")
     assert page.url.endswith("/guides")
+    # The dialog shows at once; its QR image (fixed size) arrives a moment later.
+    page.wait_for_function("() => { const i = document.querySelector('.kiosk-dialog img');"
+                           " return i && i.complete && i.naturalWidth > 0; }")
     shot = Image.open(BytesIO(dialog.locator("img").screenshot()))
     assert [r.text for r in zxingcpp.read_barcodes(shot)] == ["https://example.org/elsewhere"]
     dialog.get_by_role("button", name="关闭").tap()
