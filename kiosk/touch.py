@@ -89,7 +89,9 @@ def search_page():
         _usage().miss(today(), q)
     context = dict(q=q, kind=kind if kind in search.KIND_NAMES else "", result=result,
                    suggestions=suggestions, kind_names=search.KIND_NAMES, key_rows=KEY_ROWS,
-                   common_words=COMMON_WORDS)
+                   common_words=COMMON_WORDS,
+                   # After a large first sync the index is built in batches; say so meanwhile.
+                   indexing=search.pending_count(conn) > 0)
     if request.headers.get("HX-Target") == "search-results":
         return render_template("_results.html", **context)
     return render("search.html", **context)

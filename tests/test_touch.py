@@ -117,6 +117,17 @@ def test_nothing_found_suggests_domains_and_most_viewed_guides(client, conn):
     assert guides[0] == "20"                  # the most viewed guide comes first
 
 
+def test_search_says_so_while_the_index_is_still_being_built(client, conn):
+    note = "搜索目录正在更新"
+    assert note not in client.get("/search?q=dbgs").get_data(as_text=True)
+    conn.execute("INSERT INTO search_pending(id) VALUES (987654)")   # a big first sync's queue
+    assert note in client.get("/search?q=dbgs").get_data(as_text=True)
+    fragment = client.get("/search?q=db", headers={"HX-Request": "true", "HX-Target": "search-results"})
+    assert note in fragment.get_data(as_text=True)
+    conn.execute("DELETE FROM search_pending")
+    assert note not in client.get("/search?q=dbgs").get_data(as_text=True)
+
+
 def test_empty_searches_are_counted_by_query_text_only(client, conn):
     client.get("/search?q=qqqqxxxx")
     client.get("/search?q=qqqqxxxx")
