@@ -5,25 +5,11 @@ import pytest
 
 from content import db
 from tests.browser.conftest import LANDSCAPE, PORTRAIT
+from tests.browser.staff import csp_watch, login
 
 pytestmark = pytest.mark.browser
 
 SLUG = "xinghuacun"
-
-
-def _csp_watch(page) -> list[str]:
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text)
-            if "Content Security Policy" in m.text or "Refused to" in m.text else None)
-    return problems
-
-
-def _login(page, base, username):
-    page.goto(base + "/admin/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/admin/")
 
 
 def _prepare(server) -> None:
@@ -60,8 +46,8 @@ def test_village_board_change_reaches_the_running_screen_after_review(live_serve
 
     editor_ctx = browser.new_context(viewport=LANDSCAPE, locale="zh-CN")
     editor = editor_ctx.new_page()
-    problems = _csp_watch(editor)
-    _login(editor, base, "village-editor")
+    problems = csp_watch(editor)
+    login(editor, base, "village-editor")
     editor.click("nav >> text=电子公示栏")
     editor.wait_for_url(base + "/admin/boards/")
     editor.screenshot(path=str(artifacts / "admin-boards-list-1920x1080.png"), full_page=True)
@@ -100,8 +86,8 @@ def test_village_board_change_reaches_the_running_screen_after_review(live_serve
 
     sup_ctx = browser.new_context(viewport=PORTRAIT, locale="zh-CN")
     supervisor = sup_ctx.new_page()
-    problems += _csp_watch(supervisor)
-    _login(supervisor, base, "village-supervisor")
+    problems += csp_watch(supervisor)
+    login(supervisor, base, "village-supervisor")
     supervisor.goto(base + "/admin/review")
     supervisor.click("text=杏花村村务公开栏")
     supervisor.wait_for_url(board_url)
@@ -129,9 +115,9 @@ def test_county_admin_sets_and_clears_an_emergency(live_server, browser, artifac
 
     ctx = browser.new_context(viewport=LANDSCAPE, locale="zh-CN")
     admin = ctx.new_page()
-    problems = _csp_watch(admin)
+    problems = csp_watch(admin)
     admin.on("dialog", lambda d: d.accept())
-    _login(admin, base, "county-admin")
+    login(admin, base, "county-admin")
     admin.click("nav >> text=紧急通知")
     admin.wait_for_url(base + "/admin/emergency")
     admin.select_option("select[name=subject_code]", label="东湖镇（乡级）")

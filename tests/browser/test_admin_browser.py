@@ -5,31 +5,17 @@ import re
 import pytest
 
 from tests.browser.conftest import LANDSCAPE, PORTRAIT
+from tests.browser.staff import csp_watch, login
 
 pytestmark = pytest.mark.browser
-
-
-def _csp_watch(page) -> list[str]:
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text)
-            if "Content Security Policy" in m.text or "Refused to" in m.text else None)
-    return problems
-
-
-def _login(page, base, username):
-    page.goto(base + "/admin/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/admin/")
 
 
 def test_editor_drafts_supervisor_approves_kiosk_shows(live_server, browser, artifacts):
     base = live_server.url
     editor_ctx = browser.new_context(viewport=LANDSCAPE, locale="zh-CN")
     editor = editor_ctx.new_page()
-    problems = _csp_watch(editor)
-    _login(editor, base, "village-editor")
+    problems = csp_watch(editor)
+    login(editor, base, "village-editor")
     editor.screenshot(path=str(artifacts / "admin-dashboard-1920x1080.png"), full_page=True)
     editor.goto(base + "/admin/notices/new")
     editor.select_option("select[name=kind]", "公示")
@@ -52,8 +38,8 @@ def test_editor_drafts_supervisor_approves_kiosk_shows(live_server, browser, art
 
     sup_ctx = browser.new_context(viewport=PORTRAIT, locale="zh-CN")
     supervisor = sup_ctx.new_page()
-    problems += _csp_watch(supervisor)
-    _login(supervisor, base, "village-supervisor")
+    problems += csp_watch(supervisor)
+    login(supervisor, base, "village-supervisor")
     supervisor.click("text=杏花村2025年3月村级财务收支公示（浏览器测试）")
     supervisor.wait_for_url(f"{base}/admin/notices/{nid}")
     supervisor.screenshot(path=str(artifacts / "admin-review-1080x1920.png"), full_page=True)
@@ -72,7 +58,7 @@ def test_editor_drafts_supervisor_approves_kiosk_shows(live_server, browser, art
 
 
 def test_resident_screens_qr_and_htmx_under_csp(live_server, page, artifacts):
-    problems = _csp_watch(page)
+    problems = csp_watch(page)
     page.goto(live_server.url + "/guides")
     page.locator("main a[href^='/guides/']").first.click()
     page.wait_for_url(re.compile(r"/guides/\d+"))
