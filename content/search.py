@@ -36,7 +36,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -214,19 +214,10 @@ def _write(conn: sqlite3.Connection, rows) -> int:
     return len(derived)
 
 
-@contextmanager
 def _transaction(conn: sqlite3.Connection):
     """The caller's transaction if there is one, else our own."""
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    from .db import immediate  # noqa: PLC0415  (db imports this module when it connects)
+    return nullcontext() if conn.in_transaction else immediate(conn)
 
 
 @contextmanager

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from content import db
+
 from . import bundle
 from .publish import published_dir, publish_lock
 
@@ -105,13 +107,8 @@ def prune(data_dir: Path, keep: int = DEFAULT_KEEP, grace_hours: float = DEFAULT
                 if bundle.HEX64.match(name):
                     removed.append(name)
         if conn is not None and removed:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with db.immediate(conn):
                 conn.executemany("DELETE FROM sync_blob_map WHERE sha256 = ?", [(s,) for s in removed])
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
     return result
 
 
