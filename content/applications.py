@@ -29,6 +29,7 @@ from datetime import date, datetime, timezone
 from stdnum.cn import uscc
 
 from . import privacy
+from .db import immediate
 from .timelimits import add_workdays, is_workday, workdays_between
 
 REPLY_WORKDAYS = 20          # art. 33
@@ -415,8 +416,7 @@ def create(conn: sqlite3.Connection, data: dict, jurisdiction_code: str, on: dat
     ``enqueue(conn, kind, uuid, payload)`` (content.outbox.enqueue on terminals)
     is called inside the same transaction so the record travels upstream once.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         record_uuid = str(uuidlib.uuid4())
         receipt = next_receipt_no(conn, on, receipt_tag(conn, role))
         due = due_date(on)
@@ -437,10 +437,6 @@ def create(conn: sqlite3.Connection, data: dict, jurisdiction_code: str, on: dat
         row = conn.execute("SELECT * FROM application WHERE uuid = ?", (record_uuid,)).fetchone()
         if enqueue is not None:
             enqueue(conn, "application", record_uuid, payload(row))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return dict(row)
 
 
@@ -493,8 +489,7 @@ def publish_status(conn: sqlite3.Connection, row) -> None:
 def perform(conn: sqlite3.Connection, record_uuid: str, action: str, on: date, user=None,
             remote: str = "", **params) -> sqlite3.Row:
     """Run one workflow step in one transaction: the row, its event, the audit log, the public status."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         row = get(conn, record_uuid)
         if row is None:
             raise Refused("没有这件申请")
@@ -522,10 +517,6 @@ def perform(conn: sqlite3.Connection, record_uuid: str, action: str, on: date, u
                {"stage": after.stage, "due_on": cols["due_on"], **event_data}, remote)
         row = get(conn, record_uuid)
         publish_status(conn, row)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return row
 
 

@@ -55,7 +55,7 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 
 from . import users
-from .db import set_meta
+from .db import immediate, set_meta
 from .timelimits import add_workdays, is_workday, parse_time_limit
 
 __all__ = ["DEMO_PASSWORD", "DEMO_ACCOUNTS", "DEMO_COUNTY_CODE", "DESIGNED_CASES",
@@ -221,22 +221,17 @@ class _Writer:
 def build_demo(conn: sqlite3.Connection, today: date | None = None) -> dict:
     """Write the demo county into a migrated, empty database; return row counts per table.
 
-    Everything lands in one transaction (BEGIN IMMEDIATE … COMMIT) or not at all.
+    Everything lands in one transaction (content.db.immediate) or not at all.
     """
     today = today or date.today()
     if conn.in_transaction:
         raise RuntimeError("build_demo needs a connection outside any transaction")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         for table in ("jurisdiction", "domain", "catalogue_item", "notice", "user"):
             if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
                 raise RuntimeError(f"build_demo needs an empty database ({table} has rows)")
         _build(conn, today)
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _COUNTED}
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return counts
 
 

@@ -59,19 +59,14 @@ def _stamp(day: date, rnd: random.Random) -> str:
 
 def add_to_instance(database, today: date | None = None) -> None:
     """Add the activity to a demo database in one transaction, dated from the day it was built."""
-    from .db import connect, get_meta
+    from .db import connect, get_meta, immediate
 
     conn = connect(database)
     try:
         built = get_meta(conn, "demo_built_on")
         today = today or (date.fromisoformat(built) if built else date.today())
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             add_activity(conn, today)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     finally:
         conn.close()
 

@@ -43,7 +43,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .catalogue import CHANNELS
-from .db import get_meta, set_meta
+from .db import get_meta, immediate, set_meta
 from .timelimits import parse_time_limit
 
 __all__ = ["Row", "ImportResult", "CatalogueError", "read_catalogue", "import_catalogue",
@@ -722,8 +722,7 @@ def import_catalogue(conn: sqlite3.Connection, path, jurisdiction_code: str | No
         conn.execute(f"INSERT INTO revision ({', '.join(values)}) "
                      f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
 
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         existing: dict[tuple, list[sqlite3.Row]] = {}
         for r in conn.execute("SELECT * FROM catalogue_item WHERE jurisdiction_code = ? "
                               "AND status != 'withdrawn' ORDER BY seq, id", (code,)):
@@ -796,10 +795,6 @@ def import_catalogue(conn: sqlite3.Connection, path, jurisdiction_code: str | No
             "after, remote) VALUES (?, ?, ?, 'import', 'jurisdiction', ?, NULL, ?, ?)",
             (stamp, user_id, username or ("kiosk import-catalog" if user is None else ""), code,
              json.dumps(after, ensure_ascii=False), remote))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return ImportResult(jurisdiction_code=code, jurisdiction_name=place["name"], count=len(rows),
                         status=status, domains=per_domain, item_ids=item_ids, **counts)
 
