@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from content import jurisdictions
-from content.db import get_meta, set_meta
+from content.db import get_meta, immediate, set_meta
 
 from . import bundle
 
@@ -344,8 +344,7 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
         index = []
         for j in scopes:
             scope = j["code"]
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(conn):
                 files = pub.scope_files(snap, scope)
                 files_hash = bundle.sha256_hex(bundle.canonical(files))
                 path = pub.out / scope / "manifest.json"
@@ -373,10 +372,6 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
                         "created = excluded.created, expires = excluded.expires",
                         (scope, version, files_hash, signed["created"], signed["expires"]))
                     changed = True
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
             index.append({"scope": scope, "level": j["level"], "name": j["name"], "version": version})
             results.append({"scope": scope, "version": version, "changed": changed,
                             "files": len(files)})
@@ -384,14 +379,13 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
                 progress(j)
         bundle.atomic_write(pub.out / "index.json",
                             json.dumps(index, ensure_ascii=False, indent=1).encode())
-        conn.execute("BEGIN IMMEDIATE")
-        set_meta(conn, "sync_published_at", bundle.iso(now))
-        county = jurisdictions.county(conn)
-        if county is not None:
-            version = next((r["version"] for r in results if r["scope"] == county["code"]), None)
-            if version is not None:
-                set_meta(conn, "content_version", str(version))
-        conn.execute("COMMIT")
+        with immediate(conn):
+            set_meta(conn, "sync_published_at", bundle.iso(now))
+            county = jurisdictions.county(conn)
+            if county is not None:
+                version = next((r["version"] for r in results if r["scope"] == county["code"]), None)
+                if version is not None:
+                    set_meta(conn, "content_version", str(version))
     return results
 
 
