@@ -20,12 +20,23 @@
 
   // ------------------------------------------------------------ on-screen keyboard
   // Fields say which keys they need in data-osk. The keyboard only edits the value through
-  // setRangeText and an "input" event: it never listens to keydown or composition events, so
+  // setRangeText and an "input" event: it never handles keydown or composition events, so
   // the kiosk's pinyin input method (and a staff member's physical keyboard) work as usual.
+  // It only notes whether the input method is composing (letters typed, characters not yet
+  // chosen): a key touched then would land inside the composition and garble both, so the
+  // touch is refused with a hint until the resident picks the characters.
   var PAD = { id: true, tel: true, digits: true };
   var OWN = { id: true, tel: true, digits: true, email: true, code: true, receipt: true };
   var wide = window.matchMedia("(min-width: 700px) and (min-height: 700px)");  // kiosk, not a phone
   var field = null;
+  var composing = false;
+
+  document.addEventListener("compositionstart", function () { composing = true; }, true);
+  document.addEventListener("compositionend", function () {
+    composing = false;
+    var kb = panel();
+    if (kb) kb.classList.remove("fkb-is-composing");
+  }, true);
 
   function panel() { return document.getElementById("fkb"); }
 
@@ -187,6 +198,7 @@
     if (!input || !document.contains(input)) { close(); return; }
     var name = key.getAttribute("data-fkey");
     if (name === "done") { close(); return; }
+    if (composing) { panel().classList.add("fkb-is-composing"); return; }
     if (name === "next") {
       var next = nextField(input);
       if (next) { next.focus({ preventScroll: true }); open(next); return; }

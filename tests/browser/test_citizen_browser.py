@@ -322,3 +322,32 @@ def test_rating_and_opinion_by_touch_and_input_method(live_server, browser, arti
     page.screenshot(path=str(artifacts / "consultation-result-1920x1080.png"), full_page=True)
     assert not errors
     context.close()
+
+
+def test_key_touched_while_the_input_method_composes_waits(live_server, browser, artifacts):
+    """Pinyin typed but no characters chosen yet: an on-screen key would land inside the
+    composition, so the touch is refused with a hint; once the characters are chosen, it types."""
+    context = browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server.url + "/consultations")
+    page.locator("a.consult-card:has(.tag-open)").first.tap()
+    page.wait_for_selector("form.opinion-form")
+    ime(page, "#f-body", "建议设置")
+    cdp = context.new_cdp_session(page)
+    # A real composition in Chromium, as the kiosk's pinyin input method starts one.
+    cdp.send("Input.imeSetComposition", {"text": "ge", "selectionStart": 2, "selectionEnd": 2})
+    hint = page.locator("#fkb .fkb-composing")
+    assert not hint.is_visible()
+    tap_keys(page, "2")
+    assert hint.is_visible()
+    assert "请先在输入法中选好汉字" in hint.inner_text()
+    page.screenshot(path=str(artifacts / "keyboard-while-composing-1080x1920.png"))
+    page.keyboard.insert_text("个")                      # the resident picks 个: composition ends
+    assert page.locator("#f-body").input_value() == "建议设置个"
+    assert not hint.is_visible()
+    tap_keys(page, "2")
+    assert page.locator("#f-body").input_value() == "建议设置个2"
+    assert not errors
+    context.close()
