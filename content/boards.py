@@ -53,8 +53,22 @@ def _not_ended(alias: str = "n") -> str:
             f"AND ({alias}.expires_on IS NULL OR {alias}.expires_on >= :d)")
 
 
+# What a board needs to choose its notices: every column but the long ones, which only the
+# notices actually shown need (``with_details``). A county hall's board chooses from
+# thousands of live notices and shows at most display.schedule.MAX_NOTICES of them.
+_DETAILS = ("body", "fields", "table_columns", "table_rows")
+_LIGHT_BASE = _BASE.replace("SELECT n.*,", "SELECT " + ", ".join(
+    f"n.{c}" for c in ("id", "jurisdiction_code", "subject_code", "domain_id", "item_id",
+                       "village_item_id", "matter_id", "kind", "title", "publisher", "formed_on",
+                       "published_at", "period_start", "period_end", "expires_on", "priority",
+                       "online_url", "status", "rev", "created_by", "created_at", "updated_at"))
+    + ",", 1)
+assert _LIGHT_BASE != _BASE
+
+
 def board_notices(conn: sqlite3.Connection, board: dict, today: date) -> list[dict]:
-    """Published notices that may appear on the board today or later (its area, not yet ended).
+    """Published notices that may appear on the board today or later (its area, not yet ended),
+    without their long columns: ``with_details`` adds those to the ones chosen for the screen.
 
     Both the publisher and the subject must lie in the board's area, so a village board
     does not show the township's list for a neighbouring village. Emergencies from the
@@ -65,12 +79,27 @@ def board_notices(conn: sqlite3.Connection, board: dict, today: date) -> list[di
     params["d"] = today.isoformat()
     in_area = ",".join(f":a{i}" for i in range(len(area))) or "NULL"
     rows = conn.execute(
-        _BASE + f"""
+        _LIGHT_BASE + f"""
         WHERE n.status = 'published' AND n.jurisdiction_code IN ({in_area})
           AND n.subject_code IN ({in_area}) AND {_not_ended()}
         ORDER BY n.id
         """, params).fetchall()
-    return [_notice(r) for r in rows]
+    return [dict(r) for r in rows]
+
+
+def with_details(conn: sqlite3.Connection, notices: list[dict]) -> None:
+    """Add body, fields and table to notices read by ``board_notices`` (in place, once)."""
+    todo = [n for n in notices if "table_rows" not in n]
+    for start in range(0, len(todo), 500):
+        chunk = todo[start:start + 500]
+        rows = {r["id"]: r for r in conn.execute(
+            f"SELECT id, {', '.join(_DETAILS)} FROM notice WHERE id IN ({_in(chunk)})",
+            [n["id"] for n in chunk])}
+        for n in chunk:
+            row = rows.get(n["id"])       # withdrawn a moment ago: shown without its details
+            n["body"] = row["body"] if row else ""
+            for key, empty in zip(_DETAILS[1:], ("{}", "[]", "[]")):
+                n[key] = json.loads(row[key] if row else empty)
 
 
 def emergency_notices(conn: sqlite3.Connection, chain: list[str], today: date) -> list[dict]:

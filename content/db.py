@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -120,3 +121,22 @@ def immediate(conn: sqlite3.Connection):
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+class DataVersion:
+    """Tells cheaply whether anything was committed: ``PRAGMA data_version`` on a long-lived
+    connection that never writes changes exactly when another connection (any thread or
+    process: the admin, a sync round) commits to the database. Costs microseconds, so
+    caches of rendered output check it on every use."""
+
+    def __init__(self, database: str):
+        self.database = database
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def current(self) -> int:
+        with self._lock:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self.database, check_same_thread=False,
+                                             isolation_level=None)
+            return self._conn.execute("PRAGMA data_version").fetchone()[0]

@@ -130,6 +130,23 @@ def is_live(n: dict, now: datetime) -> bool:
             and (not n.get("expires_on") or n["expires_on"] >= today))
 
 
+def changes_at(board: dict, notices: list[dict], now: datetime) -> datetime:
+    """The next moment the board's screen may change while the content stays as it is:
+    midnight (dates, the day of a 公示期, notices ending), a daily window opening or closing,
+    or a notice scheduled to come out. A cached deck is good until then (or a commit)."""
+    now = _aware(now)
+    moments = [datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)]
+    for w in board.get("windows") or []:
+        for hhmm in (w["start"], w["end"]):
+            at = datetime.combine(now.date(), parse_hhmm(hhmm), tzinfo=now.tzinfo)
+            moments.append(at if at > now else at + timedelta(days=1))
+    for n in notices:
+        out = _published(n)
+        if out is not None and out > now:
+            moments.append(out)
+    return min(moments)
+
+
 def ends_at(n: dict, now: datetime) -> datetime | None:
     """The local moment the notice leaves the screen: the midnight after its last day."""
     last = [d for d in (n.get("period_end"), n.get("expires_on")) if d]
@@ -176,11 +193,17 @@ def emergencies(notices: list[dict], chain: list[str], now: datetime) -> list[di
                     and n.get("subject_code") in chain and is_live(n, now)])
 
 
-def screen(board: dict, notices: list[dict], now: datetime) -> Screen:
-    """Everything on the board at ``now``: the mode and the slides in rotation order."""
+def screen(board: dict, notices: list[dict], now: datetime, details=None) -> Screen:
+    """Everything on the board at ``now``: the mode and the slides in rotation order.
+
+    ``details(chosen)``, when given, completes the notices that become slides (their body
+    and tables): a board chooses from every live notice of its area but shows at most
+    MAX_NOTICES, so the long columns are read for those only."""
     now = _aware(now)
     live = ordered([n for n in notices if matches(board, n) and is_live(n, now)])
     urgent = emergencies(notices, board.get("chain", [board.get("jurisdiction_code")]), now)
+    if details is not None:
+        details(urgent or live[:MAX_NOTICES])
     if urgent:
         others = [n for n in live if n not in urgent]
         return Screen("emergency", _slides(urgent, board, now, emergency=True), urgent, now,

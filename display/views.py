@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import datetime
 from urllib.parse import quote
 
@@ -10,7 +11,7 @@ from markupsafe import Markup
 
 from content import boards, jurisdictions
 from content.alignment import LEVEL_NAMES
-from content.db import get_db, get_meta
+from content.db import DataVersion, get_db, get_meta
 
 from . import schedule
 
@@ -59,15 +60,71 @@ def local_date(stamp: str | None) -> str:
 
 
 def _screen(board: dict, moment: datetime) -> schedule.Screen:
-    notices = boards.board_notices(get_db(), board, moment.date())
-    return schedule.screen(board, notices, moment)
+    return _screen_until(board, moment)[0]
+
+
+def _screen_until(board: dict, moment: datetime) -> tuple[schedule.Screen, datetime]:
+    """The screen and the moment it may change without a commit (schedule.changes_at)."""
+    conn = get_db()
+    notices = boards.board_notices(conn, board, moment.date())
+    scr = schedule.screen(board, notices, moment,
+                          details=lambda chosen: boards.with_details(conn, chosen))
+    return scr, schedule.changes_at(board, notices, moment)
+
+
+class DeckCache:
+    """The last deck of each board, kept until something commits or its screen may change.
+
+    A board polls every 30 s and nearly always hears "unchanged"; working that out means
+    choosing from every live notice of the board's area and rendering the deck to hash it
+    (about a second for a county hall's board over a whole county). The deck is a pure
+    function of the board, the content, the board's clock and the address the QR codes
+    point to, so it is kept under (board, address, data_version) until
+    ``schedule.changes_at``; previews of drafts are never kept.
+    """
+
+    MAX_BOARDS = 64
+
+    def __init__(self, database: str):
+        self.version = DataVersion(database)
+        self.lock = threading.Lock()
+        self.decks: dict[tuple, tuple[int, datetime, datetime, tuple]] = {}
+
+    def deck(self, board: dict, moment: datetime) -> tuple[str, str, schedule.Screen]:
+        key = (board["slug"], board["id"], _public_base())
+        seen = self.version.current()
+        with self.lock:
+            entry = self.decks.get(key)
+        if entry is not None and entry[0] == seen and entry[1] <= moment < entry[2]:
+            return entry[3]
+        scr, until = _screen_until(board, moment)
+        built = _render_deck(board, scr)
+        with self.lock:
+            if len(self.decks) >= self.MAX_BOARDS:
+                self.decks.clear()
+            # Built from the content as it was when ``seen`` was read: a commit meanwhile
+            # leaves the next poll a different data_version, so it builds afresh.
+            self.decks[key] = (seen, moment, until, built)
+        return built
+
+
+def _cached_deck(board: dict, moment: datetime) -> tuple[str, str, schedule.Screen]:
+    cache = current_app.extensions.get("display_decks")
+    if cache is None:
+        cache = current_app.extensions.setdefault("display_decks",
+                                                  DeckCache(current_app.config["DATABASE"]))
+    return cache.deck(board, moment)
 
 
 def _deck(board: dict, moment: datetime, slides_url: str | None = None) -> tuple[str, str, schedule.Screen]:
     """The swappable part of a board and its version (a hash of exactly what it shows).
 
     ``slides_url`` replaces the board's own poll address (the admin's preview polls its draft)."""
-    scr = _screen(board, moment)
+    return _render_deck(board, _screen(board, moment), slides_url)
+
+
+def _render_deck(board: dict, scr: schedule.Screen,
+                 slides_url: str | None = None) -> tuple[str, str, schedule.Screen]:
     inner = render_template("display/_slides.html", board=board, screen=scr,
                             full_text_url=full_text_url, qr_src=qr_src, cn_date=cn_date,
                             local_date=local_date,
@@ -122,7 +179,7 @@ def board_list():
     moment = now()
     rows = []
     for board in boards.list_boards(conn):
-        rows.append((board, _screen(board, moment)))
+        rows.append((board, _cached_deck(board, moment)[2]))   # the boards then poll it
     return render_template("display/boards.html", layout="base.html", rows=rows,
                            orientations=boards.ORIENTATIONS, level_names=LEVEL_NAMES)
 
@@ -131,7 +188,7 @@ def board_list():
 def board_page(slug: str):
     board = _live_board(slug)
     moment = now()
-    deck, version, scr = _deck(board, moment)
+    deck, version, scr = _cached_deck(board, moment)
     return render_template("display/board.html", board=board, deck=Markup(deck), screen=scr,
                            version=version, server_ms=int(moment.timestamp() * 1000),
                            clock_time=moment.strftime("%H:%M"),
@@ -148,7 +205,7 @@ def board_slides(slug: str):
     if board["status"] != "published":
         # 286 tells htmx to stop polling: the board was taken out of service.
         return render_template("display/_retired.html", board=board), 286
-    deck, version, _scr = _deck(board, now())
+    deck, version, _scr = _cached_deck(board, now())
     if request.args.get("v") == version:
         return _unchanged(version, 204)
     if request.if_none_match.contains(version):

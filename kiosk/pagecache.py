@@ -18,12 +18,13 @@ so clock-dependent text never lags for long.
 """
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
 
 from flask import Flask, Response, current_app, g, request, session
+
+from content.db import DataVersion
 
 # Read-only resident screens (kiosk.views). Others may add their own read-only endpoints.
 CACHED_ENDPOINTS = {
@@ -46,7 +47,7 @@ class PageCache:
         self.size = 0
         self.stamp = None
         self.hits = self.misses = 0
-        self._watch: sqlite3.Connection | None = None
+        self._version = DataVersion(database)
 
     def _current_stamp(self, day: str) -> tuple:
         """(date, data_version, time slot): any commit by another connection changes it.
@@ -55,11 +56,7 @@ class PageCache:
         shown that depends on the clock (how old the content is) is at most max_age off.
         Hold the lock.
         """
-        if self._watch is None:
-            self._watch = sqlite3.connect(self.database, check_same_thread=False,
-                                          isolation_level=None)
-        return (day, self._watch.execute("PRAGMA data_version").fetchone()[0],
-                int(time.monotonic() // self.max_age))
+        return (day, self._version.current(), int(time.monotonic() // self.max_age))
 
     def _fresh(self, day: str) -> None:
         stamp = self._current_stamp(day)

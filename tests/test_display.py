@@ -1,7 +1,7 @@
 """Noticeboards through the test client: list, board page, cheap polls, emergencies, 404s."""
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from PIL import Image
@@ -63,6 +63,7 @@ def test_a_board_over_many_notices_rotates_the_newest_and_points_to_the_rest(cli
     assert "另有" not in full
     shown = len(_slide_titles(full))
     monkeypatch.setattr(schedule, "MAX_NOTICES", 3)
+    client.application.extensions.pop("display_decks", None)   # a code change: as on a restart
     html = client.get("/display/county-hall").get_data(as_text=True)
     more = re.search(r"另有 (\d+) 条公示公告正在公示", html)
     assert more and int(more.group(1)) > 0
@@ -195,3 +196,41 @@ def test_board_settings_are_checked_by_the_schema(conn):
                          "VALUES (?, 'x', ?, ?, ?)", (slug, code, orientation, seconds))
     board = boards.get_board(conn, "xinghuacun")
     assert board["chain"][-1] == board["jurisdiction_code"] and board["chain"][0] == "340499000000"
+
+
+def test_quiet_polls_reuse_the_deck_until_a_commit(client, calm, monkeypatch):
+    """A board's 204 polls do not choose and render its notices again: the deck is kept until
+    something commits (here an edit on another connection)."""
+    calls = []
+    real = boards.board_notices
+    monkeypatch.setattr(boards, "board_notices", lambda *a: calls.append(a) or real(*a))
+    html = client.get("/display/county-hall").get_data(as_text=True)
+    version, shown = _version(html), _slide_titles(html)[0]
+    for _ in range(3):
+        r = client.get(f"/display/county-hall/slides?v={version}", headers={"HX-Request": "true"})
+        assert r.status_code == 204
+    assert len(calls) == 1
+    calm.execute("UPDATE notice SET title = '县里刚改过的标题（测试）', rev = rev + 1 WHERE title = ?",
+                 (shown,))
+    r = client.get(f"/display/county-hall/slides?v={version}", headers={"HX-Request": "true"})
+    assert r.status_code == 200 and len(calls) == 2
+    assert "县里刚改过的标题（测试）" in r.get_data(as_text=True)
+
+
+def test_a_scheduled_notice_comes_out_on_time_without_a_commit(app, client, calm):
+    """A notice published for 14:30 appears at the first poll after 14:30, though nothing was
+    committed between the two polls (the kept deck is good only until then)."""
+    day = date.today()
+    out = datetime.combine(day, datetime.min.time()).replace(hour=14, minute=30).astimezone()
+    calm.execute("UPDATE notice SET title = '下午两点半发布的公示（测试）', published_at = ?, "
+                 "period_start = NULL, period_end = NULL, expires_on = NULL WHERE id = "
+                 "(SELECT id FROM notice WHERE status = 'published' AND jurisdiction_code = "
+                 "'340499100201' ORDER BY id LIMIT 1)",
+                 (out.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),))
+    app.config["NOW"] = out.replace(hour=14, minute=29).isoformat()
+    html = client.get("/display/xinghuacun").get_data(as_text=True)
+    assert "下午两点半发布的公示（测试）" not in html
+    app.config["NOW"] = out.replace(minute=31).isoformat()
+    r = client.get(f"/display/xinghuacun/slides?v={_version(html)}", headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    assert "下午两点半发布的公示（测试）" in _slide_titles(r.get_data(as_text=True))

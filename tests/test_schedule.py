@@ -219,3 +219,19 @@ def test_long_body_becomes_an_excerpt_ending_with_an_ellipsis():
     assert len(slide.excerpt) < len(body) // 3
     short = schedule.screen(board(), [notice(body="短。")], at("2024-05-03T10:00")).slides[0]
     assert short.excerpt == "短。" and not short.truncated
+
+
+def test_changes_at_is_the_next_moment_the_screen_may_change():
+    now = at("2024-05-03T10:00")
+    plain = notice()
+    assert schedule.changes_at(board(), [plain], now) == at("2024-05-04T00:00")   # midnight
+    windows = board(windows=[{"start": "07:30", "end": "12:00"}, {"start": "22:00", "end": "06:00"}])
+    assert schedule.changes_at(windows, [plain], now) == at("2024-05-03T12:00")
+    assert schedule.changes_at(windows, [plain], at("2024-05-03T23:00")) == at("2024-05-04T00:00")
+    later = notice(published="2024-05-03T03:30:00Z")                              # 11:30 here
+    assert schedule.changes_at(board(), [plain, later], now) == at("2024-05-03T11:30")
+    assert schedule.changes_at(board(), [plain, later], at("2024-05-03T11:30")) == at("2024-05-04T00:00")
+    # Nothing changes in between: the screen at the start and just before the moment agree.
+    before = at("2024-05-03T11:29:59")
+    assert shown(board(), [plain, later], now) == shown(board(), [plain, later], before)
+    assert shown(board(), [plain, later], at("2024-05-03T11:30")) != shown(board(), [plain, later], before)
