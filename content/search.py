@@ -63,7 +63,11 @@ KIND_ORDER = ("guide", "item", "village_item", "notice")
 MAX_QUERY = 50          # characters kept of a query; longer input is cut, never an error
 MAX_TERMS = 6
 CANDIDATES = 50         # per kind and pass: bounds the work for very common terms
-SCOPE_TOKENS = 64       # a scope of more jurisdictions than this is checked in search_meta only
+# Scopes of up to this many jurisdictions are intersected in FTS5; larger ones only in
+# search_meta.  At county scale a village's view (3 codes) costs 1.8x less CPU that way, a
+# township's (17) 1.2x less; at 33 codes it is even and beyond slower (OR of many doclists,
+# while the meta check turns few candidates down).
+SCOPE_TOKENS = 32
 SNIPPET = 36            # characters of body shown either side of a match
 
 # Controls, invisible marks, specials, and the supplementary private use planes: the index
