@@ -1,6 +1,6 @@
 """Search over published catalogue items, village items, guides and notices.
 
-Two FTS5 indexes, both filled by SQL triggers (migration 0002_search_usage.sql):
+Two FTS5 indexes, both filled by SQL triggers (migrations 0002, 0009 and 0011):
 
 * ``search_fts`` — trigram tokenizer; answers terms of three or more characters in the
   title, body, full pinyin (``zuidishenghuobaozhang``) and initials (``zdshbz``) of the title;
@@ -13,8 +13,9 @@ the admin, sync applying a bundle in one transaction, an import, a test — the 
 in the same transaction as the row, so it can never be stale or half-updated, and nobody
 has to remember to call anything.  The triggers need pinyin, so ``register_functions``
 adds deterministic functions (``search_norm``, ``search_py``, ``search_pyi``,
-``search_chars``) to every connection made by ``content.db.connect``; a connection without
-them fails loudly on a content write instead of silently leaving the index behind.
+``search_chars``, ``search_scope``, ``search_syl``) to every connection made by
+``content.db.connect``; a connection without them fails loudly on a content write instead
+of silently leaving the index behind.
 ``rebuild`` re-creates both indexes from the content tables (for repairs).
 
 Bulk writers (sync applying a bundle) pause the triggers inside their transaction
@@ -26,12 +27,20 @@ the index never holds a stale or foreign entry (it was emptied in the load's tra
 
 Each indexed row's rowid encodes its kind (``KIND_BASE``), so a query can walk one kind
 newest-first and stop after a bounded number of candidates: cost stays flat however common
-a term is.  Filters and ranking read the small ``search_meta`` rows, not the indexes' stored
-text.  Candidates are ranked (exact title, title prefix or alias, title, body; live before
-past; guides first; newest first) and highlighted in Python.
+a term is.  Both indexes also hold the document's jurisdiction as one token (``scope``
+column, ``scope_token``; migration 0011), so a village's view asks FTS5 for its own
+matches only.  Filters and ranking read the small ``search_meta`` rows, not the indexes'
+stored text.  Candidates are ranked (exact title, title prefix or alias, title, body; live
+before past; guides first; newest first) and highlighted in Python.
+
+Answering a query needs no pinyin dictionary (pypinyin's are about half of a terminal's
+memory): the index stores each title's pinyin for highlighting (``search_meta.syl``) and the
+aliases' pinyin is written out (``ALIAS_SYLLABLES``).  Only writing content (the triggers,
+sync's indexing) loads pypinyin.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -54,9 +63,17 @@ KIND_ORDER = ("guide", "item", "village_item", "notice")
 MAX_QUERY = 50          # characters kept of a query; longer input is cut, never an error
 MAX_TERMS = 6
 CANDIDATES = 50         # per kind and pass: bounds the work for very common terms
+# Scopes of up to this many jurisdictions are intersected in FTS5; larger ones only in
+# search_meta.  At county scale a village's view (3 codes) costs 1.8x less CPU that way, a
+# township's (17) 1.2x less; at 33 codes it is even and beyond slower (OR of many doclists,
+# while the meta check turns few candidates down).
+SCOPE_TOKENS = 32
 SNIPPET = 36            # characters of body shown either side of a match
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufff0-\uffff]")
+# Controls, invisible marks, specials, and the supplementary private use planes: the index
+# spells jurisdictions with those (``scope_token``), so no text or query ever holds one.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufff0-\uffff"
+                      r"\U000f0000-\U0010ffff]")
 _SPLIT = re.compile(r"[^\w]+|_")
 _LATIN = re.compile(r"[a-z]+")
 _SPLIT_KEEP_SEP = re.compile(r"[^\w¦]+|_")
@@ -138,6 +155,16 @@ ALIASES = {
     "特困人员救助供养": "五保",
 }
 ALIAS_SEP = "¦"   # not a letter: no match runs from the title into its aliases
+# The aliases' pinyin, written out so that highlighting needs no pinyin dictionary at query
+# time (a test checks it against ``syllables``).
+ALIAS_SYLLABLES = {
+    "低保": ("di", "bao"),
+    "医保": ("yi", "bao"),
+    "社保": ("she", "bao"),
+    "危改": ("wei", "gai"),
+    "公租房": ("gong", "zu", "fang"),
+    "五保": ("wu", "bao"),
+}
 
 
 @lru_cache(maxsize=1024)
@@ -171,6 +198,65 @@ def split_chars(text: str | None) -> str:
     return " sep ".join(" ".join(filter(str.isalnum, part)) for part in normalize(text).split(ALIAS_SEP))
 
 
+SCOPE_PLANE = 0xF0000     # Unicode's supplementary private use area A: normalize() strips it
+
+
+@lru_cache(maxsize=4096)
+def scope_token(code: str | None) -> str:
+    """The jurisdiction as one index token: three characters of the private use plane.
+
+    A 12-digit code gives one character per group of four digits (one-to-one); anything else
+    (never stored: the schema checks codes) a hashed one.  Three characters are exactly one
+    trigram, so in the trigram index too a code is one token with its own short doclist.
+    """
+    code = str(code or "")
+    if len(code) == 12 and code.isascii() and code.isdigit():
+        groups = (int(code[0:4]), int(code[4:8]), int(code[8:12]))
+    else:
+        digest = hashlib.blake2b(code.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+        groups = tuple(10_000 + int.from_bytes(digest[i:i + 2], "big") % 50_000 for i in (0, 2, 4))
+    return "".join(chr(SCOPE_PLANE + g) for g in groups)
+
+
+def _compact(text: str) -> tuple[str, list[int]]:
+    """``text`` normalized with everything but letters and digits removed, and for each of its
+    characters the index of the character of ``text`` it came from.  What highlighting
+    matches in, so 低保 also matches 低 保 (terms never hold separators)."""
+    flat = normalize(text)
+    identity = len(flat) == len(text)
+    if identity:                    # the usual case: one normalized character per character
+        owner = list(range(len(text)))
+    else:
+        norm: list[str] = []
+        owner = []                  # index in ``text`` of each normalized character
+        for i, ch in enumerate(text):
+            for n in normalize(ch):
+                norm.append(n)
+                owner.append(i)
+        flat = "".join(norm)
+    # Built from runs of letters and digits (C-speed slicing), not character by character:
+    # highlighting 30 hits is a good part of a search's time.
+    if flat.isalnum():
+        return flat, owner
+    runs = [m.span() for m in _ALNUM_RUN.finditer(flat)]
+    keep: list[int] = []
+    for a, b in runs:
+        keep.extend(range(a, b))
+    return "".join(flat[a:b] for a, b in runs), keep if identity else [owner[k] for k in keep]
+
+
+def title_syllables(text: str | None) -> str:
+    """What highlighting a pinyin match in this title needs, stored with the index
+    (search_meta.syl): ``syllables`` of its letters and digits, space-separated."""
+    return " ".join(syllables(_compact(text or "")[0]))
+
+
+def _stored_syllables(value: str, compact: str) -> tuple[str, ...] | None:
+    """search_meta.syl back as the tuple ``syllables`` gives (None if it does not fit)."""
+    syl = tuple(value.split(" ")) if compact else ()
+    return syl if len(syl) == len(compact) else None
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """The deterministic SQL functions the index triggers call (see the module docstring)."""
     conn.create_function("search_norm", 1, normalize, deterministic=True)
@@ -178,6 +264,8 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("search_py", 1, pinyin_full, deterministic=True)
     conn.create_function("search_pyi", 1, pinyin_initials, deterministic=True)
     conn.create_function("search_chars", 1, split_chars, deterministic=True)
+    conn.create_function("search_scope", 1, scope_token, deterministic=True)
+    conn.create_function("search_syl", 1, title_syllables, deterministic=True)
 
 
 # ---------------------------------------------------------------- index maintenance
@@ -197,20 +285,20 @@ def _derive(row) -> tuple[tuple, tuple, tuple]:
     per row, in Python, without a round-trip through SQLite per function call.
     """
     doc_id, label, body, code, day, until, meta = row
-    title, py, pyi = title_text(label), pinyin_full(label), pinyin_initials(label)
-    return ((doc_id, title, normalize(body), py, pyi),
-            (doc_id, split_chars(title), split_chars(body), split_chars(pyi)),
-            (doc_id, code, day, until, title, py, pyi, label, meta))
+    title, py, pyi, scope = title_text(label), pinyin_full(label), pinyin_initials(label), scope_token(code)
+    return ((doc_id, title, normalize(body), py, pyi, scope),
+            (doc_id, split_chars(title), split_chars(body), split_chars(pyi), scope),
+            (doc_id, code, day, until, title, py, pyi, label, meta, title_syllables(label)))
 
 
 def _write(conn: sqlite3.Connection, rows) -> int:
     derived = [_derive(r) for r in rows]
-    conn.executemany("INSERT INTO search_fts(rowid, title, body, py, pyi) VALUES (?, ?, ?, ?, ?)",
+    conn.executemany("INSERT INTO search_fts(rowid, title, body, py, pyi, scope) VALUES (?, ?, ?, ?, ?, ?)",
                      [d[0] for d in derived])
-    conn.executemany("INSERT INTO search_short(rowid, title, body, pyi) VALUES (?, ?, ?, ?)",
+    conn.executemany("INSERT INTO search_short(rowid, title, body, pyi, scope) VALUES (?, ?, ?, ?, ?)",
                      [d[1] for d in derived])
-    conn.executemany("INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [d[2] for d in derived])
+    conn.executemany("INSERT INTO search_meta(id, code, day, until, title, py, pyi, label, meta, syl) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [d[2] for d in derived])
     return len(derived)
 
 
@@ -479,6 +567,14 @@ def chunked(terms: list[Term]) -> list[Term]:
 def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], codes: list[str] | None,
          today: date, kinds: tuple[str, ...], limit: int) -> None:
     table, anywhere, in_title = fts_expressions(terms)
+    # A scope is intersected inside FTS5 (migration 0011): one token per jurisdiction in the
+    # scope column, so the walk newest-first meets only this scope's matches instead of
+    # mostly other villages'.  search_meta still checks the code below, so the results are
+    # exactly what the check alone gives; the index just stops offering the others.
+    in_scope = ""
+    if codes and len(codes) <= SCOPE_TOKENS:
+        tokens = dict.fromkeys(scope_token(c) for c in codes)
+        in_scope = " AND {scope} : (" + " OR ".join(_quote(t) for t in tokens) + ")"
     where = [f"f.{table} MATCH :expr", "f.rowid BETWEEN :lo AND :hi", "+m.day <= :today"]
     params: dict = {"today": today.isoformat(), "k": max(CANDIDATES, limit)}
     if codes is not None:
@@ -489,10 +585,8 @@ def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], code
     # more than a rare one; only rowids come from FTS5, the rest from the small meta rows.
     # A scoped search checks scope and date in the narrow covering index search_meta_scope
     # (migration 0010), one seek per candidate ("+" keeps SQLite from turning the IN list
-    # into one seek per code), and reads the wide meta row only for the :k rows returned:
-    # with one village's view most candidates are someone else's, and this check is most
-    # of what such a search costs. Unscoped, nearly every candidate is kept, and the
-    # plain primary-key join is cheaper.
+    # into one seek per code), and reads the wide meta row only for the :k rows returned.
+    # Unscoped, nearly every candidate is kept, and the plain primary-key join is cheaper.
     hint = "INDEXED BY search_meta_scope" if codes is not None else ""
     sql = (f"SELECT f.rowid AS rowid, m.title, m.py, m.pyi, m.until FROM {table} f "
            f"JOIN search_meta m {hint} ON m.id = f.rowid "
@@ -502,7 +596,8 @@ def _run(conn: sqlite3.Connection, result: SearchResult, terms: list[Term], code
 
     def collect(kind: str, expr: str) -> int:
         lo = KIND_BASE[kind]
-        rows = conn.execute(sql, {**params, "expr": expr, "lo": lo, "hi": lo + KIND_SPAN - 1}).fetchall()
+        rows = conn.execute(sql, {**params, "expr": f"({expr}){in_scope}" if in_scope else expr,
+                                  "lo": lo, "hi": lo + KIND_SPAN - 1}).fetchall()
         for r in rows:
             if r["rowid"] not in found:
                 found[r["rowid"]] = {"rowid": r["rowid"], "kind": kind,
@@ -534,7 +629,7 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
     if not ranked:
         return []
     rows = {r["id"]: r for r in conn.execute(
-        "SELECT id, label, meta, code, day FROM search_meta WHERE id IN ("
+        "SELECT id, label, meta, code, day, syl FROM search_meta WHERE id IN ("
         + ",".join("?" * len(ranked)) + ")", [c["rowid"] for c in ranked])}
     # Snippets come from the original text (the index holds it normalized: half-width commas).
     originals: dict[int, str] = {}
@@ -555,7 +650,7 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
         ref = c["rowid"] - KIND_BASE[c["kind"]]
         hits.append(Hit(
             kind=c["kind"], id=ref, url=KIND_URLS[c["kind"]].format(ref), title=r["label"],
-            title_html=highlight(r["label"], terms),
+            title_html=highlight(r["label"], terms, r["syl"]),
             snippet_html=snippet(originals.get(c["rowid"], ""), terms),
             meta=r["meta"], code=r["code"], jurisdiction_name=names.get(r["code"], ""),
             day=r["day"] if c["kind"] == "notice" else "", past=c["past"], tier=c["tier"]))
@@ -564,30 +659,18 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
 
 # ---------------------------------------------------------------- highlighting
 
-@lru_cache(maxsize=1)
-def _alias_forms() -> tuple[tuple[str, str, str, str], ...]:
-    """(full form, short form, its initials, its full pinyin) of every alias, computed once."""
-    out = []
-    for long_form, short in ALIASES.items():
-        short_syl = syllables(short)
-        out.append((long_form, short, "".join(x[0] for x in short_syl), "".join(short_syl)))
-    return tuple(out)
+# (full form, short form, its initials, its full pinyin) of every alias.
+_ALIAS_FORMS = tuple((long_form, short, "".join(s[0] for s in ALIAS_SYLLABLES[short]),
+                      "".join(ALIAS_SYLLABLES[short])) for long_form, short in ALIASES.items())
 
 
-def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
-    """Character spans of ``text`` matching any term, directly or through pinyin; merged."""
-    flat = normalize(text)
-    identity = len(flat) == len(text)
-    if identity:                    # the usual case: one normalized character per character
-        owner = list(range(len(text)))
-    else:
-        norm: list[str] = []
-        owner = []                  # index in ``text`` of each normalized character
-        for i, ch in enumerate(text):
-            for n in normalize(ch):
-                norm.append(n)
-                owner.append(i)
-        flat = "".join(norm)
+def match_spans(text: str, terms: list[Term], syl: str | None = None) -> list[tuple[int, int]]:
+    """Character spans of ``text`` matching any term, directly or through pinyin; merged.
+
+    ``syl``: the text's ``title_syllables`` as the index stored them (search_meta.syl), so
+    that a pinyin term needs no pinyin dictionary here; without it they are computed.
+    """
+    compact, compact_owner = _compact(text)
     spans: list[tuple[int, int]] = []
 
     def find_all(hay: str, needle: str, index: list[int], starts: set[int] | None = None) -> None:
@@ -597,25 +680,16 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
                 spans.append((index[start], index[start + len(needle) - 1] + 1))
             start = hay.find(needle, start + 1)
 
-    # Text with separators removed, so 低保 also matches 低 保 (terms never hold separators).
-    # Built from runs of letters and digits (C-speed slicing), not character by character:
-    # highlighting 30 hits is a good part of a search's time.
-    if flat.isalnum():
-        compact, compact_owner = flat, owner
-    else:
-        runs = [m.span() for m in _ALNUM_RUN.finditer(flat)]
-        compact = "".join(flat[a:b] for a, b in runs)
-        keep: list[int] = []
-        for a, b in runs:
-            keep.extend(range(a, b))
-        compact_owner = keep if identity else [owner[k] for k in keep]
-    syl = syllables(compact) if any(t.pinyin for t in terms) else ()
-    initials = "".join(s[0] for s in syl if s)
-    initials_owner = [compact_owner[k] for k, s in enumerate(syl) if s]
-    full = "".join(syl)
-    full_owner = [compact_owner[k] for k, s in enumerate(syl) for _ in s]
+    sylls: tuple[str, ...] = ()
+    if any(t.pinyin for t in terms):
+        stored = _stored_syllables(syl, compact) if syl is not None else None
+        sylls = stored if stored is not None else syllables(compact)
+    initials = "".join(s[0] for s in sylls if s)
+    initials_owner = [compact_owner[k] for k, s in enumerate(sylls) if s]
+    full = "".join(sylls)
+    full_owner = [compact_owner[k] for k, s in enumerate(sylls) for _ in s]
     full_starts, pos = set(), 0
-    for s_ in syl:
+    for s_ in sylls:
         if s_:
             full_starts.add(pos)
             pos += len(s_)
@@ -625,7 +699,7 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
             find_all(initials, t.text, initials_owner)
             if len(t.text) >= 3:   # full pinyin from a syllable start: gs is not zhanG Shen
                 find_all(full, t.text, full_owner, full_starts)
-        for long_form, short, short_initials, short_full in _alias_forms():
+        for long_form, short, short_initials, short_full in _ALIAS_FORMS:
             # 低保 / db found through 最低生活保障
             if len(t.text) >= 2 and (t.text in short or t.pinyin and (
                     t.text in short_initials or t.text in short_full)):
@@ -641,18 +715,19 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> Markup:
+    # Every piece of text goes through escape(); joined as plain strings (one Markup at the
+    # end rather than one per piece: this runs twice for each of up to 30 hits).
     out, pos = [], 0
     for a, b in spans:
-        out.append(escape(text[pos:a]))
-        out.append(Markup("<mark>%s</mark>") % text[a:b])
+        out += (escape(text[pos:a]), "<mark>", escape(text[a:b]), "</mark>")
         pos = b
     out.append(escape(text[pos:]))
-    return Markup("").join(out)
+    return Markup("".join(out))
 
 
-def highlight(text: str, terms: list[Term]) -> Markup:
-    """``text`` HTML-escaped with matches in <mark>."""
-    return _marked(text, match_spans(text, terms))
+def highlight(text: str, terms: list[Term], syl: str | None = None) -> Markup:
+    """``text`` HTML-escaped with matches in <mark> (``syl``: see ``match_spans``)."""
+    return _marked(text, match_spans(text, terms, syl))
 
 
 def snippet(body: str, terms: list[Term]) -> Markup:

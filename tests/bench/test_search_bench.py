@@ -55,16 +55,17 @@ def _codes():
 def _cache_path() -> Path:
     """Building takes minutes (every row goes through the index triggers and pypinyin): keep the
     database in the temp folder, keyed by what shapes its rows and indexes: the schema, the
-    search index migration, this file's builder and the functions that fill the index (not
+    search index migrations (0002, 0011), this file's builder and the functions that fill the index (not
     the query side, so tuning queries does not mean rebuilding). Later migrations are
     applied when it is opened; delete /tmp/kiosk-search-bench-* after editing an old one."""
     digest = hashlib.sha256()
     for f in (*sorted((Path(db.__file__).parent / "migrations").glob("0002_*.sql")),
+              *sorted((Path(db.__file__).parent / "migrations").glob("0011_*.sql")),
               Path(db.__file__).parent / "schema.sql"):
         digest.update(f.read_bytes())
     for fn in (_codes, _build, search.normalize, search.syllables, search.title_parts,
                search.title_text, search.pinyin_full, search.pinyin_initials, search.split_chars,
-               search.register_functions):
+               search.scope_token, search.title_syllables, search._compact, search.register_functions):
         digest.update(inspect.getsource(getattr(fn, "__wrapped__", fn)).encode())
     digest.update(repr((N_NOTICES, TOWNSHIPS, VILLAGES_PER_TOWNSHIP, SURNAMES, TOWN_WORDS, VILLAGE_WORDS,
                         DOMAINS, ITEM_TOPICS, ITEM_LEVEL2, NOTICE_KINDS, BODY, search.ALIASES,
