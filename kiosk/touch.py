@@ -41,10 +41,19 @@ COUNTED = {
 pagecache.CACHED_ENDPOINTS.update({"touch.guide_sheet", "touch.handbook_print"})
 
 
+# Roles whose serve process writes searchable content itself (staff edit it there, and the
+# index triggers need pypinyin anyway). A terminal's content arrives by sync, applied in a
+# child process (sync.terminal.run_round): its serve process needs pypinyin at most for a
+# search, and loads it then, instead of holding about 55 MB from the start.
+WARM_PINYIN_ROLES = ("standalone", "hub")
+
+
 @bp.record_once
-def _warm_pinyin(_state) -> None:
+def _warm_pinyin(state) -> None:
     """Load pypinyin's dictionaries (about half a second) in the background at start, so the
     first resident's first keystroke is answered as fast as the others."""
+    if state.app.config.get("ROLE", "standalone") not in WARM_PINYIN_ROLES:
+        return
     threading.Thread(target=search.syllables, args=("预热",), daemon=True).start()
 
 
