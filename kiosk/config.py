@@ -99,6 +99,7 @@ CHECKED_SETTINGS = {
     "TRUSTED_PROXY": (str, None, None),
     "PAGE_CACHE_BYTES": (int, 0, 1024 * 1024 * 1024),
     "PAGE_CACHE_SECONDS": (int, 1, 86400),
+    "PAGE_CACHE_RENDERS": (int, 1, 64),
     "SYNC_TIMEOUT": (int, 10, 7 * 86400),
 }
 
