@@ -16,6 +16,7 @@ DEFAULTS = {
     "IDLE_SECONDS": 120,        # kiosk returns to the attract screen after this
     "STALE_HOURS": 72,          # terminal content older than this is flagged
     "SYNC_INTERVAL": 300,
+    "SYNC_TIMEOUT": 3600,       # a terminal's sync round (a child process) is killed after this
     "HUB_URL": None,
     "TRUSTED_KEYS": [],
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
@@ -98,6 +99,8 @@ CHECKED_SETTINGS = {
     "TRUSTED_PROXY": (str, None, None),
     "PAGE_CACHE_BYTES": (int, 0, 1024 * 1024 * 1024),
     "PAGE_CACHE_SECONDS": (int, 1, 86400),
+    "PAGE_CACHE_RENDERS": (int, 1, 64),
+    "SYNC_TIMEOUT": (int, 10, 7 * 86400),
 }
 
 

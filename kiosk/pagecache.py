@@ -15,6 +15,12 @@ app's after_request hooks (security headers, Vary) run on every hit as on every 
 The cache is bounded in bytes (config ``PAGE_CACHE_BYTES``; 0 turns it off), evicts the
 least recently used page, and starts afresh at least every ``PAGE_CACHE_SECONDS`` (60)
 so clock-dependent text never lags for long.
+
+Misses are rendered at most ``PAGE_CACHE_RENDERS`` (2) at a time, and a page already being
+rendered is waited for rather than rendered again. When the cache empties (a sync commits,
+a new minute slot) every thread would otherwise build a cold county-wide page at once: with
+eight threads that held tens of MB at the same moment (docs/benchmarks.md), for no gain in
+speed, since rendering is Python holding the GIL. Hits are never held up by it.
 """
 from __future__ import annotations
 
@@ -34,15 +40,21 @@ CACHED_ENDPOINTS = {
     "kiosk.guide_detail", "kiosk.handbook_detail", "kiosk.notice_list", "kiosk.notice_detail",
 }
 DEFAULT_BYTES = 16 * 1024 * 1024
+DEFAULT_RENDERS = 2          # cold renders of cacheable pages at once
+RENDER_WAIT = 30.0           # seconds a miss waits for its turn before rendering anyway
 _VARY = ("HX-Request", "HX-Target", "HX-Trigger", "HX-History-Restore-Request", "HX-Boosted")
 
 
 class PageCache:
-    def __init__(self, database: str, max_bytes: int, max_age: int = 60):
+    def __init__(self, database: str, max_bytes: int, max_age: int = 60,
+                 renders: int = DEFAULT_RENDERS):
         self.database = database
         self.max_bytes = max_bytes
         self.max_age = max(1, max_age)
         self.lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(max(1, renders))
+        self.rendering: dict[tuple, threading.Event] = {}
+        self.waited = 0
         self.pages: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
         self.size = 0
         self.stamp = None
@@ -76,6 +88,38 @@ class PageCache:
                 self.pages.move_to_end(key)
                 self.hits += 1
             return entry, self.stamp
+
+    def take_turn(self, key: tuple, day: str, environ: dict) -> tuple[tuple | None, tuple]:
+        """After a miss: wait while the same page is being rendered (then serve it), and for
+        a render slot; return (the page if another request built it meanwhile, the stamp to
+        render under). ``finish`` must follow (teardown), whatever happens."""
+        with self.lock:
+            event = self.rendering.get(key)
+            if event is None:
+                self.rendering[key] = environ["kiosk.page_cache_leader"] = threading.Event()
+        if event is not None:
+            event.wait(RENDER_WAIT)
+            with self.lock:
+                self._fresh(day)
+                entry = self.pages.get(key)
+                if entry is not None:
+                    self.pages.move_to_end(key)
+                    self.waited += 1
+                    return entry, self.stamp
+        environ["kiosk.page_cache_slot"] = self.slots.acquire(timeout=RENDER_WAIT)
+        with self.lock:
+            self._fresh(day)     # the page is built from the content as it is from now on
+            return None, self.stamp
+
+    def finish(self, key: tuple, environ: dict) -> None:
+        if environ.pop("kiosk.page_cache_slot", False):
+            self.slots.release()
+        event = environ.pop("kiosk.page_cache_leader", None)
+        if event is not None:
+            with self.lock:
+                if self.rendering.get(key) is event:
+                    del self.rendering[key]
+            event.set()
 
     def put(self, key: tuple, day: str, stamp_before: tuple, entry: tuple) -> None:
         body = entry[2]
@@ -120,7 +164,8 @@ def init_app(app: Flask) -> None:
     if not size or app.config.get("TESTING") and not app.config.get("PAGE_CACHE_IN_TESTS"):
         return
     from .views import today
-    cache = PageCache(app.config["DATABASE"], int(size), int(app.config.get("PAGE_CACHE_SECONDS", 60)))
+    cache = PageCache(app.config["DATABASE"], int(size), int(app.config.get("PAGE_CACHE_SECONDS", 60)),
+                      int(app.config.get("PAGE_CACHE_RENDERS", DEFAULT_RENDERS)))
     app.extensions["kiosk_page_cache"] = cache
 
     @app.before_request
@@ -129,7 +174,11 @@ def init_app(app: Flask) -> None:
                 or not _anonymous(app)):
             return None
         day = today().isoformat()
-        entry, stamp = cache.get(_key(request.environ), day)
+        key = _key(request.environ)
+        entry, stamp = cache.get(key, day)
+        if entry is None:
+            request.environ["kiosk.page_cache_key"] = key
+            entry, stamp = cache.take_turn(key, day, request.environ)
         request.environ["kiosk.page_cache"] = (day, stamp)
         if entry is None:
             return None
@@ -145,6 +194,12 @@ def init_app(app: Flask) -> None:
     funcs = app.before_request_funcs.setdefault(None, [])
     funcs.remove(serve_cached)
     funcs.insert(0, serve_cached)
+
+    @app.teardown_request
+    def end_turn(_exc=None):
+        key = request.environ.pop("kiosk.page_cache_key", None)
+        if key is not None:
+            cache.finish(key, request.environ)
 
     @app.after_request
     def keep_page(response: Response):
@@ -166,4 +221,4 @@ def stats(app: Flask | None = None) -> dict:
     if cache is None:
         return {"enabled": False}
     return {"enabled": True, "pages": len(cache.pages), "bytes": cache.size,
-            "hits": cache.hits, "misses": cache.misses}
+            "hits": cache.hits, "misses": cache.misses, "waited": cache.waited}

@@ -41,10 +41,19 @@ COUNTED = {
 pagecache.CACHED_ENDPOINTS.update({"touch.guide_sheet", "touch.handbook_print"})
 
 
+# Roles whose serve process writes searchable content itself (staff edit it there, and the
+# index triggers need pypinyin anyway). A terminal's content arrives by sync, applied in a
+# child process (sync.terminal.run_round): its serve process needs pypinyin at most for a
+# search, and loads it then, instead of holding about 55 MB from the start.
+WARM_PINYIN_ROLES = ("standalone", "hub")
+
+
 @bp.record_once
-def _warm_pinyin(_state) -> None:
+def _warm_pinyin(state) -> None:
     """Load pypinyin's dictionaries (about half a second) in the background at start, so the
     first resident's first keystroke is answered as fast as the others."""
+    if state.app.config.get("ROLE", "standalone") not in WARM_PINYIN_ROLES:
+        return
     threading.Thread(target=search.syllables, args=("预热",), daemon=True).start()
 
 
@@ -55,11 +64,14 @@ def _codes() -> list[str] | None:
 
 def _popular_guides(conn: sqlite3.Connection, limit: int = 6) -> list[dict]:
     """The most viewed guides lately, topped up with the first guides when views are few."""
-    all_guides = {g["id"]: g for g in guides.list_guides(conn, visible())}
-    ids = [gid for gid, _ in usage.most_viewed(conn, "guide", today(), limit=limit * 2)
-           if gid in all_guides][:limit]
-    ids += [gid for gid in all_guides if gid not in ids][: limit - len(ids)]
-    return [all_guides[i] for i in ids]
+    # Only the guides shown are read (guide_cards): every search page without results
+    # shows these, and reading all of a county's guides cost about 10 MB each time.
+    viewed = [gid for gid, _ in usage.most_viewed(conn, "guide", today(), limit=limit * 2)]
+    found = {g["id"]: g for g in guides.guide_cards(conn, visible(), ids=viewed)} if viewed else {}
+    shown = [found[gid] for gid in viewed if gid in found][:limit]
+    first = guides.guide_cards(conn, visible(), limit=2 * limit)
+    shown += [g for g in first if g["id"] not in {s["id"] for s in shown}][: limit - len(shown)]
+    return shown
 
 
 def _apply_key(q: str, key: str | None) -> str:

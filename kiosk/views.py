@@ -70,7 +70,7 @@ def domain_detail(domain_id: int):
     domain = catalogue.get_domain(conn, domain_id) or abort(404)
     items = catalogue.domain_items(conn, domain_id, visible())
     return render("domain.html", domain=domain, items=items,
-                  guides=guides.list_guides(conn, visible(), domain_id))
+                  guides=guides.guide_cards(conn, visible(), domain_id))
 
 
 @bp.route("/items/<id:item_id>")
@@ -157,7 +157,7 @@ def matter_aligned(matter_id: int, code: str):
 @bp.route("/guides")
 def guide_list():
     conn = get_db()
-    return render("guides.html", guides=guides.list_guides(conn, visible()),
+    return render("guides.html", guides=guides.guide_cards(conn, visible()),
                   handbooks=guides.list_handbooks(conn, visible()))
 
 

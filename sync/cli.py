@@ -153,6 +153,7 @@ def sync_command(data_dir, once):
     """(terminal) Pull and apply the newest bundle, push the outbox."""
     path, cfg = _instance(data_dir)
     if once:
+        terminal.die_with_parent()     # a round started by `kiosk serve` ends with it
         report = terminal.sync_once(path)
         if report.pull is not None and report.pull.ok:
             click.echo(report.pull.message)
@@ -164,7 +165,7 @@ def sync_command(data_dir, once):
     stop = threading.Event()
     click.echo(f"同步中（每 {cfg.get('SYNC_INTERVAL', 300)} 秒），按 Ctrl-C 停止")
     try:
-        terminal.run_loop(path, stop)
+        terminal.run_loop(path, stop, timeout=float(cfg.get("SYNC_TIMEOUT") or 0) or None)
     except KeyboardInterrupt:
         stop.set()
 

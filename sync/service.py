@@ -53,7 +53,13 @@ def start_background(app) -> threading.Event | None:
     cfg = config.read_instance_config(Path(data_dir))
     stop = threading.Event()
     if role == "terminal":
-        target, args = terminal.run_loop, (Path(data_dir), stop)
+        # Each round is a child process (terminal.run_round): the apply's search indexing and
+        # its SQLite cache never grow the serve process. Options and --config win over kiosk.toml.
+        interval = app.config.get("SYNC_INTERVAL") or cfg.get("SYNC_INTERVAL")
+        timeout = app.config.get("SYNC_TIMEOUT") or cfg.get("SYNC_TIMEOUT")
+        target, args = terminal.run_loop, (Path(data_dir), stop,
+                                           float(interval) if interval else None,
+                                           float(timeout) if timeout else None)
     else:
         target, args = hub_loop, (Path(data_dir), cfg, stop)
     threading.Thread(target=target, args=args, name=f"kiosk-{role}-sync", daemon=True).start()

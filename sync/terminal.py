@@ -17,7 +17,10 @@ import os
 import random
 import secrets
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -45,6 +48,8 @@ READ_SIZE = 64 * 1024
 PUSH_BATCH = 200
 PUSH_ATTEMPTS = 3
 RETRY_BASE = 5.0
+CHILD_ENV = "KIOSK_SYNC_PARENT_PID"        # set for a round run_round starts
+PR_SET_PDEATHSIG = 1                        # linux/prctl.h
 SLOW_LINK_BYTES_PER_SECOND = 4 * 1024      # blob deadline assumes at least this much throughput
 # A full load with more searchable documents than this commits the content first and builds
 # the search index right after, in batches (search.index_pending); smaller ones index inside
@@ -668,15 +673,102 @@ def sync_once(data_dir: Path, do_pull: bool = True, do_push: bool = True) -> Rep
     return report
 
 
-def run_loop(data_dir: Path, stop, interval: float | None = None) -> None:
-    """Sync every ``interval`` seconds (with jitter); after failures retry sooner, backing off."""
+DEFAULT_ROUND_TIMEOUT = 3600          # a round still running after this is killed
+_ROUND_LOG_LINES = 20
+
+
+def run_round(data_dir: Path, timeout: float = DEFAULT_ROUND_TIMEOUT, stop=None) -> bool:
+    """One round as a child process, ``kiosk sync --once``; True if it succeeded.
+
+    Applying a bundle indexes search (pypinyin's dictionaries, about 55 MB) and raises
+    SQLite's cache to 64 MiB; in a child, all of that is given back when it exits, and the
+    serve process stays small. The page cache sees the child's commit (PRAGMA data_version).
+    A round still running after ``timeout`` seconds (or when ``stop`` is set) is killed:
+    its transaction never commits, and the next round starts over or resumes the index.
+    """
+    cmd = [sys.executable, "-m", "kiosk", "sync", "--once", "--data-dir", str(data_dir)]
+    env = {**os.environ, CHILD_ENV: str(os.getpid())}
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    killed = None
+    chunks = []
+    while True:
+        try:
+            out, _ = proc.communicate(timeout=1)
+            chunks.append(out or b"")
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() - started > timeout:
+                killed = f"同步超时（超过 {timeout:g} 秒），已中止，下次重试"
+            elif stop is not None and stop.is_set():
+                killed = "同步被中止（服务停止）"
+            else:
+                continue
+            proc.kill()
+            out, _ = proc.communicate()
+            chunks.append(out or b"")
+            break
+    lines = b"".join(chunks).decode("utf-8", "replace").strip().splitlines()
+    output = "\n".join(lines[-_ROUND_LOG_LINES:])
+    seconds = time.monotonic() - started
+    if killed:
+        log.error("sync round killed after %.0f s: %s%s", seconds, killed,
+                  f"\n{output}" if output else "")
+        if stop is None or not stop.is_set():
+            _record_round_error(data_dir, killed)
+        return False
+    if proc.returncode == 0:
+        log.info("sync round done in %.1f s%s", seconds, f": {output}" if output else "")
+        return True
+    log.warning("sync round failed (exit %s) after %.1f s%s", proc.returncode, seconds,
+                f":\n{output}" if output else "")
+    if proc.returncode != 1:           # 1: the round said why and recorded it; else it crashed
+        _record_round_error(data_dir, f"同步进程异常退出（代码 {proc.returncode}）")
+    return False
+
+
+def _record_round_error(data_dir: Path, message: str) -> None:
+    try:
+        conn = db.connect(Path(data_dir) / "kiosk.sqlite3")
+    except sqlite3.Error:
+        log.exception("could not record the sync error")
+        return
+    try:
+        _record_error(conn, message)
+    finally:
+        conn.close()
+
+
+def die_with_parent() -> None:
+    """In a round started by ``run_round``: end if the serve process that started it ends.
+
+    Linux's PR_SET_PDEATHSIG; then a check that the parent did not die before it was set.
+    Elsewhere (no prctl) the timeout still ends a round.
+    """
+    parent = os.environ.pop(CHILD_ENV, None)
+    if not parent:
+        return
+    try:
+        import ctypes  # noqa: PLC0415
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if str(os.getppid()) != parent:
+        os._exit(3)
+
+
+def run_loop(data_dir: Path, stop, interval: float | None = None,
+             timeout: float | None = None) -> None:
+    """Sync every ``interval`` seconds (with jitter), each round in a child process
+    (``run_round``); after failures retry sooner, backing off. Survives anything."""
     failures = 0
     stop.wait(random.uniform(1, 5))
     while not stop.is_set():
         try:
             every = interval or Settings.load(data_dir).interval
-            report = sync_once(data_dir)
-            ok = report.ok
+            ok = run_round(data_dir, timeout or DEFAULT_ROUND_TIMEOUT, stop)
         except Exception:                          # noqa: BLE001  (the loop must survive anything)
             log.exception("sync round crashed")
             ok, every = False, interval or 300

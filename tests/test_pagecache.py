@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 
@@ -148,3 +150,73 @@ def test_the_cache_stays_within_its_byte_budget(data_dir):
 def test_cache_can_be_turned_off(data_dir):
     app = create_app({"DATA_DIR": str(data_dir), "PAGE_CACHE_BYTES": 0})
     assert pagecache.stats(app) == {"enabled": False}
+
+
+def _count_renders(monkeypatch, delay: float = 0.3):
+    """Make the guide list slow to build and count how many builds run at once."""
+    from kiosk import views
+    state = {"now": 0, "most": 0, "calls": 0}
+    lock = threading.Lock()
+    real = views.guides.guide_cards
+
+    def slow(*args, **kwargs):
+        with lock:
+            state["now"] += 1
+            state["calls"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            time.sleep(delay)
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    monkeypatch.setattr(views.guides, "guide_cards", slow)
+    return state
+
+
+def _get_all(app, urls):
+    results = {}
+
+    def get(i, url):
+        results[i] = app.test_client().get(url)
+
+    threads = [threading.Thread(target=get, args=(i, u)) for i, u in enumerate(urls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return [results[i] for i in range(len(urls))]
+
+
+def test_cold_pages_are_rendered_at_most_two_at_a_time(cached_app, monkeypatch):
+    """Eight residents opening eight different uncached lists: two builds at once, not eight."""
+    state = _count_renders(monkeypatch)
+    answers = _get_all(cached_app, [f"/guides?from={i}" for i in range(8)])
+    assert all(r.status_code == 200 and "办事指南" in r.get_data(as_text=True) for r in answers)
+    assert state["calls"] == 8 and state["most"] == 2
+
+
+def test_a_page_being_rendered_is_waited_for_not_rendered_again(cached_app, monkeypatch):
+    state = _count_renders(monkeypatch)
+    answers = _get_all(cached_app, ["/guides"] * 6)
+    assert state["calls"] == 1
+    assert len({r.data for r in answers}) == 1 and answers[0].status_code == 200
+    s = pagecache.stats(cached_app)
+    assert (s["misses"], s["waited"]) == (6, 5)
+
+
+def test_a_failed_render_frees_its_turn(cached_app, monkeypatch):
+    """An error in a view must not leave its slot taken or its waiters hanging."""
+    from kiosk import views
+
+    def broken(*_a, **_k):
+        raise RuntimeError("boom")
+
+    cached_app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr(views.guides, "guide_cards", broken)
+    answers = _get_all(cached_app, ["/guides"] * 3 + [f"/guides?n={i}" for i in range(3)])
+    assert [r.status_code for r in answers] == [500] * 6
+    cache = cached_app.extensions["kiosk_page_cache"]
+    assert not cache.rendering
+    assert all(cache.slots.acquire(timeout=0.1) for _ in range(pagecache.DEFAULT_RENDERS))

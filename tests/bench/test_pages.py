@@ -1,13 +1,15 @@
 """Kiosk pages at county scale against waitress serving a static file of the same size.
 
 Goal: every page's p95 ≤ 2× the static file's p95 (same size, same server, same client).
-Also the terminal's memory with 20 concurrent residents (browsing and searching) and 4
-boards polling as display/static/board.js does. Rows go to the session's table (conftest).
+Also the terminal's memory (the county served with role terminal) with 20 concurrent
+residents browsing, without and then with searches, and 4 boards polling as
+display/static/board.js does. Rows go to the session's table (conftest).
 """
 from __future__ import annotations
 
 import http.client
 import os
+import shutil
 from collections import Counter
 import threading
 import time
@@ -99,26 +101,36 @@ def test_pages_against_static_files(county, kiosk_server, tmp_path):
         assert not missed, f"pages over {PAGE_GOAL}× static at p95: {missed}"
 
 
-def test_rss_under_load(county, kiosk_server):
-    """20 residents browsing and searching, 4 real boards polling; the terminal's memory stays small."""
-    conn = db.connect(county / "kiosk.sqlite3")
-    pages = list(bench_pages(conn).values())
-    villages = [r[0] for r in conn.execute(
-        "SELECT code FROM jurisdiction WHERE level = 'village' ORDER BY code LIMIT 40")]
+@pytest.fixture(scope="module")
+def terminal_server(county, tmp_path_factory):
+    """The county served as a county service hall's terminal (role terminal, scope the county):
+    what the 120 MB goal is about. Its hub is unreachable here, so each sync round (a child
+    process) fails at once; the serve process measured is the same either way."""
+    from kiosk import config
+    path = tmp_path_factory.mktemp("terminal") / "county"
+    shutil.copytree(county, path)
+    conn = db.connect(path / "kiosk.sqlite3")
+    code = conn.execute("SELECT code FROM jurisdiction WHERE level = 'county'").fetchone()[0]
     conn.close()
-    pages += [f"/villages/{v}" for v in villages] + ["/notices", "/guides", "/domains"]
-    pages += ["/search?q=" + urllib.parse.quote(q) for q in SEARCHES]
-    seconds = float(os.environ.get("KIOSK_BENCH_LOAD_SECONDS", "20"))
-    slugs = board_slugs(kiosk_server.port)
+    settings = {k.lower(): v for k, v in config.read_instance_config(path).items()}
+    settings.update(role="terminal", scope=code, hub_url="http://127.0.0.1:9", trusted_keys=[])
+    config.write_instance_config(path, settings)
+    server = start_server(path, "threads = 8\nsync_interval = 86400\n")
+    yield server
+    server.stop()
+
+
+def _load(port: int, pages: list[str], slugs: list[str], seconds: float,
+          pid: int) -> tuple[float, int, list[Board], list[str]]:
+    """20 residents cycling through ``pages`` and 4 boards polling for ``seconds``:
+    (peak RSS in MB, page requests, the boards, errors)."""
     stop = time.monotonic() + seconds
     errors: list[str] = []
     counts = [0] * 20
-    pid = kiosk_server.proc.pid
-    idle_rss = rss_bytes(pid)
     samples = []
 
     def client(n: int):
-        c = http.client.HTTPConnection("127.0.0.1", kiosk_server.port, timeout=60)
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         i = n
         while time.monotonic() < stop:
             path = pages[i % len(pages)]
@@ -133,10 +145,10 @@ def test_rss_under_load(county, kiosk_server):
             except OSError as e:
                 errors.append(f"{path}: {e}")
                 c.close()
-                c = http.client.HTTPConnection("127.0.0.1", kiosk_server.port, timeout=60)
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         c.close()
 
-    boards = [Board(kiosk_server.port, slug, BOARD_SECONDS) for slug in slugs]
+    boards = [Board(port, slug, BOARD_SECONDS) for slug in slugs]
     threads = [threading.Thread(target=client, args=(n,)) for n in range(20)]
     threads += [threading.Thread(target=b.run, args=(stop, errors)) for b in boards]
     for t in threads:
@@ -146,21 +158,47 @@ def test_rss_under_load(county, kiosk_server):
         time.sleep(0.5)
     for t in threads:
         t.join()
-    peak = max(samples) / 2**20
-    total = sum(counts)
-    polls = sum(b.requests for b in boards)
-    statuses = Counter()
-    for b in boards:
-        statuses.update(b.statuses)
-    print(f"\nterminal RSS under load (20 residents browsing and searching, 4 boards {slugs} "
-          f"polling every {BOARD_SECONDS:g} s, {seconds:.0f} s, {total} page requests, {polls} board "
-          f"requests {dict(statuses)}, "
-          f"{total / seconds:.0f} req/s): idle {idle_rss / 2**20:.1f} MB, peak {peak:.1f} MB; "
-          f"ratio {peak / RSS_GOAL_MB:.2f} of the {RSS_GOAL_MB} MB goal")
-    record("memory", "terminal RSS peak, 20 residents + 4 boards", peak, "MB", idle_rss / 2**20,
-           "idle RSS", max_value=RSS_GOAL_MB,
-           note=f"{seconds:.0f} s, {total + polls} requests, boards every {BOARD_SECONDS:g} s")
+    return max(samples) / 2**20, sum(counts), boards, errors
+
+
+def test_rss_under_load(county, terminal_server):
+    """20 residents browsing, 4 real boards polling; the terminal's memory stays small.
+
+    Twice: first without searching, then with searches among the pages. Until search needs
+    no pypinyin, the first search loads its dictionaries (about 55 MB) into the serve process;
+    a terminal loads them nowhere else (its sync runs in a child process).
+    """
+    server = terminal_server
+    conn = db.connect(county / "kiosk.sqlite3")
+    pages = list(bench_pages(conn).values())
+    villages = [r[0] for r in conn.execute(
+        "SELECT code FROM jurisdiction WHERE level = 'village' ORDER BY code LIMIT 40")]
+    conn.close()
+    pages += [f"/villages/{v}" for v in villages] + ["/notices", "/guides", "/domains"]
+    searches = ["/search?q=" + urllib.parse.quote(q) for q in SEARCHES]
+    seconds = float(os.environ.get("KIOSK_BENCH_LOAD_SECONDS", "20"))
+    slugs = board_slugs(server.port)
+    pid = server.proc.pid
+    time.sleep(5)                     # anything a start leaves running in the background
+    idle_rss = rss_bytes(pid) / 2**20
+    errors: list[str] = []
+    peaks = {}
+    for phase, phase_pages in (("no search", pages), ("with search", pages + searches)):
+        peak, total, boards, errs = _load(server.port, phase_pages, slugs, seconds, pid)
+        errors += errs
+        polls = sum(b.requests for b in boards)
+        statuses = Counter()
+        for b in boards:
+            statuses.update(b.statuses)
+        print(f"\nterminal RSS under load, {phase} (20 residents, 4 boards {slugs} "
+              f"polling every {BOARD_SECONDS:g} s, {seconds:.0f} s, {total} page requests, {polls} "
+              f"board requests {dict(statuses)}, {total / seconds:.0f} req/s): idle {idle_rss:.1f} MB, "
+              f"peak {peak:.1f} MB; ratio {peak / RSS_GOAL_MB:.2f} of the {RSS_GOAL_MB} MB goal")
+        record("memory", f"terminal RSS peak, 20 residents + 4 boards, {phase}", peak, "MB",
+               idle_rss, "idle RSS", max_value=RSS_GOAL_MB,
+               note=f"{seconds:.0f} s, {total + polls} requests, boards every {BOARD_SECONDS:g} s")
+        assert total > 0 and all(b.requests > 3 for b in boards)
+        peaks[phase] = peak
     assert not errors, errors[:5]
-    assert total > 0 and all(b.requests > 3 for b in boards)
     if os.environ.get("KIOSK_BENCH_STRICT") == "1":
-        assert peak <= RSS_GOAL_MB
+        assert max(peaks.values()) <= RSS_GOAL_MB
