@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from pathlib import Path
 
 from content import db
@@ -13,16 +14,61 @@ from . import prune, publish, terminal
 log = logging.getLogger("kiosk.sync")
 
 DEFAULT_PUBLISH_INTERVAL = 900
+URGENT_CHECK_SECONDS = 30
+# Audit actions that must not wait for the next regular publish: an emergency set at once,
+# anything withdrawn (an emergency cleared, a notice taken down), personal data masked.
+URGENT_ACTIONS = ("urgent", "withdraw", "mask")
+
+
+def _audit_top(data_dir: Path) -> int:
+    conn = db.connect(Path(data_dir) / "kiosk.sqlite3")
+    try:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _urgent_since(data_dir: Path, after: int) -> bool:
+    """Whether an emergency, a withdrawal or a masking was recorded after audit entry ``after``."""
+    conn = db.connect(Path(data_dir) / "kiosk.sqlite3")
+    try:
+        marks = ", ".join("?" for _ in URGENT_ACTIONS)
+        return conn.execute(f"SELECT 1 FROM audit_log WHERE id > ? AND action IN ({marks}) LIMIT 1",
+                            (after, *URGENT_ACTIONS)).fetchone() is not None
+    finally:
+        conn.close()
+
+
+def _wait_or_urgent(data_dir: Path, stop: threading.Event, seconds: float, seen: int,
+                    check: float) -> None:
+    """Wait ``seconds``, or less: until stopped or an urgent change is recorded."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if stop.wait(min(check, left)):
+            return
+        try:
+            if _urgent_since(data_dir, seen):
+                log.info("urgent change recorded: publishing now")
+                return
+        except Exception:                      # noqa: BLE001  (the timer must survive anything)
+            log.exception("checking for urgent changes failed")
 
 
 def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
-    """Publish changed content and re-sign manifests well before they expire."""
+    """Publish changed content and re-sign manifests well before they expire; publish at
+    once (within ``URGENT_CHECK_SECONDS``) after an emergency, a withdrawal or a masking."""
     every = float(cfg.get("SYNC_PUBLISH_INTERVAL", DEFAULT_PUBLISH_INTERVAL))
     expiry = float(cfg.get("SYNC_EXPIRY_DAYS", publish.DEFAULT_EXPIRY_DAYS))
     resign = float(cfg.get("SYNC_RESIGN_HOURS", publish.DEFAULT_RESIGN_HOURS))
+    check = float(cfg.get("SYNC_URGENT_CHECK", URGENT_CHECK_SECONDS))
+    seen = _audit_top(data_dir)
     # Not at once: a restarted hub serves its last manifests; re-sign soon, in a quiet moment.
-    stop.wait(min(every, 300) * random.uniform(0.2, 0.4))
+    _wait_or_urgent(data_dir, stop, min(every, 300) * random.uniform(0.2, 0.4), seen, check)
     while not stop.is_set():
+        try:
+            seen = _audit_top(data_dir)    # read first: what is recorded meanwhile goes next time
+        except Exception:                  # noqa: BLE001  (publishing will say what is wrong)
+            log.exception("reading the audit log failed")
         if publish.signing_key_path(data_dir).exists():
             conn = db.open_database(Path(data_dir) / "kiosk.sqlite3")
             try:
@@ -38,7 +84,7 @@ def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
                 log.exception("publishing failed")
             finally:
                 conn.close()
-        stop.wait(every * random.uniform(0.9, 1.1))
+        _wait_or_urgent(data_dir, stop, every * random.uniform(0.9, 1.1), seen, check)
 
 
 def start_background(app) -> threading.Event | None:

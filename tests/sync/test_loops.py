@@ -37,6 +37,35 @@ def test_hub_timer_publishes_and_resigns(hub):
         thread.join(30)
 
 
+def test_hub_publishes_an_emergency_at_once_not_at_its_next_round(hub):
+    """Publishing every 15 minutes is fine for ordinary changes; an emergency (or anything
+    withdrawn) is published within the urgent check, here 0.3 s, and ordinary edits wait."""
+    from datetime import date
+
+    from content import emergency
+    start = hub.version(VILLAGE)
+    stop = threading.Event()
+    cfg = {"SYNC_PUBLISH_INTERVAL": 3600, "SYNC_URGENT_CHECK": 0.3}
+    thread = threading.Thread(target=service.hub_loop, args=(hub.data_dir, cfg, stop), daemon=True)
+    thread.start()
+    try:
+        hub.execute("UPDATE notice SET title = title || '（改）' WHERE jurisdiction_code = ?", (VILLAGE,))
+        time.sleep(2)
+        assert hub.version(VILLAGE) == start               # an ordinary edit waits for the round
+        conn = hub.conn()
+        try:
+            admin = conn.execute("SELECT * FROM user WHERE role = 'county_admin' LIMIT 1").fetchone()
+            emergency.set_emergency(conn, admin, {
+                "title": "暴雨红色预警，请勿外出", "body": "", "subject_code": VILLAGE,
+                "expires_on": date.today().isoformat()}, date.today())
+        finally:
+            conn.close()
+        assert _wait(lambda: hub.version(VILLAGE) > start, timeout=30)
+    finally:
+        stop.set()
+        thread.join(30)
+
+
 def test_terminal_loop_follows_changes(hub, term):
     stop = threading.Event()
     thread = threading.Thread(target=terminal.run_loop, args=(term, stop, 0.5), daemon=True)
