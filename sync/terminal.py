@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
+from operator import itemgetter
 from pathlib import Path
 
 from content import db, outbox, search, usage
@@ -378,9 +379,27 @@ def _rows_of(cache, sha: str, tables: dict, name: str):
     return table, names, [names.index(k) for k in table.key], rows
 
 
-def _full_load(conn, cache, tables: dict, new: dict, add: list) -> None:
+def _key_getter(key: list):
+    """A row's key: the value itself for a one-column key, else a tuple of values."""
+    return itemgetter(*key)
+
+
+def _keys_json(rows: list, key: list) -> str:
+    """The row keys of one file as stored in sync_applied_file.row_keys."""
+    get = _key_getter(key)
+    return json.dumps([get(r) for r in rows], ensure_ascii=False, separators=(",", ":"))
+
+
+def _keys_of(row_keys: str, width: int) -> list:
+    keys = json.loads(row_keys)
+    return keys if width == 1 else [tuple(k) for k in keys]
+
+
+def _full_load(conn, cache, tables: dict, new: dict, add: list) -> dict:
     """Replace every content table: indexes rebuilt and triggers restored after the load
-    (the caller indexes search itself), references checked once."""
+    (the caller indexes search itself), references checked once.
+
+    Returns each file's (table, row keys JSON) for sync_applied_file."""
     marks = ", ".join("?" for _ in tables)
     indexes = conn.execute(
         f"SELECT name, sql, type FROM sqlite_master WHERE type IN ('index', 'trigger') "
@@ -395,10 +414,12 @@ def _full_load(conn, cache, tables: dict, new: dict, add: list) -> None:
     # CHECK constraints with IN (...) lists cost SQLite an ephemeral table per row inserted
     # (about half of a notice's insert); they are checked once, set-based, after the load.
     conn.execute("PRAGMA ignore_check_constraints = ON")
+    applied = {}
     try:
         for name in add:
-            table, names, _key, rows = _rows_of(cache, new[name]["sha256"], tables, name)
+            table, names, key, rows = _rows_of(cache, new[name]["sha256"], tables, name)
             _insert(conn, table, names, rows, replace=False)
+            applied[name] = (table.name, _keys_json(rows, key))
             _hook(f"added {name}")
     finally:
         conn.execute("PRAGMA ignore_check_constraints = OFF")
@@ -413,43 +434,73 @@ def _full_load(conn, cache, tables: dict, new: dict, add: list) -> None:
     if bad:
         raise SyncError("内容包中的记录引用了不存在的记录，未应用："
                         + "；".join(f"{r[0]} 第 {r[1]} 行 → {r[2]}" for r in bad))
+    return applied
 
 
-def _incremental(conn, cache, tables: dict, old: dict, new: dict, remove: list, add: list) -> set:
+def _current_rows(conn, table, names: tuple, keys: list) -> dict:
+    """The rows now in the database for these keys (as from _key_getter), as tuples of
+    ``names``, by key."""
+    cols = ", ".join(f'"{c}"' for c in table.key + list(names))
+    width = len(table.key)
+    if width == 1:
+        where = f'"{table.key[0]}" IN (SELECT value FROM json_each(?))'
+    else:
+        where = (f'({", ".join(chr(34) + k + chr(34) for k in table.key)}) IN (SELECT '
+                 + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(width))
+                 + " FROM json_each(?))")
+    sql = f'SELECT {cols} FROM "{table.name}" WHERE {where}'
+    cur = conn.cursor()
+    cur.row_factory = None
+    found = {}
+    for i in range(0, len(keys), 5000):
+        part = json.dumps(keys[i:i + 5000], ensure_ascii=False)
+        if width == 1:
+            found.update((r[0], r[1:]) for r in cur.execute(sql, (part,)))
+        else:
+            found.update((r[:width], r[width:]) for r in cur.execute(sql, (part,)))
+    return found
+
+
+def _incremental(conn, cache, tables: dict, old_files: dict, new: dict, remove: list,
+                 add: list) -> tuple[set, dict]:
     """Only the rows that differ: keys gone are deleted, new or changed rows written.
 
-    Returns the search documents those rows feed (the caller re-indexes exactly those)."""
-    by_table: dict[str, tuple[dict, dict]] = {}
-    for name in remove:
-        table, names, key, rows = _rows_of(cache, old[name], tables, name)
-        before = by_table.setdefault(table.name, ({}, {}))[0]
-        for r in rows:
-            before[tuple(r[i] for i in key)] = (names, r)
+    Only the new versions of changed files are decoded: their rows are compared with the
+    rows in the database, and the keys the replaced files held (kept in sync_applied_file)
+    that no new file holds are the rows gone.  Returns the search documents those rows feed
+    (the caller re-indexes exactly those) and each new file's (table, row keys JSON)."""
+    after: dict[str, dict] = {}            # table → {column names → {key: row}}
+    applied = {}
     for name in add:
         table, names, key, rows = _rows_of(cache, new[name]["sha256"], tables, name)
-        after = by_table.setdefault(table.name, ({}, {}))[1]
-        for r in rows:
-            after[tuple(r[i] for i in key)] = (names, r)
+        get = _key_getter(key)
+        after.setdefault(table.name, {}).setdefault(names, {}).update((get(r), r) for r in rows)
+        applied[name] = (table.name, _keys_json(rows, key))
+    before: dict[str, set] = {}
+    for name in remove:
+        tname, row_keys = old_files[name][1:]
+        before.setdefault(tname, set()).update(_keys_of(row_keys, len(tables[tname].key)))
+    order = list(tables)
     touched: set[int] = set()
-    for tname in sorted(by_table, key=lambda t: list(tables).index(t)):
+    for tname in sorted(set(after) | set(before), key=order.index):
         table = tables[tname]
-        before, after = by_table[tname]
-        gone = [k for k in before if k not in after]
+        single = len(table.key) == 1
+        groups = after.get(tname, {})
+        kept = set().union(*groups.values()) if groups else set()
+        gone = [k for k in before.get(tname, ()) if k not in kept]
         if gone:
             where = " AND ".join(f'"{k}" = ?' for k in table.key)
-            conn.executemany(f'DELETE FROM "{tname}" WHERE {where}', gone)
-        groups: dict[tuple, list] = {}
+            conn.executemany(f'DELETE FROM "{tname}" WHERE {where}', [(k,) for k in gone] if single else gone)
         written = []
-        for k, (names, row) in after.items():
-            if before.get(k) != (names, row):
-                groups.setdefault(names, []).append(row)
-                written.append(k)
         for names, rows in groups.items():
-            _insert(conn, table, names, rows)
-        if len(table.key) == 1:
-            touched.update(search.doc_ids(conn, tname, [k[0] for k in gone + written]))
+            current = _current_rows(conn, table, names, list(rows))
+            changed = [k for k, row in rows.items() if current.get(k) != tuple(row)]
+            _insert(conn, table, names, [rows[k] for k in changed])
+            written += changed
+        if single:
+            touched.update(search.doc_ids(conn, tname, gone + written))
         _hook(f"applied {tname}")
-    return touched
+    return touched, applied
 
 
 def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: str | None,
@@ -459,10 +510,13 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
     tables = _local_tables(conn)
     order = {name: i for i, name in enumerate(CONTENT_TABLES + ("meta",))}
     new = {n: e for n, e in signed["files"].items() if not n.startswith("blob/")}
-    old = {r["name"]: r["sha256"] for r in conn.execute("SELECT name, sha256 FROM sync_applied_file")}
+    old_files = {r[0]: tuple(r)[1:] for r in conn.execute(
+        "SELECT name, sha256, table_name, row_keys FROM sync_applied_file")}
+    old = {n: f[0] for n, f in old_files.items()}
     schema = str(db.schema_version(conn))
+    # The old files' blobs are not needed: their tables and row keys are kept with them.
     full = (not old or get_meta(conn, "sync_schema") != schema
-            or any(not cache.has(sha) for sha in old.values()))
+            or any(f[1] not in tables or f[2] is None for f in old_files.values()))
     remove = [] if full else [n for n, sha in old.items() if new.get(n, {}).get("sha256") != sha]
     add = list(new) if full else [n for n, e in new.items() if old.get(n) != e["sha256"]]
     add.sort(key=lambda n: (order.get(n.split("/")[0], 99), n))
@@ -485,15 +539,21 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
         # The per-row index triggers are paused; the changed documents are indexed set-based.
         with search.paused(conn):
             if full:
-                _full_load(conn, cache, tables, new, add)
+                applied = _full_load(conn, cache, tables, new, add)
                 if search.queue_all(conn) <= INLINE_INDEX_DOCS:
                     search.index_pending(conn, None)
             else:
-                search.index_docs(conn, _incremental(conn, cache, tables, old, new, remove, add))
+                touched, applied = _incremental(conn, cache, tables, old_files, new, remove, add)
+                search.index_docs(conn, touched)
         _hook("search indexed or queued")
-        conn.execute("DELETE FROM sync_applied_file")
-        conn.executemany("INSERT INTO sync_applied_file(name, sha256, length) VALUES (?, ?, ?)",
-                         [(n, e["sha256"], e["length"]) for n, e in new.items()])
+        # Only the files that changed: the rest of the record stands.
+        if full:
+            conn.execute("DELETE FROM sync_applied_file")
+        else:
+            conn.executemany("DELETE FROM sync_applied_file WHERE name = ?", [(n,) for n in remove])
+        conn.executemany(
+            "INSERT INTO sync_applied_file(name, sha256, length, table_name, row_keys) VALUES (?, ?, ?, ?, ?)",
+            [(n, new[n]["sha256"], new[n]["length"], *applied[n]) for n in add])
         changed = bool(add or remove)
         set_meta(conn, "content_version", str(signed["version"]))
         set_meta(conn, "sync_expires", signed["expires"])
