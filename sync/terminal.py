@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from importlib import metadata
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 
@@ -437,28 +438,36 @@ def _full_load(conn, cache, tables: dict, new: dict, add: list) -> dict:
     return applied
 
 
-def _current_rows(conn, table, names: tuple, keys: list) -> dict:
-    """The rows now in the database for these keys (as from _key_getter), as tuples of
-    ``names``, by key."""
-    cols = ", ".join(f'"{c}"' for c in table.key + list(names))
-    width = len(table.key)
-    if width == 1:
-        where = f'"{table.key[0]}" IN (SELECT value FROM json_each(?))'
-    else:
-        where = (f'({", ".join(chr(34) + k + chr(34) for k in table.key)}) IN (SELECT '
-                 + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(width))
-                 + " FROM json_each(?))")
-    sql = f'SELECT {cols} FROM "{table.name}" WHERE {where}'
+COMPARE_ROWS = 64        # rows per comparing statement (one prepared statement per table and columns)
+
+
+def _changed_keys(conn, table, names: tuple, rows: dict) -> set:
+    """Keys of ``rows`` (key → row of ``names``) that the database lacks or holds otherwise.
+
+    SQLite compares: each statement binds a batch of new rows as VALUES and returns the keys
+    whose stored row is missing or differs in any column (``IS NOT``, so NULLs compare too).
+    Cheaper than reading the rows back into Python or decoding the files they came from."""
+    width = len(names)
+    per = max(1, min(COMPARE_ROWS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    key_at = [names.index(k) for k in table.key]
+    one = "(" + ", ".join("?" for _ in names) + ")"
+    others = [f't."{c}" IS NOT new.c{i}' for i, c in enumerate(names) if i not in key_at]
+    sql = (f"WITH new({', '.join(f'c{i}' for i in range(width))}) AS (VALUES {', '.join([one] * per)}) "
+           f"SELECT {', '.join(f'new.c{i}' for i in key_at)} FROM new "
+           f'LEFT JOIN "{table.name}" AS t ON '
+           + " AND ".join(f't."{names[i]}" = new.c{i}' for i in key_at)
+           + f' WHERE t."{names[key_at[0]]}" IS NULL' + "".join(f" OR {o}" for o in others))
+    values = list(rows.values())
+    if len(values) % per:                          # pad the last batch: a repeated row is harmless
+        values += [values[-1]] * (per - len(values) % per)
     cur = conn.cursor()
     cur.row_factory = None
-    found = {}
-    for i in range(0, len(keys), 5000):
-        part = json.dumps(keys[i:i + 5000], ensure_ascii=False)
-        if width == 1:
-            found.update((r[0], r[1:]) for r in cur.execute(sql, (part,)))
-        else:
-            found.update((r[:width], r[width:]) for r in cur.execute(sql, (part,)))
-    return found
+    changed = set()
+    flat = chain.from_iterable
+    for i in range(0, len(values), per):
+        found = cur.execute(sql, list(flat(values[i:i + per]))).fetchall()
+        changed.update(r[0] for r in found) if len(key_at) == 1 else changed.update(found)
+    return changed
 
 
 def _incremental(conn, cache, tables: dict, old_files: dict, new: dict, remove: list,
@@ -493,8 +502,8 @@ def _incremental(conn, cache, tables: dict, old_files: dict, new: dict, remove: 
             conn.executemany(f'DELETE FROM "{tname}" WHERE {where}', [(k,) for k in gone] if single else gone)
         written = []
         for names, rows in groups.items():
-            current = _current_rows(conn, table, names, list(rows))
-            changed = [k for k, row in rows.items() if current.get(k) != tuple(row)]
+            differ = _changed_keys(conn, table, names, rows) if rows else set()
+            changed = [k for k in rows if k in differ]       # in file order
             _insert(conn, table, names, [rows[k] for k in changed])
             written += changed
         if single:
