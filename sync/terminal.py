@@ -446,7 +446,8 @@ def _changed_keys(conn, table, names: tuple, rows: dict) -> set:
 
     SQLite compares: each statement binds a batch of new rows as VALUES and returns the keys
     whose stored row is missing or differs in any column (``IS NOT``, so NULLs compare too).
-    Cheaper than reading the rows back into Python or decoding the files they came from."""
+    Needs no old blob and reads nothing back into Python (measured: a little cheaper than
+    decoding the old files was; both are dominated by the rows' size)."""
     width = len(names)
     per = max(1, min(COMPARE_ROWS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
     key_at = [names.index(k) for k in table.key]
