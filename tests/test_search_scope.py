@@ -145,7 +145,7 @@ def test_migration_0011_rebuilds_the_index_the_triggers_build(tmp_path):
     conn.execute("INSERT INTO catalogue_item(jurisdiction_code, domain_id, level1, level2, status) "
                  "VALUES ('340499000000', 1, '最低生活保障', '审核信息', 'published')")
     conn.execute("INSERT INTO search_pending(id) VALUES (4000000000001)")     # a build under way
-    assert db.migrate(conn) == ["0011_search_scope.sql"]
+    assert db.migrate(conn, target=11) == ["0011_search_scope.sql"]
     tables = ("search_fts", "search_short", "search_meta")
     migrated = {t: [tuple(r) for r in conn.execute(f"SELECT rowid, * FROM {t} ORDER BY rowid")] for t in tables}
     assert search.pending_count(conn) == 0 and len(migrated["search_meta"]) == 2
