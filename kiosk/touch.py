@@ -14,7 +14,7 @@ from flask import (Blueprint, abort, current_app, redirect, render_template, req
                    url_for)
 
 from content import catalogue, guides, notices, qr, search, usage
-from content.db import connect, get_db
+from content.db import connect, get_db, immediate
 
 from . import pagecache
 from .views import render, scope, today, visible
@@ -207,15 +207,12 @@ class UsageBuffer:
             return
         conn = connect(self.database)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for (day, kind, ref_id), n in views.items():
-                usage.record_view(conn, kind, ref_id, day, n)
-            for (day, query), n in misses.items():
-                usage.record_miss(conn, query, day, n)
-            conn.execute("COMMIT")
+            with immediate(conn):
+                for (day, kind, ref_id), n in views.items():
+                    usage.record_view(conn, kind, ref_id, day, n)
+                for (day, query), n in misses.items():
+                    usage.record_miss(conn, query, day, n)
         except sqlite3.Error:   # counting must never break a resident's page
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
             log.exception("usage counts not written")
         finally:
             conn.close()

@@ -79,10 +79,8 @@ def enroll(data_dir, scope, days, label):
             raise click.ClickException(f"本平台没有行政区划 {scope}")
         token = secrets.token_urlsafe(32)
         from .hub import token_hash  # noqa: PLC0415
-        conn.execute("BEGIN IMMEDIATE")
         conn.execute("INSERT INTO sync_enrolment(token_hash, scope, expires_at, label) VALUES (?, ?, ?, ?)",
                      (token_hash(token), scope, bundle.iso(bundle.utcnow() + timedelta(days=days)), label))
-        conn.execute("COMMIT")
     finally:
         conn.close()
     click.echo(f"{place['name']}（{scope}）终端注册令牌，仅可使用一次，{days} 天内有效：")
