@@ -14,32 +14,13 @@ def _guide(row: sqlite3.Row) -> dict:
     return g
 
 
-def list_guides(conn: sqlite3.Connection, codes: list[str], domain_id: int | None = None) -> list[dict]:
+def _published_guides(conn: sqlite3.Connection, columns: str, codes: list[str],
+                      domain_id: int | None = None, ids: list[int] | None = None,
+                      limit: int | None = None) -> list[sqlite3.Row]:
+    """Published guides of the given jurisdictions with their domain and place names, in the
+    order lists show them (domain, then id)."""
     sql = f"""
-        SELECT g.*, d.name AS domain_name, j.name AS jurisdiction_name FROM guide g
-        LEFT JOIN domain d ON d.id = g.domain_id
-        JOIN jurisdiction j ON j.code = g.jurisdiction_code
-        WHERE g.status = 'published' AND g.jurisdiction_code IN ({_in(codes)})
-    """
-    params: list = list(codes)
-    if domain_id is not None:
-        sql += " AND g.domain_id = ?"
-        params.append(domain_id)
-    sql += " ORDER BY d.sort, g.id"
-    return [_guide(r) for r in conn.execute(sql, params)]
-
-
-CARD_COLUMNS = ("id", "title", "office", "time_limit_text", "domain_id", "jurisdiction_code")
-
-
-def guide_cards(conn: sqlite3.Connection, codes: list[str], domain_id: int | None = None,
-                ids: list[int] | None = None, limit: int | None = None) -> list[dict]:
-    """What a list of guides shows (title, office, time limit, domain and place names), in
-    ``list_guides``' order: not the materials and steps, which make a county's 2,000 guides
-    about 10 MB of Python objects for a list page of 300 KB."""
-    sql = f"""
-        SELECT {", ".join("g." + c for c in CARD_COLUMNS)}, d.name AS domain_name,
-               j.name AS jurisdiction_name FROM guide g
+        SELECT {columns}, d.name AS domain_name, j.name AS jurisdiction_name FROM guide g
         LEFT JOIN domain d ON d.id = g.domain_id
         JOIN jurisdiction j ON j.code = g.jurisdiction_code
         WHERE g.status = 'published' AND g.jurisdiction_code IN ({_in(codes)})
@@ -55,7 +36,23 @@ def guide_cards(conn: sqlite3.Connection, codes: list[str], domain_id: int | Non
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [dict(r) for r in conn.execute(sql, params)]
+    return conn.execute(sql, params).fetchall()
+
+
+def list_guides(conn: sqlite3.Connection, codes: list[str], domain_id: int | None = None) -> list[dict]:
+    return [_guide(r) for r in _published_guides(conn, "g.*", codes, domain_id)]
+
+
+CARD_COLUMNS = ("id", "title", "office", "time_limit_text", "domain_id", "jurisdiction_code")
+
+
+def guide_cards(conn: sqlite3.Connection, codes: list[str], domain_id: int | None = None,
+                ids: list[int] | None = None, limit: int | None = None) -> list[dict]:
+    """What a list of guides shows (title, office, time limit, domain and place names), in
+    ``list_guides``' order: not the materials and steps, which make a county's 2,000 guides
+    about 10 MB of Python objects for a list page of 300 KB."""
+    columns = ", ".join("g." + c for c in CARD_COLUMNS)
+    return [dict(r) for r in _published_guides(conn, columns, codes, domain_id, ids, limit)]
 
 
 def get_guide(conn: sqlite3.Connection, guide_id: int, codes: list[str]) -> dict | None:

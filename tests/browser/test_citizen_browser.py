@@ -37,6 +37,15 @@ def applications(data_dir: Path) -> int:
         conn.close()
 
 
+def portrait_touch(browser):
+    """A portrait kiosk with a touchscreen: (context, page, the page's script errors)."""
+    context = browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return context, page, errors
+
+
 def keyboard(page):
     return page.locator("#fkb")
 
@@ -69,10 +78,7 @@ def assert_clear_of_keyboard(page, selector: str) -> None:
 
 
 def test_apply_at_portrait_kiosk_on_the_on_screen_keyboard(live_server, browser, artifacts):
-    context = browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    context, page, errors = portrait_touch(browser)
     page.goto(live_server.url + "/")
     page.get_by_role("link", name=re.compile("依申请公开")).tap()
     page.wait_for_url("**/apply")
@@ -278,10 +284,7 @@ def test_organisation_picks_its_code_type(live_server, browser):
 
 def test_rating_and_opinion_by_touch_and_input_method(live_server, browser, artifacts):
     """Ratings and opinions at the kiosk: comments take the input method's text, buttons a tap."""
-    context = browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    context, page, errors = portrait_touch(browser)
     page.goto(live_server.url + "/guides")
     page.locator("main a.card[href^='/guides/']").first.tap()
     page.wait_for_selector("section.rate")
@@ -327,10 +330,7 @@ def test_rating_and_opinion_by_touch_and_input_method(live_server, browser, arti
 def test_key_touched_while_the_input_method_composes_waits(live_server, browser, artifacts):
     """Pinyin typed but no characters chosen yet: an on-screen key would land inside the
     composition, so the touch is refused with a hint; once the characters are chosen, it types."""
-    context = browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    context, page, errors = portrait_touch(browser)
     page.goto(live_server.url + "/consultations")
     page.locator("a.consult-card:has(.tag-open)").first.tap()
     page.wait_for_selector("form.opinion-form")
