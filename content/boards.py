@@ -57,13 +57,15 @@ def _not_ended(alias: str = "n") -> str:
 # notices actually shown need (``with_details``). A county hall's board chooses from
 # thousands of live notices and shows at most display.schedule.MAX_NOTICES of them.
 _DETAILS = ("body", "fields", "table_columns", "table_rows")
-_LIGHT_BASE = _BASE.replace("SELECT n.*,", "SELECT " + ", ".join(
-    f"n.{c}" for c in ("id", "jurisdiction_code", "subject_code", "domain_id", "item_id",
-                       "village_item_id", "matter_id", "kind", "title", "publisher", "formed_on",
-                       "published_at", "period_start", "period_end", "expires_on", "priority",
-                       "online_url", "status", "rev", "created_by", "created_at", "updated_at"))
-    + ",", 1)
-assert _LIGHT_BASE != _BASE
+
+
+def _light_base(conn: sqlite3.Connection) -> str:
+    """notices._BASE with the notice's own columns listed, the long ones left out (read
+    from the table itself, so a column added by a migration is not forgotten here)."""
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(notice)") if r[1] not in _DETAILS]
+    light = _BASE.replace("SELECT n.*,", "SELECT " + ", ".join(f"n.{c}" for c in columns) + ",", 1)
+    assert light != _BASE, "notices._BASE no longer starts with SELECT n.*"
+    return light
 
 
 def board_notices(conn: sqlite3.Connection, board: dict, today: date) -> list[dict]:
@@ -79,7 +81,7 @@ def board_notices(conn: sqlite3.Connection, board: dict, today: date) -> list[di
     params["d"] = today.isoformat()
     in_area = ",".join(f":a{i}" for i in range(len(area))) or "NULL"
     rows = conn.execute(
-        _LIGHT_BASE + f"""
+        _light_base(conn) + f"""
         WHERE n.status = 'published' AND n.jurisdiction_code IN ({in_area})
           AND n.subject_code IN ({in_area}) AND {_not_ended()}
         ORDER BY n.id
