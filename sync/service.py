@@ -20,12 +20,18 @@ URGENT_CHECK_SECONDS = 30
 URGENT_ACTIONS = ("urgent", "withdraw", "mask")
 
 
-def _audit_top(data_dir: Path) -> int:
-    conn = db.connect(Path(data_dir) / "kiosk.sqlite3")
+def _audit_top(data_dir: Path, fallback: int = 0) -> int:
+    """The newest audit entry's id (``fallback`` when the log cannot be read: publishing
+    reports what is wrong, and the timer must not die of it)."""
     try:
-        return conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
-    finally:
-        conn.close()
+        conn = db.connect(Path(data_dir) / "kiosk.sqlite3")
+        try:
+            return conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+        finally:
+            conn.close()
+    except Exception:                          # noqa: BLE001
+        log.exception("reading the audit log failed")
+        return fallback
 
 
 def _urgent_since(data_dir: Path, after: int) -> bool:
@@ -65,10 +71,7 @@ def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
     # Not at once: a restarted hub serves its last manifests; re-sign soon, in a quiet moment.
     _wait_or_urgent(data_dir, stop, min(every, 300) * random.uniform(0.2, 0.4), seen, check)
     while not stop.is_set():
-        try:
-            seen = _audit_top(data_dir)    # read first: what is recorded meanwhile goes next time
-        except Exception:                  # noqa: BLE001  (publishing will say what is wrong)
-            log.exception("reading the audit log failed")
+        seen = _audit_top(data_dir, seen)  # read first: what is recorded meanwhile goes next time
         if publish.signing_key_path(data_dir).exists():
             conn = db.open_database(Path(data_dir) / "kiosk.sqlite3")
             try:
