@@ -15,7 +15,7 @@ from PIL import Image
 
 from content import timelimits
 from tests.browser.conftest import LANDSCAPE, PORTRAIT
-from tests.browser.test_touch import AXE_JS, SERIOUS, SMALL_TARGETS, set_elderly
+from tests.browser.test_touch import AXE_JS, SERIOUS, SMALL_TARGETS, axe_page, set_elderly
 
 # A radio button or checkbox is touched through its whole label (label.pick, 64 px high).
 SMALL_TARGETS_LABELLED = SMALL_TARGETS.replace(
@@ -247,10 +247,7 @@ def test_keyboard_fits_every_screen(live_server, browser, artifacts, viewport, e
 
 
 def test_axe_on_apply_with_the_keyboard_open(live_server, browser):
-    if not AXE_JS.exists():
-        pytest.fail(f"{AXE_JS} is missing: run `make setup` (it fetches axe-core)")
-    context = browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True, bypass_csp=True)
-    page = context.new_page()
+    context, page = axe_page(browser, PORTRAIT)
     problems = []
     for elderly in (False, True):
         set_elderly(page, live_server.url, elderly)

@@ -67,11 +67,16 @@ def set_elderly(page, base, on: bool):
     assert (page.locator("body.elderly").count() == 1) == on
 
 
-def test_axe_and_touch_targets_on_every_resident_page(live_server, browser):
+def axe_page(browser, viewport):
+    """A touchscreen page that may load axe-core despite the CSP: (context, page)."""
     if not AXE_JS.exists():
         pytest.fail(f"{AXE_JS} is missing: run `make setup` (it fetches axe-core)")
-    context = browser.new_context(viewport=LANDSCAPE, locale="zh-CN", has_touch=True, bypass_csp=True)
-    page = context.new_page()
+    context = browser.new_context(viewport=viewport, locale="zh-CN", has_touch=True, bypass_csp=True)
+    return context, context.new_page()
+
+
+def test_axe_and_touch_targets_on_every_resident_page(live_server, browser):
+    context, page = axe_page(browser, LANDSCAPE)
     problems = []
     pages = resident_pages(live_server.data_dir)
     for elderly in (False, True):
