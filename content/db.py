@@ -1,21 +1,42 @@
-"""SQLite access: connections, numbered migrations and the per-request handle.
+"""SQLite access: connections, recorded migrations and the per-request handle.
 
 The baseline schema is ``schema.sql`` (version 1); every later change is a file
-``migrations/NNNN_name.sql`` whose number is the ``PRAGMA user_version`` it
-brings the database to.  Migrations run in one transaction each, on start.
+``migrations/NNNN_name.sql``.  Each step applied is recorded by name with the SHA-256 of
+its text in ``schema_migration``, in the same transaction as the step itself, so a
+database says exactly which steps it has: missing ones are applied in order (also one
+numbered below a step already there, as happens when branches land out of order), and a
+recorded step whose file changed or that this program does not know stops the start with
+a clear message instead of running on a schema nobody can reason about.
+``PRAGMA user_version`` still carries the highest step applied, for whoever reads it.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
 from flask import current_app, g
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+RECORD_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migration ("
+                "name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)")
+
+# Databases made before steps were recorded know only their user_version.  Every step up
+# to it is taken as applied, except where a probe shows otherwise: 0009 was numbered
+# below 0010 but landed after it, so databases made in between have 0010 without 0009.
+_LEGACY_PROBES = {
+    "0009_sync_speed.sql": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_kind'",
+}
+
+
+class MigrationError(RuntimeError):
+    """The database's recorded schema steps do not match this program's (message in Chinese)."""
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -57,21 +78,78 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[str]:
-    """Bring the database up to ``target`` (default: latest); return the steps applied."""
+def _digest(sql: str) -> str:
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def _has_record_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                        "AND name = 'schema_migration'").fetchone() is not None
+
+
+def _record_legacy(conn: sqlite3.Connection, steps) -> None:
+    """Record what a database made before recording has, judged by its user_version."""
     current = schema_version(conn)
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with immediate(conn):
+        conn.execute(RECORD_TABLE)
+        for version, name, sql in steps:
+            if version > current:
+                break
+            probe = _LEGACY_PROBES.get(name)
+            if probe and conn.execute(probe).fetchone() is None:
+                continue
+            conn.execute("INSERT INTO schema_migration(name, sha256, applied_at) VALUES (?, ?, ?)",
+                         (name, _digest(sql), now))
+
+
+def applied_migrations(conn: sqlite3.Connection) -> dict[str, str]:
+    """Recorded steps: name → SHA-256 of the text that was applied."""
+    if not _has_record_table(conn):
+        return {}
+    return {r[0]: r[1] for r in conn.execute("SELECT name, sha256 FROM schema_migration")}
+
+
+def check_recorded(recorded: dict[str, str], steps) -> None:
+    """Refuse a database whose recorded steps this program does not have unchanged."""
+    known = {name: _digest(sql) for _, name, sql in steps}
+    for name, digest in sorted(recorded.items()):
+        if name not in known:
+            raise MigrationError(
+                f"数据库已应用迁移 {name}，但本程序没有这个迁移文件：数据库可能来自更新的版本，"
+                "请安装与之相符（或更新）的版本后再启动。")
+        if known[name] != digest:
+            raise MigrationError(
+                f"数据库已应用的迁移 {name} 与本程序附带的文件内容不同（文件被修改过），"
+                "为避免在未知的表结构上运行，已拒绝启动。请安装未经修改的版本。")
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[str]:
+    """Apply every step not yet recorded (up to ``target``, default all); return their names."""
+    steps = migrations()
+    if not _has_record_table(conn) and schema_version(conn) > 0:
+        _record_legacy(conn, steps)
+    recorded = applied_migrations(conn)
+    check_recorded(recorded, steps)
     applied = []
-    for version, name, sql in migrations():
-        if version <= current or (target is not None and version > target):
+    for version, name, sql in steps:
+        if name in recorded or (target is not None and version > target):
             continue
-        # executescript commits first; wrap each step so it lands whole or not at all.
+        top = max([version] + [v for v, n, _ in steps if n in recorded])
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        # executescript commits first; wrap each step so it lands whole or not at all,
+        # together with its record.
         try:
             conn.executescript(
-                f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+                f"BEGIN IMMEDIATE;\n{sql}\n;{RECORD_TABLE};\n"
+                f"INSERT INTO schema_migration(name, sha256, applied_at) "
+                f"VALUES ('{name}', '{_digest(sql)}', '{now}');\n"
+                f"PRAGMA user_version = {top};\nCOMMIT;")
         except Exception:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        recorded[name] = _digest(sql)
         applied.append(name)
     return applied
 

@@ -26,7 +26,17 @@ data_dir_option = click.option(
     help="Instance data folder (or $KIOSK_DATA_DIR).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a database this program cannot run on is a message, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except db.MigrationError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kiosk-disclosure")
 def main():
     """基层政务公开 kiosk and noticeboard: standalone, hub or terminal."""
