@@ -72,6 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     sync.init_app(app)
     from display.views import bp as display_bp
     app.register_blueprint(display_bp)
+    from . import health
+    health.init_app(app)    # /healthz, /metrics, request counts, access log
     from . import pagecache
     pagecache.init_app(app)  # resident pages, dropped on any database commit
     from . import touch  # search, 适老化, attract screen, print sheets, usage counts

@@ -119,6 +119,10 @@ def _serve(app, host: str, port: int, threads: int = 8, trusted_proxy: str | Non
         proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
                  "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto",
                  "clear_untrusted_proxy_headers": True}
+    import logging
+    if not logging.getLogger().handlers:
+        # To standard error, which systemd puts in the journal (with its own timestamps).
+        logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
     serve(app, host=host, port=port, threads=threads, ident="kiosk", **proxy)
 
 

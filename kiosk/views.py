@@ -186,18 +186,6 @@ def notice_detail(notice_id: int):
     return render("notice.html", notice=notice)
 
 
-@bp.route("/healthz")
-def healthz():
-    conn = get_db()
-    version = get_meta(conn, "content_version")
-    return jsonify({
-        "role": current_app.config.get("ROLE", "standalone"),
-        "content_version": int(version) if version and version.isdigit() else None,
-        "last_sync": get_meta(conn, "last_sync"),
-        "status": "ok",
-    })
-
-
 @bp.route("/qr.<any(svg, png):fmt>")
 def qr_code(fmt: str):
     """A QR code for an http(s) address (external links never open on the kiosk itself)."""

@@ -60,6 +60,16 @@ def _wait_or_urgent(data_dir: Path, stop: threading.Event, seconds: float, seen:
             log.exception("checking for urgent changes failed")
 
 
+def _record_publish_error(conn, exc: Exception) -> None:
+    """Keep the failure for /healthz (cleared by the next good round); never raise."""
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        db.set_meta(conn, "publish_last_error", f"{type(exc).__name__}: {exc}"[:500])
+    except Exception:                          # noqa: BLE001
+        log.exception("recording the publishing failure failed")
+
+
 def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
     """Publish changed content and re-sign manifests well before they expire; publish at
     once (within ``URGENT_CHECK_SECONDS``) after an emergency, a withdrawal or a masking."""
@@ -76,6 +86,7 @@ def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
             conn = db.open_database(Path(data_dir) / "kiosk.sqlite3")
             try:
                 results = publish.publish_all(data_dir, conn, expiry_days=expiry, resign_hours=resign)
+                db.set_meta(conn, "publish_last_error", "")
                 changed = sum(r["changed"] for r in results)
                 if changed:
                     log.info("published %d new scope versions", changed)
@@ -83,8 +94,9 @@ def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
                     if pruned.removed:
                         log.info("pruned %d unneeded blobs (%d bytes)", pruned.removed,
                                  pruned.removed_bytes)
-            except Exception:                  # noqa: BLE001  (keep serving; try again later)
+            except Exception as exc:           # noqa: BLE001  (keep serving; try again later)
                 log.exception("publishing failed")
+                _record_publish_error(conn, exc)
             finally:
                 conn.close()
         _wait_or_urgent(data_dir, stop, every * random.uniform(0.9, 1.1), seen, check)
