@@ -12,7 +12,7 @@ import click
 
 from content import db, jurisdictions
 
-from . import bundle, prune as pruning, publish as publishing, terminal
+from . import bundle, prune as pruning, publish as publishing, removable, terminal
 
 data_dir_option = click.option(
     "--data-dir", "data_dir", envvar="KIOSK_DATA_DIR", type=click.Path(file_okay=False),
@@ -90,11 +90,23 @@ def enroll(data_dir, scope, days, label):
 @click.command()
 @data_dir_option
 @click.option("--force", is_flag=True, help="Re-sign every scope with a new version now.")
-def publish(data_dir, force):
+@click.option("--to", "target", type=click.Path(file_okay=False),
+              help="Also write the bundles into this folder (a USB stick), laid out as /sync/v1/; "
+                   "terminals' outboxes found there are imported first.")
+@click.option("--scope", "only_scope", help="With --to: only this jurisdiction's bundle (12 digits).")
+def publish(data_dir, force, target, only_scope):
     """(hub) Write the signed bundles for every scope."""
     path, cfg = _instance(data_dir)
+    if only_scope is not None and not target:
+        raise click.BadParameter("--scope 只能与 --to 一起使用", param_hint="--scope")
+    if only_scope is not None and not jurisdictions.is_code(only_scope):
+        raise click.BadParameter("行政区划代码应为12位数字", param_hint="--scope")
     conn = db.open_database(path / "kiosk.sqlite3")
     try:
+        if only_scope is not None and jurisdictions.get(conn, only_scope) is None:
+            raise click.ClickException(f"本平台没有行政区划 {only_scope}")
+        if target:
+            _import_from_stick(path, conn, Path(target))
         total = conn.execute("SELECT count(*) FROM jurisdiction").fetchone()[0]
         with click.progressbar(length=total, label="发布内容包", file=sys.stderr) as bar:
             try:
@@ -108,8 +120,24 @@ def publish(data_dir, force):
     changed = [r for r in results if r["changed"]]
     click.echo(f"已发布 {len(results)} 个区划的内容包，其中 {len(changed)} 个生成了新版本；"
                f"目录：{publishing.published_dir(path)}")
+    if target:
+        scopes = [only_scope] if only_scope else [r["scope"] for r in results]
+        try:
+            done = removable.export_bundles(path, Path(target), scopes)
+        except (removable.RemovableError, OSError) as e:
+            raise click.ClickException(f"写入目录失败：{e}") from e
+        click.echo(f"已写入 {target}：{done['scopes']} 个区划的内容包，新增 {done['blobs']} 个内容文件")
     if changed:
         _echo_prune(_prune(path, pruning.settings(cfg)))
+
+
+def _import_from_stick(path: Path, conn, folder: Path) -> None:
+    """File the terminals' outboxes carried on the stick and leave their acknowledgements."""
+    for r in removable.import_outboxes(path, conn, folder):
+        if r["error"]:
+            click.echo(f"未导入 {r['file']}：{r['error']}", err=True)
+        else:
+            click.echo(f"已导入终端记录 {r['file']}：收存 {r['held']} 条，拒收 {r['rejected']} 条")
 
 
 def _prune(path: Path, options: dict, dry_run: bool = False) -> pruning.PruneResult:
@@ -147,9 +175,25 @@ def prune_blobs(data_dir, keep, grace_hours, dry_run):
 @click.command("sync")
 @data_dir_option
 @click.option("--once", is_flag=True, help="One round, then exit (non-zero if refused or failed).")
-def sync_command(data_dir, once):
+@click.option("--from", "folder", type=click.Path(exists=True, file_okay=False),
+              help="Apply the bundle from this folder (a USB stick) instead of the hub, verified the "
+                   "same way, and leave the outbox there for the hub.")
+def sync_command(data_dir, once, folder):
     """(terminal) Pull and apply the newest bundle, push the outbox."""
     path, cfg = _instance(data_dir)
+    if folder:
+        try:
+            out = removable.sync_from_folder(path, Path(folder))
+        except terminal.SyncError as e:
+            click.echo(f"同步失败：{e}", err=True)
+            sys.exit(1)
+        click.echo(out["pull"].message)
+        for warning in out["warnings"]:
+            click.echo(f"注意：{warning}", err=True)
+        if out["acknowledged"]:
+            click.echo(f"县级平台已确认收到 {out['acknowledged']} 条记录")
+        click.echo(f"已将 {out['exported']} 条待上传记录写入 {folder}，请带回县级平台导入")
+        return
     if once:
         terminal.die_with_parent()     # a round started by `kiosk serve` ends with it
         report = terminal.sync_once(path)

@@ -246,6 +246,33 @@ def _json_body() -> dict:
     return body
 
 
+def register_terminal(conn: sqlite3.Connection, token: str, scope: str, public_key: str,
+                      terminal_id: str, remote_addr: str, app_version) -> None:
+    """Enrol a terminal's key with its one-time token (over the network or on a USB stick);
+    raise AuthError when the token does not allow it. The caller holds the transaction."""
+    row = conn.execute("SELECT * FROM sync_enrolment WHERE token_hash = ?",
+                       (token_hash(token),)).fetchone()
+    if row is None:
+        raise AuthError(403, "注册令牌无效")
+    if row["scope"] != scope:
+        raise AuthError(403, "注册令牌不属于该行政区划")
+    if row["used_at"] is not None and row["terminal_id"] != terminal_id:
+        raise AuthError(403, "注册令牌已被使用")
+    if row["used_at"] is None and row["expires_at"] < _now_iso():
+        raise AuthError(403, "注册令牌已过期")
+    existing = conn.execute("SELECT scope FROM sync_terminal WHERE id = ?",
+                            (terminal_id,)).fetchone()
+    if existing is not None and existing["scope"] != scope:
+        raise AuthError(409, "该终端已注册到其他行政区划")
+    if row["used_at"] is None:
+        conn.execute("UPDATE sync_enrolment SET used_at = ?, terminal_id = ? WHERE token_hash = ?",
+                     (_now_iso(), terminal_id, row["token_hash"]))
+    conn.execute(
+        "INSERT INTO sync_terminal(id, public_key, scope, last_contact, remote_addr, app_version, label) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_contact = excluded.last_contact",
+        (terminal_id, public_key, scope, _now_iso(), remote_addr, str(app_version)[:40], row["label"]))
+
+
 @bp.route("/enroll", methods=["POST"])
 def enroll():
     """Register a terminal's public key with its one-time enrolment token."""
@@ -258,28 +285,8 @@ def enroll():
                     or not bundle.SCOPE_RE.match(scope):
                 raise AuthError(400, "注册请求缺少令牌、行政区划代码或公钥")
             terminal_id = _verify_signature(conn, public_key, "/sync/v1/enroll", request.get_data())
-            row = conn.execute("SELECT * FROM sync_enrolment WHERE token_hash = ?",
-                               (token_hash(token),)).fetchone()
-            if row is None:
-                raise AuthError(403, "注册令牌无效")
-            if row["scope"] != scope:
-                raise AuthError(403, "注册令牌不属于该行政区划")
-            if row["used_at"] is not None and row["terminal_id"] != terminal_id:
-                raise AuthError(403, "注册令牌已被使用")
-            if row["used_at"] is None and row["expires_at"] < _now_iso():
-                raise AuthError(403, "注册令牌已过期")
-            existing = conn.execute("SELECT scope FROM sync_terminal WHERE id = ?",
-                                    (terminal_id,)).fetchone()
-            if existing is not None and existing["scope"] != scope:
-                raise AuthError(409, "该终端已注册到其他行政区划")
-            if row["used_at"] is None:
-                conn.execute("UPDATE sync_enrolment SET used_at = ?, terminal_id = ? WHERE token_hash = ?",
-                             (_now_iso(), terminal_id, row["token_hash"]))
-            conn.execute(
-                "INSERT INTO sync_terminal(id, public_key, scope, last_contact, remote_addr, app_version, label) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_contact = excluded.last_contact",
-                (terminal_id, public_key, scope, _now_iso(), request.remote_addr or "",
-                 str(body.get("app_version", ""))[:40], row["label"]))
+            register_terminal(conn, token, scope, public_key, terminal_id,
+                              request.remote_addr or "", body.get("app_version", ""))
     except AuthError as e:
         current_app.logger.warning("sync enrol refused: %s", e)
         return _error(e.status, str(e))
@@ -315,6 +322,67 @@ def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict) 
     return table, ""
 
 
+def file_records(conn: sqlite3.Connection, term: sqlite3.Row, records: list) -> tuple[list, list]:
+    """Store a terminal's upstream records, each UUID once; return (uuids held, rejections).
+
+    Used for records that came over the network (``inbox``) and on a USB stick
+    (``sync.removable``); the caller holds the write transaction."""
+    terminal_id = term["id"]
+    allowed = set(jurisdictions.visible_codes(conn, term["scope"]))
+    held, rejected = [], []
+    for rec in records:
+        uuid = rec.get("uuid") if isinstance(rec, dict) else None
+        if not outbox.is_uuid(uuid):
+            rejected.append({"uuid": str(uuid)[:40], "reason": "记录编号不是 UUID"})
+            continue
+        uuid = uuid.lower()
+        kind, payload = rec.get("kind"), rec.get("payload")
+        if not outbox.is_kind(kind) or not isinstance(payload, dict):
+            rejected.append({"uuid": uuid, "reason": "记录类型或内容无效"})
+            continue
+        code = payload.get("jurisdiction_code")
+        if code is not None and code not in allowed:
+            rejected.append({"uuid": uuid, "reason": "记录不属于本终端的行政区划"})
+            continue
+        if conn.execute("SELECT 1 FROM sync_inbox WHERE uuid = ?", (uuid,)).fetchone():
+            held.append(uuid)
+            continue
+        kept = payload
+        if kind == usage.UPSTREAM_KIND:
+            # Daily view totals: kept as the largest total per thing, so the inbox
+            # holds a summary, not every running total a terminal sends.
+            try:
+                kept = usage.file_upstream(conn, terminal_id, payload, date.today())
+            except usage.BadUpstream as e:
+                rejected.append({"uuid": uuid, "reason": str(e)})
+                continue
+            stored_in, note = "usage_view", ""
+        else:
+            stored_in, note = _file_record(conn, kind, uuid, payload)
+        conn.execute(
+            "INSERT INTO sync_inbox(uuid, kind, terminal_id, scope, payload, stored_in, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (uuid, kind, terminal_id, term["scope"], json.dumps(kept, ensure_ascii=False),
+             stored_in, note))
+        held.append(uuid)
+    return held, rejected
+
+
+def record_status(conn: sqlite3.Connection, terminal_id: str, status, remote_addr: str) -> None:
+    """Keep what a terminal reported of itself (for the fleet page)."""
+    status = status if isinstance(status, dict) else {}
+    conn.execute(
+        "UPDATE sync_terminal SET last_contact = ?, remote_addr = ?, applied_version = ?, "
+        "app_version = ?, free_disk = ?, interval = coalesce(?, interval), last_sync = ?, "
+        "last_error = ?, outbox_pending = ? WHERE id = ?",
+        (_now_iso(), remote_addr, _int_or_none(status.get("applied_version")),
+         str(status.get("app_version", ""))[:40], _int_or_none(status.get("free_disk")),
+         _int_or_none(status.get("interval")),
+         status.get("last_sync") if isinstance(status.get("last_sync"), str) else None,
+         str(status.get("last_error") or "")[:300], _int_or_none(status.get("outbox_pending")),
+         terminal_id))
+
+
 @bp.route("/inbox", methods=["POST"])
 def inbox():
     """Upstream records from an enrolled terminal: each UUID stored once; answer the ids held."""
@@ -333,54 +401,8 @@ def inbox():
             records = body.get("records", [])
             if not isinstance(records, list) or len(records) > MAX_BATCH:
                 raise AuthError(400, f"records 应为最多 {MAX_BATCH} 条的列表")
-            allowed = set(jurisdictions.visible_codes(conn, term["scope"]))
-            held, rejected = [], []
-            for rec in records:
-                uuid = rec.get("uuid") if isinstance(rec, dict) else None
-                if not outbox.is_uuid(uuid):
-                    rejected.append({"uuid": str(uuid)[:40], "reason": "记录编号不是 UUID"})
-                    continue
-                uuid = uuid.lower()
-                kind, payload = rec.get("kind"), rec.get("payload")
-                if not outbox.is_kind(kind) or not isinstance(payload, dict):
-                    rejected.append({"uuid": uuid, "reason": "记录类型或内容无效"})
-                    continue
-                code = payload.get("jurisdiction_code")
-                if code is not None and code not in allowed:
-                    rejected.append({"uuid": uuid, "reason": "记录不属于本终端的行政区划"})
-                    continue
-                if conn.execute("SELECT 1 FROM sync_inbox WHERE uuid = ?", (uuid,)).fetchone():
-                    held.append(uuid)
-                    continue
-                kept = payload
-                if kind == usage.UPSTREAM_KIND:
-                    # Daily view totals: kept as the largest total per thing, so the inbox
-                    # holds a summary, not every running total a terminal sends.
-                    try:
-                        kept = usage.file_upstream(conn, terminal_id, payload, date.today())
-                    except usage.BadUpstream as e:
-                        rejected.append({"uuid": uuid, "reason": str(e)})
-                        continue
-                    stored_in, note = "usage_view", ""
-                else:
-                    stored_in, note = _file_record(conn, kind, uuid, payload)
-                conn.execute(
-                    "INSERT INTO sync_inbox(uuid, kind, terminal_id, scope, payload, stored_in, note) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (uuid, kind, terminal_id, term["scope"], json.dumps(kept, ensure_ascii=False),
-                     stored_in, note))
-                held.append(uuid)
-            status = body.get("status") if isinstance(body.get("status"), dict) else {}
-            conn.execute(
-                "UPDATE sync_terminal SET last_contact = ?, remote_addr = ?, applied_version = ?, "
-                "app_version = ?, free_disk = ?, interval = coalesce(?, interval), last_sync = ?, "
-                "last_error = ?, outbox_pending = ? WHERE id = ?",
-                (_now_iso(), request.remote_addr or "", _int_or_none(status.get("applied_version")),
-                 str(status.get("app_version", ""))[:40], _int_or_none(status.get("free_disk")),
-                 _int_or_none(status.get("interval")),
-                 status.get("last_sync") if isinstance(status.get("last_sync"), str) else None,
-                 str(status.get("last_error") or "")[:300], _int_or_none(status.get("outbox_pending")),
-                 terminal_id))
+            held, rejected = file_records(conn, term, records)
+            record_status(conn, terminal_id, body.get("status"), request.remote_addr or "")
     except AuthError as e:
         current_app.logger.warning("sync inbox refused: %s", e)
         return _error(e.status, str(e))

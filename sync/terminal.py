@@ -86,6 +86,7 @@ class Settings:
     trusted: dict
     interval: float = 300
     stale_hours: float = 72
+    folder: Path | None = None      # bundles carried on a folder (USB stick) instead of the hub
 
     @classmethod
     def load(cls, data_dir: Path) -> "Settings":
@@ -98,6 +99,9 @@ class Settings:
                    float(cfg.get("SYNC_INTERVAL", 300)), float(cfg.get("STALE_HOURS", 72)))
 
     def url(self, path: str) -> str:
+        if self.folder is not None:
+            # The folder is laid out as /sync/v1/; urllib reads file: URLs like any other.
+            return (self.folder / path.removeprefix("/sync/v1/")).as_uri()
         return self.hub_url + path
 
 
