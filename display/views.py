@@ -20,7 +20,7 @@ bp = Blueprint("display", __name__, template_folder="templates", static_folder="
 
 WEEKDAYS = "一二三四五六日"
 MAX_BACKOFF_SECONDS = 300      # a board whose server is away retries at least this often
-BANNER_POLL_SECONDS = 60
+BANNER_POLL_SECONDS = 15
 
 
 def now() -> datetime:

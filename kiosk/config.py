@@ -101,6 +101,7 @@ CHECKED_SETTINGS = {
     "PAGE_CACHE_SECONDS": (int, 1, 86400),
     "PAGE_CACHE_RENDERS": (int, 1, 64),
     "SYNC_TIMEOUT": (int, 10, 7 * 86400),
+    "SYNC_CHECK_SECONDS": (int, 0, 3600),
 }
 
 

@@ -14,7 +14,7 @@ from . import prune, publish, terminal
 log = logging.getLogger("kiosk.sync")
 
 DEFAULT_PUBLISH_INTERVAL = 900
-URGENT_CHECK_SECONDS = 30
+URGENT_CHECK_SECONDS = 10
 # Audit actions that must not wait for the next regular publish: an emergency set at once,
 # anything withdrawn (an emergency cleared, a notice taken down), personal data masked.
 URGENT_ACTIONS = ("urgent", "withdraw", "mask")
@@ -118,9 +118,11 @@ def start_background(app) -> threading.Event | None:
         # its SQLite cache never grow the serve process. Options and --config win over kiosk.toml.
         interval = app.config.get("SYNC_INTERVAL") or cfg.get("SYNC_INTERVAL")
         timeout = app.config.get("SYNC_TIMEOUT") or cfg.get("SYNC_TIMEOUT")
+        check = app.config.get("SYNC_CHECK_SECONDS", cfg.get("SYNC_CHECK_SECONDS"))
         target, args = terminal.run_loop, (Path(data_dir), stop,
                                            float(interval) if interval else None,
-                                           float(timeout) if timeout else None)
+                                           float(timeout) if timeout else None,
+                                           float(check) if check is not None else None)
     else:
         target, args = hub_loop, (Path(data_dir), cfg, stop)
     threading.Thread(target=target, args=args, name=f"kiosk-{role}-sync", daemon=True).start()

@@ -847,9 +847,12 @@ def die_with_parent() -> None:
 
 
 def run_loop(data_dir: Path, stop, interval: float | None = None,
-             timeout: float | None = None) -> None:
+             timeout: float | None = None, check: float | None = None) -> None:
     """Sync every ``interval`` seconds (with jitter), each round in a child process
-    (``run_round``); after failures retry sooner, backing off. Survives anything."""
+    (``run_round``); after failures retry sooner, backing off; in between, look at the
+    manifest every ``check`` seconds and sync at once when it changed. Survives anything."""
+    from .watch import DEFAULT_CHECK_SECONDS, ManifestWatch  # noqa: PLC0415  (watch uses this module)
+    watch = ManifestWatch(data_dir, DEFAULT_CHECK_SECONDS if check is None else check)
     failures = 0
     stop.wait(random.uniform(1, 5))
     while not stop.is_set():
@@ -861,7 +864,7 @@ def run_loop(data_dir: Path, stop, interval: float | None = None,
             ok, every = False, interval or 300
         failures = 0 if ok else failures + 1
         delay = every if ok else min(every, RETRY_BASE * 2 ** failures)
-        stop.wait(delay * random.uniform(0.8, 1.2))
+        watch.wait(stop, delay * random.uniform(0.8, 1.2))
 
 
 # ---------------------------------------------------------------- freshness on screen
