@@ -190,6 +190,8 @@ def serve(data_dir, config_file, port, host, threads, idle_seconds, sync_interva
     sys.stdout.flush()
     from sync.service import start_background  # terminal sync loop / hub re-sign timer
     start_background(app)
+    from . import notifier  # hub and standalone: notifications by e-mail and group robots
+    notifier.start(app)
     _serve(app, host, port, settings["threads"], settings["trusted_proxy"])
 
 

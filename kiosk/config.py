@@ -102,6 +102,7 @@ CHECKED_SETTINGS = {
     "PAGE_CACHE_RENDERS": (int, 1, 64),
     "SYNC_TIMEOUT": (int, 10, 7 * 86400),
     "SYNC_CHECK_SECONDS": (int, 0, 3600),
+    "NOTIFY_ROUND_SECONDS": (int, 5, 3600),
 }
 
 

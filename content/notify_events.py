@@ -1,0 +1,179 @@
+"""Where notifications come from: the audit log (review steps, emergencies) and periodic looks
+at what is due (applications), what went quiet (terminals) and what stopped agreeing
+(alignment). Each event is raised once, by a key that says what it is about."""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import date, datetime, timedelta, timezone
+
+from . import alignment, applications, auth, editing, jurisdictions, matters
+from .db import get_meta, immediate, set_meta
+from .notifications import Message, raise_event
+
+ADMIN_KINDS = {"catalogue_item": "catalogue", "village_item": "village-items", "matter": "matters",
+               "notice": "notices", "guide": "guides", "handbook": "handbooks", "board": "boards"}
+SILENT_INTERVALS = 3                # a terminal not heard from for this many sync intervals
+AUDIT_BATCH = 1000
+
+
+def _place(conn, code: str | None) -> str:
+    row = jurisdictions.get(conn, code) if code else None
+    return row["name"] if row else ""
+
+
+def _object(conn, table: str, obj_id: str) -> sqlite3.Row | None:
+    if table not in editing.ENTITIES or not obj_id.isdigit():
+        return None
+    return conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (int(obj_id),)).fetchone()
+
+
+def _reviewers(conn, code: str, not_user: int | None) -> list[int]:
+    out = []
+    for u in conn.execute("SELECT * FROM user WHERE active = 1"):
+        if u["id"] != not_user and auth.allowed(conn, u, "review", code):
+            out.append(u["id"])
+    return out
+
+
+def _submitter(conn, table: str, obj_id: str, before_id: int) -> int | None:
+    row = conn.execute("SELECT user_id FROM audit_log WHERE action = 'submit' AND entity = ? "
+                       "AND entity_id = ? AND id < ? ORDER BY id DESC LIMIT 1",
+                       (table, obj_id, before_id)).fetchone()
+    return row[0] if row else None
+
+
+def from_audit(conn: sqlite3.Connection, now: datetime) -> int:
+    """Review steps and emergencies recorded since the last look."""
+    seen = get_meta(conn, "notify_audit_seen")
+    top = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+    if seen is None:                       # first start: the history is not news
+        set_meta(conn, "notify_audit_seen", str(top))
+        return 0
+    raised = 0
+    rows = conn.execute("SELECT * FROM audit_log WHERE id > ? AND action IN "
+                        "('submit', 'return', 'approve', 'urgent', 'withdraw') ORDER BY id LIMIT ?",
+                        (int(seen), AUDIT_BATCH)).fetchall()
+    last = int(seen) if len(rows) == AUDIT_BATCH else top
+    with immediate(conn):
+        for a in rows:
+            raised += _audit_event(conn, a, now)
+            if len(rows) == AUDIT_BATCH:
+                last = a["id"]
+        set_meta(conn, "notify_audit_seen", str(last))
+    return raised
+
+
+def _audit_event(conn, a: sqlite3.Row, now: datetime) -> int:
+    obj = _object(conn, a["entity"], a["entity_id"])
+    if obj is None:
+        return 0
+    ent = editing.ENTITIES[a["entity"]]
+    code = obj["jurisdiction_code"] if ent.has_jurisdiction else None
+    title = editing.title_of(ent, dict(obj))
+    link = f"/admin/{ADMIN_KINDS.get(a['entity'], a['entity'])}/{obj['id']}"
+    place = _place(conn, code)
+    key = f"{a['entity']}:{obj['id']}:{a['id']}"
+    if a["action"] == "submit":
+        message = Message(f"待审核：{ent.label}《{title}》", f"{place}{ent.label}《{title}》已提交，请审核。", link)
+        return raise_event(conn, "review_submitted", key, code, message,
+                           _reviewers(conn, code, a["user_id"]) if code else [], now) is not None
+    if a["action"] in ("return", "approve"):
+        editor = _submitter(conn, a["entity"], a["entity_id"], a["id"])
+        if editor is None:
+            return 0
+        if a["action"] == "return":
+            message = Message(f"已退回：{ent.label}《{title}》", f"审核人退回了{place}{ent.label}《{title}》，请查看意见后修改。", link)
+            return raise_event(conn, "review_returned", key, code, message, [editor], now) is not None
+        message = Message(f"已通过：{ent.label}《{title}》", f"{place}{ent.label}《{title}》已审核通过并发布。", link)
+        return raise_event(conn, "review_approved", key, code, message, [editor], now) is not None
+    if a["entity"] != "notice" or obj["priority"] != "紧急":
+        return 0
+    subject = obj["subject_code"] or code
+    if a["action"] == "urgent":
+        message = Message(f"紧急通知已发布：{title}", f"{_place(conn, subject)}及下级的公示栏正在全屏显示这条紧急通知。", link)
+        return raise_event(conn, "emergency_published", key, subject, message, [], now) is not None
+    message = Message(f"紧急通知已解除：{title}", f"{_place(conn, subject)}的公示栏已恢复正常轮播。", link)
+    return raise_event(conn, "emergency_ended", key, subject, message, [], now) is not None
+
+
+def applications_due(conn: sqlite3.Connection, today: date, now: datetime) -> int:
+    """Applications entering their last working days, and those past their deadline."""
+    raised = 0
+    with immediate(conn):
+        for which, event in (("due_soon", "application_due"), ("overdue", "application_overdue")):
+            for a in applications.listing(conn, None, today, which):
+                due = a["due_on"]
+                if event == "application_due":
+                    message = Message(f"依申请公开 {a['receipt_no']} 即将到期",
+                                      f"{a['jurisdiction_name']}受理的申请 {a['receipt_no']} 应于 {due} 前答复，"
+                                      f"还剩 {a['left']} 个工作日。", f"/admin/applications/{a['uuid']}")
+                else:
+                    message = Message(f"依申请公开 {a['receipt_no']} 已超期",
+                                      f"{a['jurisdiction_name']}受理的申请 {a['receipt_no']} 答复期限 {due} 已过，请尽快答复。",
+                                      f"/admin/applications/{a['uuid']}")
+                raised += raise_event(conn, event, f"{a['uuid']}:{due}", a["jurisdiction_code"],
+                                      message, [], now) is not None
+    return raised
+
+
+def _parse(ts: str | None) -> datetime | None:
+    try:
+        dt = datetime.fromisoformat((ts or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def terminals(conn: sqlite3.Connection, now: datetime) -> int:
+    """Terminals silent for three of their sync intervals; terminals whose sync fails."""
+    raised = 0
+    with immediate(conn):
+        for t in conn.execute("SELECT * FROM sync_terminal WHERE active = 1").fetchall():
+            name = t["label"] or f"终端 {t['id'][:8]}"
+            place = _place(conn, t["scope"])
+            last = _parse(t["last_contact"])
+            if last is not None and now - last > timedelta(seconds=SILENT_INTERVALS * (t["interval"] or 300)):
+                message = Message(f"{place}{name}已失联",
+                                  f"{place}{name}自 {last.astimezone():%Y-%m-%d %H:%M} 起没有与县级平台联系"
+                                  f"（超过 {SILENT_INTERVALS} 个同步周期）。屏幕仍显示最后一次的内容；请检查电源和网络。",
+                                  "/admin/fleet")
+                raised += raise_event(conn, "terminal_silent", f"{t['id']}:{t['last_contact']}",
+                                      t["scope"], message, [], now) is not None
+            if t["last_error"]:
+                digest = hashlib.sha256(t["last_error"].encode()).hexdigest()[:12]
+                message = Message(f"{place}{name}同步失败", f"最近一次同步失败：{t['last_error']}", "/admin/fleet")
+                raised += raise_event(conn, "sync_failing", f"{t['id']}:{digest}:{now.date()}",
+                                      t["scope"], message, [], now) is not None
+    return raised
+
+
+def alignment_changes(conn: sqlite3.Connection, today: date, now: datetime) -> int:
+    """Matter × village alignments that are 不一致, once per distinct difference."""
+    raised = 0
+    villages = [r[0] for r in conn.execute("SELECT code FROM jurisdiction WHERE level = 'village'")]
+    with immediate(conn):
+        for matter in matters.list_matters(conn):
+            for village, result in matters.matter_villages(conn, matter, villages, today):
+                if result.status != alignment.INCONSISTENT:
+                    continue
+                what = json.dumps([result.summary(), [s.publication.notice_id for s in result.sides.values()
+                                                      if s.publication is not None]],
+                                  ensure_ascii=False, default=str)
+                digest = hashlib.sha256(what.encode()).hexdigest()[:16]
+                message = Message(f"{village['name']}「{matter['title']}」县乡村公开内容不一致",
+                                  result.summary(), f"/matters/{matter['id']}/{village['code']}")
+                raised += raise_event(conn, "alignment_inconsistent", f"{matter['id']}:{village['code']}:{digest}",
+                                      village["code"], message, [], now) is not None
+    return raised
+
+
+def scan(conn: sqlite3.Connection, today: date, now: datetime | None = None) -> int:
+    """One look for everything; the alignment (the costly part) once a day."""
+    now = now or datetime.now(timezone.utc)
+    raised = from_audit(conn, now) + applications_due(conn, today, now) + terminals(conn, now)
+    if get_meta(conn, "notify_alignment_day") != today.isoformat():
+        raised += alignment_changes(conn, today, now)
+        set_meta(conn, "notify_alignment_day", today.isoformat())
+    return raised
