@@ -8,7 +8,7 @@ import json
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
-from . import alignment, applications, auth, editing, jurisdictions, matters
+from . import alignment, applications, auth, disclosure_calendar, editing, jurisdictions, matters
 from .db import get_meta, immediate, set_meta
 from .notifications import Message, raise_event
 
@@ -169,11 +169,28 @@ def alignment_changes(conn: sqlite3.Connection, today: date, now: datetime) -> i
     return raised
 
 
+def disclosures_missing(conn: sqlite3.Connection, today: date, now: datetime) -> int:
+    """Periodic disclosures whose deadline passed with nothing published (应公开未公开)."""
+    raised = 0
+    codes = [r[0] for r in conn.execute("SELECT code FROM jurisdiction")]
+    with immediate(conn):
+        for r in disclosure_calendar.overdue(conn, codes, today):
+            p = r["period"]
+            place = _place(conn, r["jurisdiction_code"])
+            message = Message(f"{place}「{r['title']}」{p.label}应公开未公开",
+                              f"按公开时限（{r['time_limit_text']}），{place}{r['title']}（{p.label}）应于 "
+                              f"{p.deadline} 前公开，至今尚未公开。",
+                              f"/admin/{ADMIN_KINDS[r['kind']]}/{r['id']}")
+            raised += raise_event(conn, "disclosure_due", f"{r['kind']}:{r['id']}:{p.start}",
+                                  r["jurisdiction_code"], message, [], now) is not None
+    return raised
+
+
 def scan(conn: sqlite3.Connection, today: date, now: datetime | None = None) -> int:
     """One look for everything; the alignment (the costly part) once a day."""
     now = now or datetime.now(timezone.utc)
     raised = from_audit(conn, now) + applications_due(conn, today, now) + terminals(conn, now)
     if get_meta(conn, "notify_alignment_day") != today.isoformat():
-        raised += alignment_changes(conn, today, now)
+        raised += alignment_changes(conn, today, now) + disclosures_missing(conn, today, now)
         set_meta(conn, "notify_alignment_day", today.isoformat())
     return raised
