@@ -47,7 +47,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from . import jurisdictions, matters
+from . import disclosure_calendar, jurisdictions, matters
 from .db import get_meta
 from .usage import LOCAL
 from .feedback import RATINGS
@@ -762,6 +762,7 @@ class Report:
     gaps: list[tuple[str, int]] | None     # None: not shown below the county (counts carry no place)
     usage: Usage
     terminals: TerminalUsage
+    periodic: list[dict] = field(default_factory=list)   # periodic items' periods due in the period
 
     @property
     def as_of(self) -> date:
@@ -779,7 +780,21 @@ def build(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -
         satisfaction=satisfaction(conn, scope, period, today),
         gaps=content_gaps(conn, period) if scope.level == "county" else None,
         usage=usage(conn, scope, period, today),
-        terminals=terminal_usage(conn, scope, period, today))
+        terminals=terminal_usage(conn, scope, period, today),
+        periodic=periodic_disclosures(conn, scope, period, today))
+
+
+def periodic_disclosures(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> list[dict]:
+    """The periods of periodic items (每月/每季度/每年) whose deadline falls in the period:
+    published on time, late, or not at all (应公开未公开, which a count of notices cannot see)."""
+    day = as_of(period, today)
+    out = []
+    for cal in disclosure_calendar.item_calendars(conn, list(scope.codes), day):
+        for p in cal["periods"]:
+            if period.start <= p.deadline <= day:
+                out.append({**cal, "period": p, "level": scope.levels.get(cal["jurisdiction_code"], ""),
+                            "jurisdiction": scope.names.get(cal["jurisdiction_code"], "")})
+    return out
 
 
 # ---------------------------------------------------------------- tables (page and export)
@@ -872,6 +887,33 @@ def tables(report: Report) -> list[Table]:
                            tim.count(OVERDUE, recs), tim.count(PENDING, recs), tim.rate(recs)])
     t.rows.append(["合计", len(tim.records), tim.count(ON_TIME), tim.count(LATE), tim.count(OVERDUE),
                    tim.count(PENDING), tim.rate()])
+    out.append(t)
+
+    names = disclosure_calendar.STATUS_NAMES
+    t = Table("periodic", "定期公开：按期核对", ["层级", "应公开期数", "按时", "逾期公开", "应公开未公开", "按时公开率"],
+              percent={5}, total_row=True,
+              note="按月、按季、按年公开的事项（如村级财务每月10日前公开上月收支），逐期核对；到期日为节假日的顺延。"
+                   "没有发布任何公示的期次计为“应公开未公开”。")
+    by_level: dict[str, Counter] = defaultdict(Counter)
+    for r in report.periodic:
+        by_level[r["level"]][r["period"].status] += 1
+    total = Counter()
+    for lv in LEVEL_ORDER:
+        c = by_level.get(lv)
+        if c:
+            n = sum(c.values())
+            t.rows.append([LEVEL_NAMES[lv], n, c["done"], c["late"], c["missing"], share(c["done"], n)])
+            total.update(c)
+    n = sum(total.values())
+    t.rows.append(["合计", n, total["done"], total["late"], total["missing"], share(total["done"], n)])
+    out.append(t)
+
+    t = Table("periodic_missing", "应公开未公开的期次", ["区划", "事项", "所属期间", "应公开日期", "情况"])
+    for r in sorted(report.periodic, key=lambda r: (r["period"].status != "missing", r["period"].deadline)):
+        if r["period"].status in ("missing", "late"):
+            t.rows.append([r["jurisdiction"], r["title"], r["period"].label, r["period"].deadline,
+                           names[r["period"].status] + (f"（{r['period'].published_on}）"
+                                                        if r["period"].published_on else "")])
     out.append(t)
 
     t = Table("late", "超期公开和逾期未公开", ["状态", "区划", "公示公告", "信息形成日期", "公开时限",

@@ -128,3 +128,20 @@ def test_a_skipped_month_reaches_the_county_group(conn):
     assert not any("2026年11月" in t for t in titles)     # due on 10 December: not yet
     assert notify_events.disclosures_missing(conn, date(2026, 12, 3), now) == 0
     assert conn.execute("SELECT count(*) FROM notify_delivery").fetchone()[0] == len(titles)
+
+
+def test_the_assessment_counts_missing_periods(conn):
+    from content import assessment as a
+    item = _periodic_item(conn)
+    conn.execute("INSERT INTO notice(jurisdiction_code, subject_code, village_item_id, kind, title, status, "
+                 "formed_on, published_at) VALUES (?, ?, ?, '公示', '9月收支', 'published', '2026-09-30', "
+                 "'2026-10-15T01:00:00Z')", (VILLAGE, VILLAGE, item))
+    report = a.build(conn, a.scope_of(conn, "340499100000"), a.Period(date(2026, 7, 1), date(2026, 11, 30)),
+                     date(2026, 12, 3))
+    tables = {t.key: t for t in a.tables(report)}
+    rows = [r for r in tables["periodic_missing"].rows if r[1] == "测试村级财务收支明细"]
+    assert [(r[2], r[4][:6]) for r in rows] == [
+        ("2026年6月", "应公开未公开"), ("2026年7月", "应公开未公开"), ("2026年8月", "应公开未公开"),
+        ("2026年10月", "应公开未公开"), ("2026年9月", "逾期公开（2")]
+    village = next(r for r in tables["periodic"].rows if r[0] == "村级")
+    assert village[4] >= 4 and village[3] >= 1
