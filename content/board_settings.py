@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import time
 
 from . import jurisdictions
 
@@ -142,3 +143,31 @@ def as_board(conn: sqlite3.Connection, data: dict, obj_id: int, status: str = "p
     b["jurisdiction_name"] = here["name"] if here else ""
     b["jurisdiction_level"] = here["level"] if here else ""
     return b
+
+
+def parse_hhmm(text: str) -> time:
+    """'07:30' → time(7, 30); '24:00' is accepted as the end of the day."""
+    hh, mm = text.strip().split(":")
+    h, m = int(hh), int(mm)
+    if (h, m) == (24, 0):
+        return time.max
+    return time(h, m)
+
+
+def in_windows(windows: list[dict], at: time) -> bool:
+    """Whether ``at`` lies in one of the daily windows; [] means all day.
+
+    A window whose start is after its end crosses midnight (22:00–06:00);
+    start == end means the whole day.
+    """
+    if not windows:
+        return True
+    for w in windows:
+        start, end = parse_hhmm(w["start"]), parse_hhmm(w["end"])
+        if start == end:
+            return True
+        if start < end and start <= at < end:
+            return True
+        if start > end and (at >= start or at < end):
+            return True
+    return False

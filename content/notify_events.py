@@ -8,7 +8,7 @@ import json
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
-from . import alignment, applications, auth, disclosure_calendar, editing, jurisdictions, matters
+from . import alignment, applications, auth, disclosure_calendar, display_proof, editing, jurisdictions, matters
 from .db import get_meta, immediate, set_meta
 from .notifications import Message, raise_event
 
@@ -186,11 +186,51 @@ def disclosures_missing(conn: sqlite3.Connection, today: date, now: datetime) ->
     return raised
 
 
+def coverage_short(conn: sqlite3.Connection, today: date, now: datetime) -> int:
+    """公示 of the last week whose boards did not show them for every day of the period."""
+    raised = 0
+    codes = [r[0] for r in conn.execute("SELECT code FROM jurisdiction")]
+    reporting = set(display_proof.last_confirmed(conn))   # boards that report at all
+    with immediate(conn):
+        for n in display_proof.notices_with_period(conn, codes, today - timedelta(days=7), today):
+            cov = display_proof.coverage(conn, n["id"], now)
+            if cov is None or not cov.days or cov.fulfilled \
+                    or not any(b.slug in reporting for b in cov.boards):
+                continue
+            message = Message(f"{n['place']}公示「{n['title']}」屏幕显示不足",
+                              f"公示期 {n['period_start']} 至 {n['period_end']}，公示栏缺 {cov.extension_days} 天未完整显示，"
+                              f"建议延长公示 {cov.extension_days} 天。", f"/admin/proof/{n['id']}")
+            raised += raise_event(conn, "coverage_short", f"{n['id']}:{cov.extension_days}",
+                                  n["subject_code"] or n["jurisdiction_code"], message, [], now) is not None
+    return raised
+
+
+def boards_silent(conn: sqlite3.Connection, now: datetime) -> int:
+    """Boards that reported showing something before and have been silent for three hours."""
+    raised = 0
+    with immediate(conn):
+        for slug, at in display_proof.last_confirmed(conn).items():
+            if now - at < timedelta(hours=3):
+                continue
+            b = conn.execute("SELECT name, jurisdiction_code FROM board WHERE slug = ? AND status = 'published'",
+                             (slug,)).fetchone()
+            if b is None:
+                continue
+            message = Message(f"公示栏「{b['name']}」已失联",
+                              f"自 {at.astimezone(display_proof.CHINA):%Y-%m-%d %H:%M} 起没有收到这块公示栏的显示记录，"
+                              "请检查屏幕、电源和网络。", "/admin/fleet")
+            raised += raise_event(conn, "terminal_silent", f"board:{slug}:{at.isoformat()}",
+                                  b["jurisdiction_code"], message, [], now) is not None
+    return raised
+
+
 def scan(conn: sqlite3.Connection, today: date, now: datetime | None = None) -> int:
     """One look for everything; the alignment (the costly part) once a day."""
     now = now or datetime.now(timezone.utc)
-    raised = from_audit(conn, now) + applications_due(conn, today, now) + terminals(conn, now)
+    raised = (from_audit(conn, now) + applications_due(conn, today, now) + terminals(conn, now)
+              + boards_silent(conn, now))
     if get_meta(conn, "notify_alignment_day") != today.isoformat():
-        raised += alignment_changes(conn, today, now) + disclosures_missing(conn, today, now)
+        raised += (alignment_changes(conn, today, now) + disclosures_missing(conn, today, now)
+                   + coverage_short(conn, today, now))
         set_meta(conn, "notify_alignment_day", today.isoformat())
     return raised

@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from content.board_settings import in_windows, parse_hhmm  # noqa: F401  (shared with the hub's proof of display)
+
 PRIORITY_RANK = {"紧急": 0, "重要": 1, "普通": 2}
 
 # How much fits on one slide, in characters of the slide's type (see display.css:
@@ -78,34 +80,6 @@ class Screen:
 
 def _aware(now: datetime) -> datetime:
     return now if now.tzinfo else now.astimezone()
-
-
-def parse_hhmm(text: str) -> time:
-    """'07:30' → time(7, 30); '24:00' is accepted as the end of the day."""
-    hh, mm = text.strip().split(":")
-    h, m = int(hh), int(mm)
-    if (h, m) == (24, 0):
-        return time.max
-    return time(h, m)
-
-
-def in_windows(windows: list[dict], at: time) -> bool:
-    """Whether ``at`` lies in one of the daily windows; [] means all day.
-
-    A window whose start is after its end crosses midnight (22:00–06:00);
-    start == end means the whole day.
-    """
-    if not windows:
-        return True
-    for w in windows:
-        start, end = parse_hhmm(w["start"]), parse_hhmm(w["end"])
-        if start == end:
-            return True
-        if start < end and start <= at < end:
-            return True
-        if start > end and (at >= start or at < end):
-            return True
-    return False
 
 
 def _published(n: dict) -> datetime | None:

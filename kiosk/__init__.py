@@ -72,6 +72,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     sync.init_app(app)
     from display.views import bp as display_bp
     app.register_blueprint(display_bp)
+    from display import proof as display_proof   # boards report what they showed (公示留痕)
+    app.register_blueprint(display_proof.bp)
+    security.csrf.exempt(display_proof.bp)       # a machine request from this machine only
     from . import health
     health.init_app(app)    # /healthz, /metrics, request counts, access log
     from . import pagecache

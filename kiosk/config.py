@@ -103,6 +103,7 @@ CHECKED_SETTINGS = {
     "SYNC_TIMEOUT": (int, 10, 7 * 86400),
     "SYNC_CHECK_SECONDS": (int, 0, 3600),
     "NOTIFY_ROUND_SECONDS": (int, 5, 3600),
+    "DISPLAY_REPORT_SECONDS": (int, 1, 3600),
 }
 
 

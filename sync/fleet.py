@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, render_template, request
+
 from jinja2 import TemplateNotFound
 
+from content import display_proof
 from content.auth import require_role
 from content.db import get_db, get_meta
 
@@ -97,7 +99,19 @@ def fleet():
         except ImportError:
             pass
     return render_template("sync/fleet.html", layout=layout, terminals=rows, summary=summary,
-                           published=published, missed=MISSED_INTERVALS, **extra)
+                           published=published, missed=MISSED_INTERVALS, boards=board_rows(conn), **extra)
+
+
+def board_rows(conn) -> list[dict]:
+    """Each published board with its last confirmed render (what it reported showing)."""
+    confirmed = display_proof.last_confirmed(conn)
+    out = []
+    for b in conn.execute("SELECT b.slug, b.name, b.location, j.name AS place FROM board b "
+                          "JOIN jurisdiction j ON j.code = b.jurisdiction_code "
+                          "WHERE b.status = 'published' ORDER BY b.jurisdiction_code, b.sort, b.id"):
+        at = confirmed.get(b["slug"])
+        out.append({**dict(b), "confirmed": at.astimezone(display_proof.CHINA).strftime("%Y-%m-%d %H:%M") if at else None})
+    return out
 
 
 def freshness_context() -> dict:

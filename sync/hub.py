@@ -19,14 +19,14 @@ import os
 import re
 import sqlite3
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
 from werkzeug.http import http_date, parse_etags, quote_etag
 
-from content import jurisdictions, outbox, usage
+from content import display_proof, jurisdictions, outbox, usage
 from content.db import get_db, immediate
 
 from . import bundle
@@ -348,7 +348,14 @@ def file_records(conn: sqlite3.Connection, term: sqlite3.Row, records: list) -> 
             held.append(uuid)
             continue
         kept = payload
-        if kind == usage.UPSTREAM_KIND:
+        if kind == display_proof.UPSTREAM_KIND:
+            try:
+                kept = display_proof.file_upstream(conn, terminal_id, payload, datetime.now(timezone.utc))
+            except display_proof.BadReport as e:
+                rejected.append({"uuid": uuid, "reason": str(e)})
+                continue
+            stored_in, note = "display_report", ""
+        elif kind == usage.UPSTREAM_KIND:
             # Daily view totals: kept as the largest total per thing, so the inbox
             # holds a summary, not every running total a terminal sends.
             try:

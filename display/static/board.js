@@ -22,7 +22,60 @@
     var day = d.getFullYear() + "年" + (d.getMonth() + 1) + "月" + d.getDate() + "日 星期" + WEEK[d.getDay()];
     if (clockTime && clockTime.textContent !== t) clockTime.textContent = t;
     if (clockDate && clockDate.textContent !== day) clockDate.textContent = day;
+    tally();
     clockTimer = setTimeout(tick, 1000 - (now() % 1000) + 20);
+  }
+
+  // --- proof of display (公示留痕) -----------------------------------------------
+  // Every second: which notice is on screen, and whether the page could be seen at all.
+  // Totals per UTC hour go to this machine's server each minute; what could not be sent
+  // is kept (at most three days) and sent with the next report.
+  var shownUrl = body.dataset.shownUrl, shown = {}, reporting = !!shownUrl;
+  var REPORT_MS = Number(body.dataset.reportMs) || 60000, KEEP_HOURS = 72;
+
+  function tally() {
+    if (!reporting) return;
+    var d = deck();
+    var active = d && d.querySelector(".slide.is-active[data-notice]");
+    if (!active) return;
+    var hour = new Date(now()).toISOString().slice(0, 13);
+    var id = active.getAttribute("data-notice");
+    var perHour = shown[hour] || (shown[hour] = {});
+    var c = perHour[id] || (perHour[id] = [0, 0]);
+    if (c[0] < 3600) c[0] += 1;
+    if (document.visibilityState === "visible" && c[1] < c[0]) c[1] += 1;
+  }
+
+  function keepBack(sent) {
+    Object.keys(sent).forEach(function (hour) {
+      var into = shown[hour] || (shown[hour] = {});
+      Object.keys(sent[hour]).forEach(function (id) {
+        var a = into[id] || (into[id] = [0, 0]), b = sent[hour][id];
+        a[0] = Math.min(3600, a[0] + b[0]); a[1] = Math.min(a[0], a[1] + b[1]);
+      });
+    });
+    var hours = Object.keys(shown).sort();
+    while (hours.length > KEEP_HOURS) delete shown[hours.shift()];
+  }
+
+  function report() {
+    if (!reporting || !Object.keys(shown).length) return;
+    var sent = shown;
+    shown = {};
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", shownUrl);
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.timeout = 15000;
+    xhr.onload = function () {
+      if (xhr.status === 403) reporting = false;            // not this machine's board: stop
+      else if (xhr.status >= 500) keepBack(sent);
+    };
+    xhr.onerror = xhr.ontimeout = function () { keepBack(sent); };
+    xhr.send(JSON.stringify({hours: sent}));
+  }
+  if (reporting) {
+    setInterval(report, REPORT_MS);
+    window.addEventListener("pagehide", report);
   }
 
   // --- rotation ---------------------------------------------------------------

@@ -10,5 +10,6 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
     if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
+    if (event.target.closest("[data-print]")) window.print();
   });
 })();

@@ -1,0 +1,103 @@
+"""公示留痕 in the admin: which 公示 were on screen for their whole period, and the 公示证明
+(notice, board, place, shown from–to, gaps) as an A4 page and an .xlsx for the 村务监督委员会
+and auditors."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+from flask import abort, current_app, send_file
+
+from .. import auth, display_proof
+from ..db import get_db
+from . import bp, render, user
+
+LIST_DAYS = 60
+
+
+def _now() -> datetime:
+    """The clock; tests pin it with the NOW config key (ISO 8601), as the boards do."""
+    pinned = current_app.config.get("NOW")
+    if pinned:
+        moment = datetime.fromisoformat(pinned)
+        return moment if moment.tzinfo else moment.replace(tzinfo=display_proof.CHINA)
+    return datetime.now(timezone.utc)
+
+
+def safe_cell(value):
+    """Text that a spreadsheet would take for a formula is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _reachable_notice(conn, notice_id: int):
+    row = conn.execute("SELECT jurisdiction_code, subject_code FROM notice WHERE id = ?", (notice_id,)).fetchone()
+    u = user()
+    if row is None or not (auth.can_reach(conn, u, row["subject_code"] or row["jurisdiction_code"])
+                           or auth.can_reach(conn, u, row["jurisdiction_code"])):
+        abort(404)
+
+
+@bp.route("/proof")
+@auth.require_role()
+def proof_list():
+    conn = get_db()
+    u = user()
+    now = _now()
+    day = now.astimezone(display_proof.CHINA).date()
+    codes = sorted(auth.reachable_codes(conn, u))
+    rows = []
+    for n in display_proof.notices_with_period(conn, codes, day - timedelta(days=LIST_DAYS), day):
+        cov = display_proof.coverage(conn, n["id"], now)
+        rows.append({"notice": n, "cov": cov})
+    return render("admin/proof_list.html", rows=rows, days=LIST_DAYS)
+
+
+def _coverage(notice_id: int):
+    conn = get_db()
+    _reachable_notice(conn, notice_id)
+    cov = display_proof.coverage(conn, notice_id, _now())
+    if cov is None:
+        abort(404)
+    place = conn.execute("SELECT name FROM jurisdiction WHERE code = ?",
+                         (cov.notice["subject_code"] or cov.notice["jurisdiction_code"],)).fetchone()
+    return cov, place["name"] if place else ""
+
+
+@bp.route("/proof/<id:notice_id>")
+@auth.require_role()
+def proof_certificate(notice_id: int):
+    cov, place = _coverage(notice_id)
+    return render("admin/proof.html", cov=cov, place=place, made=datetime.now(display_proof.CHINA))
+
+
+@bp.route("/proof/<id:notice_id>.xlsx")
+@auth.require_role()
+def proof_xlsx(notice_id: int):
+    from openpyxl import Workbook  # noqa: PLC0415
+    cov, place = _coverage(notice_id)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "公示证明"
+    n = cov.notice
+    ws.append(["公示证明"])
+    for label, value in (("公示标题", n["title"]), ("公示单位", n["publisher"] or ""), ("公示对象地区", place),
+                         ("公示期", f"{n['period_start']} 至 {n['period_end']}"),
+                         ("核对天数", len(cov.days)),
+                         ("结论", "公示期内每天均已在公示栏完整显示" if cov.fulfilled else
+                          f"未完整显示，建议延长公示 {cov.extension_days} 天")):
+        ws.append([label, safe_cell(value)])
+    ws.append([])
+    ws.append(["公示栏", "位置", "首次显示", "最后显示", "完整显示天数", "缺失天数", "未显示时段"])
+    for b in cov.boards:
+        ws.append([safe_cell(b.name), safe_cell(b.location),
+                   b.first_shown.strftime("%Y-%m-%d %H:%M") if b.first_shown else "未显示",
+                   b.last_shown.strftime("%Y-%m-%d %H:%M") if b.last_shown else "",
+                   len(b.covered), b.short,
+                   "；".join(f"{a:%m-%d %H:%M}–{z:%H:%M}" for a, z in b.gaps) or "无"])
+    data = io.BytesIO()
+    wb.save(data)
+    data.seek(0)
+    return send_file(data, as_attachment=True, download_name=f"公示证明_{notice_id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,249 @@
+"""公示留痕: what boards actually showed, and whether a 公示 was on screen for its whole period.
+
+A board counts, second by second, which notice is on screen and whether the page is visible,
+and reports the totals per UTC hour to the instance serving it (``POST /display/<slug>/shown``
+from the board's own browser). A terminal keeps them in ``display_shown`` and sends each
+finished hour upstream through the outbox (a late report of an hour as the difference, once);
+the hub adds everything up in ``display_report``. A hub or standalone instance records its
+own boards there directly.
+
+Coverage of a notice with a 公示期: on each board of the notice's village (or of its
+publisher), for every day of the period, every hour in which the board is meant to show
+notices (its daily windows, China time) must have shown the notice with the page visible.
+A day with a missing hour is a gap; a 公示 none of whose boards covered every day was not
+fulfilled, and the days short are the suggested extension.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from . import jurisdictions
+from .board_settings import in_windows
+
+CHINA = timezone(timedelta(hours=8), "CST")
+HOUR = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}$")
+MAX_NOTICES = 500                 # per hour in one report
+MAX_HOURS = 72                    # in one report (a board that was cut off for three days)
+UPSTREAM_KIND = "display"
+NAMESPACE = uuidlib.UUID("8f9d3c52-51a4-4f0e-9d8b-2f1f6a1d7c11")
+
+
+class BadReport(ValueError):
+    """A report that cannot be counted; the message says why (Chinese)."""
+
+
+def hour_key(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
+
+
+def _hour_start(key: str) -> datetime:
+    return datetime.strptime(key, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
+
+
+def parse_report(body, now: datetime) -> dict[tuple[str, int], tuple[int, int]]:
+    """``{"hours": {"2026-12-03T02": {"123": [shown, visible], …}, …}}`` → counts by (hour, notice)."""
+    hours = body.get("hours") if isinstance(body, dict) else None
+    if not isinstance(hours, dict) or len(hours) > MAX_HOURS:
+        raise BadReport("报告格式不正确")
+    out = {}
+    latest = hour_key(now + timedelta(hours=1))
+    for hour, notices in hours.items():
+        if not isinstance(hour, str) or not HOUR.match(hour) or hour > latest:
+            raise BadReport(f"时段无效：{str(hour)[:20]}")
+        if not isinstance(notices, dict) or len(notices) > MAX_NOTICES:
+            raise BadReport("公示条数无效")
+        for nid, pair in notices.items():
+            if not str(nid).isdigit() or len(str(nid)) > 18 or not isinstance(pair, list) or len(pair) != 2:
+                raise BadReport("公示编号或计数无效")
+            shown, visible = pair
+            if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 3600 for v in pair) \
+                    or visible > shown:
+                raise BadReport("显示秒数无效")
+            out[(hour, int(nid))] = (shown, visible)
+    return out
+
+
+def _add(conn, table: str, key_cols: dict, shown: int, visible: int) -> None:
+    cols = ", ".join(key_cols)
+    marks = ", ".join("?" for _ in key_cols)
+    conn.execute(
+        f"INSERT INTO {table}({cols}, shown, visible) VALUES ({marks}, ?, ?) "
+        f"ON CONFLICT({cols}) DO UPDATE SET shown = min(3600, shown + excluded.shown), "
+        "visible = min(3600, visible + excluded.visible)", [*key_cols.values(), shown, visible])
+
+
+def record(conn: sqlite3.Connection, board_slug: str, counts: dict, on_terminal: bool) -> None:
+    """Keep a board's report: buffered for upstream on a terminal, final on a hub."""
+    for (hour, nid), (shown, visible) in counts.items():
+        if on_terminal:
+            _add(conn, "display_shown", {"board_slug": board_slug, "notice_id": nid, "hour": hour},
+                 shown, visible)
+        else:
+            _add(conn, "display_report", {"terminal_id": "local", "board_slug": board_slug,
+                                          "notice_id": nid, "hour": hour}, shown, visible)
+
+
+def queue_finished_hours(conn: sqlite3.Connection, scope: str, now: datetime, enqueue) -> int:
+    """Send every finished hour's not yet sent seconds upstream, one record per board and hour."""
+    current = hour_key(now)
+    rows = conn.execute(
+        "SELECT * FROM display_shown WHERE hour < ? AND (shown > sent_shown OR visible > sent_visible) "
+        "ORDER BY board_slug, hour, notice_id", (current,)).fetchall()
+    batches: dict[tuple[str, str], list] = {}
+    for r in rows:
+        batches.setdefault((r["board_slug"], r["hour"]), []).append(r)
+    for (board, hour), items in batches.items():
+        notices = {str(r["notice_id"]): [r["shown"] - r["sent_shown"], r["visible"] - r["sent_visible"]]
+                   for r in items}
+        marker = json.dumps([board, hour, sorted((r["notice_id"], r["sent_shown"], r["sent_visible"])
+                                                 for r in items)])
+        record_uuid = str(uuidlib.uuid5(NAMESPACE, marker))
+        enqueue(conn, UPSTREAM_KIND, record_uuid, {"jurisdiction_code": scope, "board": board,
+                                                   "hour": hour, "notices": notices})
+        conn.execute("UPDATE display_shown SET sent_shown = shown, sent_visible = visible "
+                     "WHERE board_slug = ? AND hour = ?", (board, hour))
+    # Hours sent in full and older than a week are history the hub keeps.
+    week_ago = hour_key(now - timedelta(days=7))
+    conn.execute("DELETE FROM display_shown WHERE hour < ? AND shown = sent_shown AND visible = sent_visible",
+                 (week_ago,))
+    return len(batches)
+
+
+def file_upstream(conn: sqlite3.Connection, terminal_id: str, payload: dict, now: datetime) -> dict:
+    """Add a terminal's hour of a board to the hub's counts; raise BadReport when malformed."""
+    board, hour, notices = payload.get("board"), payload.get("hour"), payload.get("notices")
+    if not isinstance(board, str) or not re.match(r"^[a-z0-9][a-z0-9-]{0,63}$", board):
+        raise BadReport("公示栏编号无效")
+    counts = parse_report({"hours": {hour: notices}}, now) if isinstance(hour, str) else None
+    if counts is None:
+        raise BadReport("时段无效")
+    for (h, nid), (shown, visible) in counts.items():
+        _add(conn, "display_report", {"terminal_id": terminal_id, "board_slug": board,
+                                      "notice_id": nid, "hour": h}, shown, visible)
+    return {"board": board, "hour": hour, "notices": len(counts)}
+
+
+# ---------------------------------------------------------------- coverage
+
+@dataclass
+class BoardCoverage:
+    slug: str
+    name: str
+    location: str
+    days: list[date]
+    covered: list[date] = field(default_factory=list)
+    gaps: list[tuple[datetime, datetime]] = field(default_factory=list)   # China time, [from, to)
+    first_shown: datetime | None = None
+    last_shown: datetime | None = None
+
+    @property
+    def short(self) -> int:
+        return len(self.days) - len(self.covered)
+
+
+@dataclass
+class NoticeCoverage:
+    notice: dict
+    days: list[date]
+    boards: list[BoardCoverage]
+    complete: bool                   # the period is over (else: so far)
+
+    @property
+    def fulfilled(self) -> bool:
+        return any(b.short == 0 for b in self.boards) and bool(self.days)
+
+    @property
+    def extension_days(self) -> int:
+        return min((b.short for b in self.boards), default=len(self.days))
+
+
+def _expected_hours(windows: list[dict], day: date) -> list[int]:
+    """China-time hours of ``day`` in which the board is meant to show notices."""
+    return [h for h in range(24)
+            if any(in_windows(windows, time(h, m)) for m in (0, 15, 30, 45))]
+
+
+def boards_for(conn: sqlite3.Connection, notice: dict) -> list[sqlite3.Row]:
+    """The published boards of the notice's village (or publisher) whose filters let it through."""
+    codes = {notice["subject_code"] or notice["jurisdiction_code"], notice["jurisdiction_code"]}
+    publisher = jurisdictions.get(conn, notice["jurisdiction_code"])
+    out = []
+    for b in conn.execute(f"SELECT * FROM board WHERE status = 'published' AND jurisdiction_code IN "
+                          f"({','.join('?' for _ in codes)}) ORDER BY sort, id", sorted(codes)):
+        levels, domains = json.loads(b["levels"]), json.loads(b["domains"])
+        if levels and publisher is not None and publisher["level"] not in levels:
+            continue
+        if domains and notice["domain_id"] not in domains:
+            continue
+        out.append(b)
+    return out
+
+
+def coverage(conn: sqlite3.Connection, notice_id: int, now: datetime) -> NoticeCoverage | None:
+    """On-screen coverage of a notice's 公示期 on its boards, up to ``now``."""
+    row = conn.execute("SELECT * FROM notice WHERE id = ?", (notice_id,)).fetchone()
+    if row is None or not row["period_start"] or not row["period_end"]:
+        return None
+    n = dict(row)
+    start, end = date.fromisoformat(n["period_start"]), date.fromisoformat(n["period_end"])
+    today = now.astimezone(CHINA).date()
+    last = min(end, today - timedelta(days=1))        # only whole days are judged
+    days = [start + timedelta(days=i) for i in range((last - start).days + 1)] if last >= start else []
+    boards = []
+    lo = hour_key(datetime.combine(start, time(0), CHINA))
+    hi = hour_key(datetime.combine(end + timedelta(days=1), time(0), CHINA))
+    for b in boards_for(conn, n):
+        shown = {}
+        for r in conn.execute("SELECT hour, sum(visible) AS visible FROM display_report WHERE notice_id = ? "
+                              "AND board_slug = ? AND hour >= ? AND hour < ? GROUP BY hour",
+                              (notice_id, b["slug"], lo, hi)):
+            if r["visible"] > 0:
+                local = _hour_start(r["hour"]).astimezone(CHINA)
+                shown[(local.date(), local.hour)] = True
+        cov = BoardCoverage(b["slug"], b["name"], b["location"], days)
+        windows = json.loads(b["windows"])
+        if shown:
+            keys = sorted(shown)
+            cov.first_shown = datetime.combine(keys[0][0], time(keys[0][1]), CHINA)
+            cov.last_shown = datetime.combine(keys[-1][0], time(keys[-1][1]), CHINA) + timedelta(hours=1)
+        for day in days:
+            missing = [h for h in _expected_hours(windows, day) if (day, h) not in shown]
+            if not missing:
+                cov.covered.append(day)
+            run = None
+            for h in missing:
+                if run and run[1] == h:
+                    run[1] = h + 1
+                else:
+                    if run:
+                        cov.gaps.append((datetime.combine(day, time(run[0]), CHINA),
+                                         datetime.combine(day, time(0), CHINA) + timedelta(hours=run[1])))
+                    run = [h, h + 1]
+            if run:
+                cov.gaps.append((datetime.combine(day, time(run[0]), CHINA),
+                                 datetime.combine(day, time(0), CHINA) + timedelta(hours=run[1])))
+        boards.append(cov)
+    return NoticeCoverage(n, days, boards, complete=end < today)
+
+
+def notices_with_period(conn: sqlite3.Connection, codes: list[str], since: date, until: date) -> list[sqlite3.Row]:
+    """Published notices whose 公示期 overlaps [since, until], within these jurisdictions."""
+    marks = ",".join("?" for _ in codes) or "NULL"
+    return conn.execute(
+        f"SELECT n.*, j.name AS place FROM notice n JOIN jurisdiction j ON j.code = coalesce(n.subject_code, n.jurisdiction_code) "
+        f"WHERE n.status IN ('published', 'withdrawn') AND n.published_at IS NOT NULL "
+        f"AND n.period_start IS NOT NULL AND n.period_end IS NOT NULL "
+        f"AND n.period_end >= ? AND n.period_start <= ? AND coalesce(n.subject_code, n.jurisdiction_code) IN ({marks}) "
+        f"ORDER BY n.period_end DESC, n.id DESC", [since.isoformat(), until.isoformat(), *codes]).fetchall()
+
+
+def last_confirmed(conn: sqlite3.Connection) -> dict[str, datetime]:
+    """Each board's last hour with something confirmed on screen (for the fleet page)."""
+    return {r[0]: _hour_start(r[1]) + timedelta(hours=1)
+            for r in conn.execute("SELECT board_slug, max(hour) FROM display_report WHERE visible > 0 "
+                                  "GROUP BY board_slug")}
