@@ -1,0 +1,44 @@
+"""Build the sdist and wheel as a release does, and install the wheel as users do.
+
+The wheel is built from the sdist (python -m build), so a file MANIFEST.in leaves out
+is missing from the wheel too, and nothing stale from an in-tree build/ folder leaks in.
+The install is a fresh venv outside the tree, with pip's own cache: no editable install,
+no source folder on sys.path.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_env(**extra) -> dict:
+    """The environment without anything that would put the source tree on sys.path."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "KIOSK_DATA_DIR", "KIOSK_CONFIG")}
+    env.update(PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def build_dists(outdir: Path) -> tuple[Path, Path]:
+    """(sdist, wheel) of the tree; the wheel made from the sdist."""
+    result = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir",
+                             str(outdir), str(ROOT)], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError("build failed:\n" + result.stdout[-4000:] + result.stderr[-4000:])
+    return next(outdir.glob("*.tar.gz")), next(outdir.glob("*.whl"))
+
+
+def install_wheel(wheel: Path, venv: Path) -> Path:
+    """A new venv with the wheel and its dependencies; returns its bin folder."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300,
+                   env=clean_env())
+    result = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(wheel)],
+                            capture_output=True, text=True, timeout=900, cwd=venv.parent,
+                            env=clean_env())
+    if result.returncode != 0:
+        raise RuntimeError("pip install failed:\n" + result.stdout[-4000:] + result.stderr[-4000:])
+    return venv / "bin"
