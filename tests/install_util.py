@@ -2,8 +2,9 @@
 
 The wheel is built from the sdist (python -m build), so a file MANIFEST.in leaves out
 is missing from the wheel too, and nothing stale from an in-tree build/ folder leaks in.
-The install is a fresh venv outside the tree, with pip's own cache: no editable install,
-no source folder on sys.path.
+The install is README's offline install: a wheelhouse (pip wheel, reusing pip's cache),
+then a fresh venv outside the tree installing from it alone: no editable install, no
+source folder on sys.path, no package index.
 """
 from __future__ import annotations
 
@@ -32,11 +33,23 @@ def build_dists(outdir: Path) -> tuple[Path, Path]:
     return next(outdir.glob("*.tar.gz")), next(outdir.glob("*.whl"))
 
 
-def install_wheel(wheel: Path, venv: Path) -> Path:
-    """A new venv with the wheel and its dependencies; returns its bin folder."""
+def make_wheelhouse(wheel: Path, folder: Path) -> Path:
+    """The wheel and every dependency's wheel in one folder, as `make wheelhouse` makes it."""
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir",
+                             str(folder), str(wheel)], capture_output=True, text=True,
+                            timeout=900, env=clean_env())
+    if result.returncode != 0:
+        raise RuntimeError("pip wheel failed:\n" + result.stdout[-4000:] + result.stderr[-4000:])
+    return folder
+
+
+def install_offline(wheelhouse: Path, venv: Path) -> Path:
+    """A new venv with kiosk-disclosure from the wheelhouse alone (README's offline install,
+    `pip install --no-index --find-links wheelhouse kiosk-disclosure`); returns its bin folder."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300,
                    env=clean_env())
-    result = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(wheel)],
+    result = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--no-index",
+                             "--find-links", str(wheelhouse), "kiosk-disclosure"],
                             capture_output=True, text=True, timeout=900, cwd=venv.parent,
                             env=clean_env())
     if result.returncode != 0:

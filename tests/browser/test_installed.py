@@ -1,4 +1,5 @@
-"""The product as users install it: the wheel in a fresh venv outside the tree, a demo
+"""The product as users install it: the wheel and its dependencies from a wheelhouse
+(--no-index) into a fresh venv outside the tree, a demo
 instance made by `kiosk init`, served by `kiosk serve`; every asset its pages reference
 loads with the right type, and htmx really swaps pages in Chromium."""
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from tests.browser.conftest import LANDSCAPE, free_port
-from tests.install_util import ROOT, build_dists, clean_env, install_wheel
+from tests.install_util import ROOT, build_dists, clean_env, install_offline, make_wheelhouse
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,7 @@ def installed(tmp_path_factory):
     root = tmp_path_factory.mktemp("installed")
     _sdist, wheel = build_dists(root / "dist")
     product = Installed(root)
-    install_wheel(wheel, product.venv)
+    install_offline(make_wheelhouse(wheel, root / "wheelhouse"), product.venv)
     made = product.kiosk("init", "--role", "standalone", "--demo", "--data-dir", str(product.data))
     assert made.returncode == 0, made.stdout + made.stderr
     product.serve()
