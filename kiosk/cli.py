@@ -71,7 +71,9 @@ def create_instance(data_dir: Path, role: str, demo: bool = False, **settings) -
 @click.option("--scope", help="Jurisdiction code (12 digits) this instance serves.")
 @click.option("--trust", multiple=True, help="(terminal) hub public key, base64; may repeat.")
 @click.option("--enroll", "enroll_token", help="(terminal) one-time enrolment token from the hub.")
-def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
+@click.option("--insecure-http", is_flag=True,
+              help="(terminal) allow a plain http:// hub that is not on this machine.")
+def init(role, data_dir, demo, hub_url, scope, trust, enroll_token, insecure_http):
     """Create an instance in the data folder."""
     path = _data_dir(data_dir)
     if (path / config.CONFIG_NAME).exists():
@@ -83,6 +85,12 @@ def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
                                   ("--enroll", enroll_token)) if not v]
         if missing:
             raise click.UsageError("终端需要 " + "、".join(missing))
+    if hub_url:
+        from sync.hub_url import HubURLError, check_hub_url  # noqa: PLC0415
+        try:
+            hub_url = check_hub_url(hub_url, insecure_http)
+        except HubURLError as e:
+            raise click.BadParameter(str(e), param_hint="--hub") from e
     for key in trust:   # checked before anything is written
         from sync.bundle import load_public_b64  # noqa: PLC0415
         try:
@@ -93,7 +101,7 @@ def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
                 "key: expected base64 of 32 raw Ed25519 bytes, the last line of `kiosk keygen`",
                 param_hint="--trust") from e
     create_instance(path, role, demo=demo, scope=scope, hub_url=hub_url,
-                    trusted_keys=list(trust) or None)
+                    trusted_keys=list(trust) or None, insecure_http=insecure_http or None)
     if role == "terminal":
         from sync.terminal import init_terminal  # noqa: PLC0415  (sync is optional at init)
         init_terminal(path, enroll_token)
