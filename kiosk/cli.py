@@ -108,16 +108,21 @@ def init(role, data_dir, demo, hub_url, scope, trust, enroll_token, insecure_htt
     click.echo(f"已创建 {role} 实例：{path}")
 
 
+def proxy_options(trusted_proxy: str | None) -> dict:
+    """Waitress settings for a reverse proxy at ``trusted_proxy`` (none: no proxy)."""
+    if not trusted_proxy:
+        return {}
+    # Behind nginx: take the client's address and scheme from the proxy's headers
+    # (rate limits and logs see residents, not 127.0.0.1; a TLS request is known to be
+    # one, so its cookies are Secure); drop them from anyone else.
+    return {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto",
+            "clear_untrusted_proxy_headers": True}
+
+
 def _serve(app, host: str, port: int, threads: int = 8, trusted_proxy: str | None = None) -> None:
     from waitress import serve
-    proxy = {}
-    if trusted_proxy:
-        # Behind nginx: take the client's address and scheme from the proxy's headers
-        # (rate limits and logs see residents, not 127.0.0.1); drop them from anyone else.
-        proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
-                 "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto",
-                 "clear_untrusted_proxy_headers": True}
-    serve(app, host=host, port=port, threads=threads, ident="kiosk", **proxy)
+    serve(app, host=host, port=port, threads=threads, ident="kiosk", **proxy_options(trusted_proxy))
 
 
 @main.command()
