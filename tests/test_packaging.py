@@ -72,3 +72,12 @@ def test_vendor_refuses_a_tarball_that_does_not_match_its_pin(tmp_path, monkeypa
     with pytest.raises(vendor_assets.VendorError, match="integrity mismatch"):
         vendor_assets.tarball(asset)
     assert not (tmp_path / asset.tarball).exists()
+
+
+def test_readme_and_docs_stand_alone():
+    """No reference to design notes or folders outside the repository."""
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "deploy").iterdir()]:
+        text = doc.read_text(errors="replace")
+        for outside in ("DESIGN.md", "DOMAIN.md", "shared/", "../shared"):
+            assert outside not in text, f"{doc.name} refers to {outside}"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")

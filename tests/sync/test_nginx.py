@@ -102,7 +102,8 @@ def test_example_paths_are_readmes():
     assert "listen 80 default_server;" in EXAMPLE.read_text()
     assert "listen 443 ssl default_server;" in EXAMPLE.read_text()
     # both certificate variants README describes are in the example
-    assert CERTBOT_DIR in EXAMPLE.read_text() and CERTBOT_DIR in README
+    assert CERTBOT_DIR in EXAMPLE.read_text() and "/etc/letsencrypt/live/$HUB/" in README
+    assert 's/hub.example.gov.cn/$HUB/g' in README
     assert f"# ssl_certificate     {INTERNAL_CA_DIR}/hub.crt;" in EXAMPLE.read_text()
     assert INTERNAL_CA_DIR in README
 
