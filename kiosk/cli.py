@@ -162,14 +162,15 @@ def demo(port, host, data_dir):
 @click.option("--config", "config_file", envvar="KIOSK_CONFIG", type=click.Path(dir_okay=False),
               help="TOML settings file (or $KIOSK_CONFIG); options given here win over it, "
                    "and it wins over the data folder's kiosk.toml.")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080).")
+@click.option("--port", type=click.IntRange(*config.bounds("PORT")), help="Port (default 8080).")
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
-@click.option("--threads", type=click.IntRange(1, 64), help="Waitress worker threads (default 8).")
-@click.option("--idle-seconds", type=click.IntRange(10, 86400),
+@click.option("--threads", type=click.IntRange(*config.bounds("THREADS")),
+              help="Waitress worker threads (default 8).")
+@click.option("--idle-seconds", type=click.IntRange(*config.bounds("IDLE_SECONDS")),
               help="Kiosk returns to its home screen after this many idle seconds.")
-@click.option("--sync-interval", type=click.IntRange(10, 7 * 86400),
+@click.option("--sync-interval", type=click.IntRange(*config.bounds("SYNC_INTERVAL")),
               help="(terminal) seconds between sync attempts.")
-@click.option("--stale-hours", type=click.IntRange(1, 24 * 366),
+@click.option("--stale-hours", type=click.IntRange(*config.bounds("STALE_HOURS")),
               help="(terminal) content older than this is flagged as stale.")
 def serve(data_dir, config_file, port, host, threads, idle_seconds, sync_interval, stale_hours):
     """Serve an instance with waitress (a terminal also runs its sync loop)."""

@@ -117,6 +117,11 @@ SETTINGS = {
     "SYNC_PRUNE_KEEP": (int, 1, 1000, "hub: manifests per scope whose blobs are kept"),
     "SYNC_PRUNE_GRACE_HOURS": (NUMBER, 0, 24 * 366, "hub: blobs younger than this are kept"),
 }
+def bounds(key: str) -> tuple:
+    """(minimum, maximum) of a numeric setting: `kiosk serve`'s options use the same ranges."""
+    return SETTINGS[key][1:3]
+
+
 # Only a --config file may name the data folder: kiosk.toml lives inside it.
 FILE_ONLY = {"DATA_DIR"}
 _KIND_NAMES = {str: "字符串", int: "整数", list: "列表", bool: "true 或 false", NUMBER: "数字"}

@@ -24,6 +24,9 @@ def clean_env(**extra) -> dict:
     return env
 
 
+_built: dict[Path, tuple[Path, Path]] = {}
+
+
 def build_dists(outdir: Path) -> tuple[Path, Path]:
     """(sdist, wheel) of the tree; the wheel made from the sdist."""
     result = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir",
@@ -31,6 +34,14 @@ def build_dists(outdir: Path) -> tuple[Path, Path]:
     if result.returncode != 0:
         raise RuntimeError("build failed:\n" + result.stdout[-4000:] + result.stderr[-4000:])
     return next(outdir.glob("*.tar.gz")), next(outdir.glob("*.whl"))
+
+
+def session_dists(tmp_path_factory) -> tuple[Path, Path]:
+    """The release files, built once per test session."""
+    outdir = tmp_path_factory.getbasetemp() / "release-dists"
+    if outdir not in _built:
+        _built[outdir] = build_dists(outdir)
+    return _built[outdir]
 
 
 def make_wheelhouse(wheel: Path, folder: Path) -> Path:

@@ -81,11 +81,10 @@ def render(example: Path, tls: dict[str, Path], *, data_dir: Path | None = None,
     if internal_ca:
         text = re.sub(r"^(\s*)(ssl_certificate(?:_key)?\s+/etc/letsencrypt/)", r"\1# \2", text, flags=re.M)
         text = re.sub(r"^(\s*)# (ssl_certificate(?:_key)?\s+/etc/kiosk/tls/)", r"\1\2", text, flags=re.M)
-        text = text.replace(f"{INTERNAL_CA_DIR}/hub.crt", str(tls["cert"]))
-        text = text.replace(f"{INTERNAL_CA_DIR}/hub.key", str(tls["key"]))
-    else:
-        text = text.replace(f"{CERTBOT_DIR}/fullchain.pem", str(tls["cert"]))
-        text = text.replace(f"{CERTBOT_DIR}/privkey.pem", str(tls["key"]))
+    text = text.replace(f"{CERTBOT_DIR}/fullchain.pem", str(tls["cert"]))
+    text = text.replace(f"{CERTBOT_DIR}/privkey.pem", str(tls["key"]))
+    text = re.sub(rf"{INTERNAL_CA_DIR}/[\w.-]+\.crt", str(tls["cert"]), text)
+    text = re.sub(rf"{INTERNAL_CA_DIR}/[\w.-]+\.key", str(tls["key"]), text)
     if data_dir is not None:
         text = text.replace(README_DATA_DIR + "/", str(data_dir) + "/")
     for port, test_port in (ports or {}).items():

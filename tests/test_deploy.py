@@ -1,11 +1,13 @@
 """deploy/: systemd units, nginx examples, the Chromium launcher, serve's TOML config, backup, wsgi."""
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import runpy
 import shutil
 import socket
+import ssl
 import sqlite3
 import stat
 import subprocess
@@ -243,6 +245,41 @@ def test_hub_example_is_https_only_with_hsts():
     for block in blocks:
         if "add_header" in block:
             assert "Strict-Transport-Security" in block, block
+
+
+def test_standalone_behind_the_proxy_example_with_tls(tmp_path, tls):
+    """The hall's nginx: HTTPS to the kiosk and the admin, port 80 redirecting, and a
+    Secure session cookie because the kiosk believes nginx's X-Forwarded-Proto."""
+    from tests.browser.conftest import LiveServer
+    data = tmp_path / "hall"
+    create_instance(data, "standalone", trusted_proxy="127.0.0.1")
+    server = LiveServer(data).start()
+    http_port, https_port = free_port(), free_port()
+    site = nginx_util.render(DEPLOY / "nginx-kiosk-proxy.conf.example", tls,
+                             ports={80: http_port, 443: https_port}, upstream_port=server.port)
+    run = tmp_path / "nginx"
+    nginx = nginx_util.Nginx(run, nginx_util.server_conf(run, site))
+    context = ssl.create_default_context(cafile=str(tls["ca"]))
+    base = f"https://localhost:{https_port}"
+    try:
+        nginx.wait_for(base + "/healthz", context)
+        with urllib.request.urlopen(base + "/healthz", context=context, timeout=10) as r:
+            assert r.status == 200 and r.headers["Strict-Transport-Security"]
+        with urllib.request.urlopen(base + "/admin/login", context=context, timeout=10) as r:
+            assert r.status == 200
+            cookies = r.headers.get_all("Set-Cookie") or []
+        assert cookies and all("Secure" in c for c in cookies), cookies
+        # straight to waitress over plain HTTP (the touchscreen's way): no Secure flag
+        with urllib.request.urlopen(server.url + "/admin/login", timeout=10) as r:
+            assert not [c for c in r.headers.get_all("Set-Cookie") or [] if "Secure" in c]
+        conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+        conn.request("GET", "/apply")
+        answer = conn.getresponse()
+        assert answer.status == 301 and answer.getheader("Location").endswith("/apply")
+        assert answer.getheader("Location").startswith("https://")
+    finally:
+        nginx.stop()
+        server.stop()
 
 
 def test_proxy_example_forwards_client_headers_with_timeouts():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.install_util import ROOT, build_dists
+from tests.install_util import ROOT, session_dists
 
 sys.path.insert(0, str(ROOT / "tools"))
 import vendor_assets  # noqa: E402
@@ -20,7 +20,7 @@ PACKAGES = ("kiosk", "content", "display", "sync")
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory):
-    return build_dists(tmp_path_factory.mktemp("dist"))
+    return session_dists(tmp_path_factory)
 
 
 def tree_files(*folders: str) -> list[str]:

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from tests.browser.conftest import LANDSCAPE, free_port
-from tests.install_util import ROOT, build_dists, clean_env, install_offline, make_wheelhouse
+from tests.install_util import ROOT, session_dists, clean_env, install_offline, make_wheelhouse
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,7 @@ class Installed:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     root = tmp_path_factory.mktemp("installed")
-    _sdist, wheel = build_dists(root / "dist")
+    _sdist, wheel = session_dists(tmp_path_factory)
     product = Installed(root)
     install_offline(make_wheelhouse(wheel, root / "wheelhouse"), product.venv)
     made = product.kiosk("init", "--role", "standalone", "--demo", "--data-dir", str(product.data))
