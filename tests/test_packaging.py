@@ -2,6 +2,7 @@
 the sdist carries deploy/ and docs/ and no third-party file."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tarfile
@@ -81,3 +82,40 @@ def test_readme_and_docs_stand_alone():
         for outside in ("DESIGN.md", "DOMAIN.md", "shared/", "../shared"):
             assert outside not in text, f"{doc.name} refers to {outside}"
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_every_file_readme_copies_from_the_sdist_is_there(dists):
+    """README unpacks the sdist into /opt/kiosk/src (--strip-components=1) and copies from it."""
+    sdist, _wheel = dists
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    readme = (ROOT / "README.md").read_text()
+    assert "tar -xzf /opt/kiosk/wheelhouse/kiosk_disclosure-*.tar.gz -C /opt/kiosk/src " \
+           "--strip-components=1" in readme
+    used = set(re.findall(r"/opt/kiosk/src/([\w./-]+\w)", readme))
+    assert len(used) >= 6
+    assert not [p for p in used if p not in names], sorted(used - names)
+
+
+def make_dry_run(*args: str) -> str:
+    """The commands `make` would run, all targets treated as out of date."""
+    return subprocess.run(["make", "-n", "-B", *args], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_make_demo_installs_only_the_product_and_takes_port_and_data():
+    commands = make_dry_run("demo", "PORT=8123", "DATA=/tmp/d")
+    assert "pip install --quiet -e .\n" in commands
+    assert "[test]" not in commands and "vendor_assets.py test" not in commands
+    assert "vendor_assets.py product" in commands
+    assert "kiosk demo --port 8123 --host 127.0.0.1 --data-dir /tmp/d" in commands
+    setup = make_dry_run("setup")
+    assert ".[test]" in setup and "vendor_assets.py test" in setup
+
+
+def test_make_wheelhouse_builds_the_release_and_every_dependency():
+    commands = make_dry_run("wheelhouse")
+    assert "-m build --outdir dist ." in commands
+    assert "pip wheel --quiet --wheel-dir wheelhouse dist/*.whl" in commands
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install --no-index --find-links /opt/kiosk/wheelhouse kiosk-disclosure" in readme
