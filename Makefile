@@ -1,35 +1,55 @@
-# make setup | demo | test | bench  — see README.md
+# make demo | setup | test | bench | wheelhouse  — see README.md
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
-HTMX_VERSION   := 2.0.8
-HTMX_INTEGRITY := sha512-fm297iru0iWsNJlBrjvtN7V9zjaxd+69Oqjh4F/Vq9Wwi2kFisLcrLCiv5oBX0KLfOX/zG8AUo9ROMU5XUB44Q==
+# make demo PORT=8081 DATA=/srv/kiosk-demo
+PORT   ?= 8080
+HOST   ?= 127.0.0.1
+DATA   ?= data/demo
+WHEELHOUSE ?= wheelhouse
+# Third-party browser files are pinned and hash-checked in tools/vendor_assets.py.
 HTMX_JS := kiosk/static/vendor/htmx.min.js
+AXE_JS  := tests/browser/vendor/axe.min.js
 
-.PHONY: setup demo test bench soak system-deps clean
+.PHONY: setup demo test bench soak system-deps clean dist wheelhouse
 
-setup: $(VENV)/.installed $(HTMX_JS)
-
-$(VENV)/.installed: pyproject.toml
+# The product alone: what `make demo` needs (no test tools, no browser).
+$(VENV)/.product: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+# The test tools on top (pytest, Playwright, zxing-cpp, build) for make test / bench.
+$(VENV)/.installed: $(VENV)/.product
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
-# htmx comes from the npm registry, pinned and checked against its integrity hash.
-$(HTMX_JS):
-	@command -v npm >/dev/null || { echo "npm is needed to fetch htmx (apt-get install npm)"; exit 1; }
-	@tmp=$$(mktemp -d) && \
-	  (cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null) && \
-	  got="sha512-$$(openssl dgst -sha512 -binary $$tmp/htmx.org-$(HTMX_VERSION).tgz | openssl base64 -A)" && \
-	  if [ "$$got" != "$(HTMX_INTEGRITY)" ]; then echo "htmx integrity mismatch: $$got"; rm -rf $$tmp; exit 1; fi && \
-	  tar -xzf $$tmp/htmx.org-$(HTMX_VERSION).tgz -C $$tmp && \
-	  mkdir -p $(dir $(HTMX_JS)) && cp $$tmp/package/dist/htmx.min.js $(HTMX_JS).tmp && \
-	  mv $(HTMX_JS).tmp $(HTMX_JS) && rm -rf $$tmp && echo "htmx $(HTMX_VERSION) fetched and verified"
+$(HTMX_JS): tools/vendor_assets.py
+	$(PYTHON) tools/vendor_assets.py product
 
-demo: setup
-	$(VENV)/bin/kiosk demo
+$(AXE_JS): tools/vendor_assets.py
+	$(PYTHON) tools/vendor_assets.py test
+
+setup: $(VENV)/.installed $(HTMX_JS) $(AXE_JS)
+
+demo: $(VENV)/.product $(HTMX_JS)
+	$(VENV)/bin/kiosk demo --port $(PORT) --host $(HOST) --data-dir $(DATA)
+
+# Release files: the sdist (with deploy/ and docs/) and the wheel built from it, htmx inside.
+dist: $(VENV)/.product
+	$(PIP) install --quiet build
+	rm -rf dist && $(PY) -m build --outdir dist .
+
+# Offline install: the wheel and every dependency's wheel in one folder, plus the sdist
+# (for deploy/ and docs/). On the target machine (same Debian and Python):
+#   pip install --no-index --find-links wheelhouse kiosk-disclosure
+wheelhouse: dist
+	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	$(PIP) wheel --quiet --wheel-dir $(WHEELHOUSE) dist/*.whl
+	cp dist/*.tar.gz $(WHEELHOUSE)/
+	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE) | wc -l) files"
 
 # Browser tests need Debian's chromium and CJK fonts; install them when we can.
 system-deps:
@@ -53,22 +73,4 @@ soak: setup $(VENV)/.bench-installed
 	  tests/bench/test_soak.py -s -o addopts=""
 
 clean:
-	rm -rf $(VENV) kiosk/static/vendor tests/artifacts
-
-# axe-core (accessibility checks in the browser tests) from the npm registry, pinned and
-# checked against its integrity hash, kept out of git.
-AXE_VERSION   := 4.10.3
-AXE_INTEGRITY := sha512-Xm7bpRXnDSX2YE2YFfBk2FnF0ep6tmG7xPh8iHee8MIcrgq762Nkce856dYtJYLkuIoYZvGfTs/PbZhideTcEg==
-AXE_JS := tests/browser/vendor/axe.min.js
-
-setup: $(AXE_JS)
-
-$(AXE_JS):
-	@command -v npm >/dev/null || { echo "npm is needed to fetch axe-core (apt-get install npm)"; exit 1; }
-	@tmp=$$(mktemp -d) && \
-	  (cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null) && \
-	  got="sha512-$$(openssl dgst -sha512 -binary $$tmp/axe-core-$(AXE_VERSION).tgz | openssl base64 -A)" && \
-	  if [ "$$got" != "$(AXE_INTEGRITY)" ]; then echo "axe-core integrity mismatch: $$got"; rm -rf $$tmp; exit 1; fi && \
-	  tar -xzf $$tmp/axe-core-$(AXE_VERSION).tgz -C $$tmp && \
-	  mkdir -p $(dir $(AXE_JS)) && cp $$tmp/package/axe.min.js $(AXE_JS).tmp && \
-	  mv $(AXE_JS).tmp $(AXE_JS) && rm -rf $$tmp && echo "axe-core $(AXE_VERSION) fetched and verified"
+	rm -rf $(VENV) kiosk/static/vendor tests/browser/vendor tests/artifacts build dist $(WHEELHOUSE)

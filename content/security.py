@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, jsonify, render_template_string, request
+from flask import Flask, has_request_context, jsonify, render_template_string, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -69,6 +69,11 @@ class SessionInterface(SecureCookieSessionInterface):
         if app.secret_key and self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app):
+        # A request that came over TLS (directly, or from a trusted nginx saying so) gets a
+        # Secure cookie even where secure_cookies is not set.
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
 def csrf_token_json():

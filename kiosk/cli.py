@@ -81,7 +81,9 @@ def create_instance(data_dir: Path, role: str, demo: bool = False, **settings) -
 @click.option("--scope", help="Jurisdiction code (12 digits) this instance serves.")
 @click.option("--trust", multiple=True, help="(terminal) hub public key, base64; may repeat.")
 @click.option("--enroll", "enroll_token", help="(terminal) one-time enrolment token from the hub.")
-def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
+@click.option("--insecure-http", is_flag=True,
+              help="(terminal) allow a plain http:// hub that is not on this machine.")
+def init(role, data_dir, demo, hub_url, scope, trust, enroll_token, insecure_http):
     """Create an instance in the data folder."""
     path = _data_dir(data_dir)
     if (path / config.CONFIG_NAME).exists():
@@ -93,6 +95,12 @@ def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
                                   ("--enroll", enroll_token)) if not v]
         if missing:
             raise click.UsageError("终端需要 " + "、".join(missing))
+    if hub_url:
+        from sync.hub_url import HubURLError, check_hub_url  # noqa: PLC0415
+        try:
+            hub_url = check_hub_url(hub_url, insecure_http)
+        except HubURLError as e:
+            raise click.BadParameter(str(e), param_hint="--hub") from e
     for key in trust:   # checked before anything is written
         from sync.bundle import load_public_b64  # noqa: PLC0415
         try:
@@ -103,27 +111,32 @@ def init(role, data_dir, demo, hub_url, scope, trust, enroll_token):
                 "key: expected base64 of 32 raw Ed25519 bytes, the last line of `kiosk keygen`",
                 param_hint="--trust") from e
     create_instance(path, role, demo=demo, scope=scope, hub_url=hub_url,
-                    trusted_keys=list(trust) or None)
+                    trusted_keys=list(trust) or None, insecure_http=insecure_http or None)
     if role == "terminal":
         from sync.terminal import init_terminal  # noqa: PLC0415  (sync is optional at init)
         init_terminal(path, enroll_token)
     click.echo(f"已创建 {role} 实例：{path}")
 
 
+def proxy_options(trusted_proxy: str | None) -> dict:
+    """Waitress settings for a reverse proxy at ``trusted_proxy`` (none: no proxy)."""
+    if not trusted_proxy:
+        return {}
+    # Behind nginx: take the client's address and scheme from the proxy's headers
+    # (rate limits and logs see residents, not 127.0.0.1; a TLS request is known to be
+    # one, so its cookies are Secure); drop them from anyone else.
+    return {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto",
+            "clear_untrusted_proxy_headers": True}
+
+
 def _serve(app, host: str, port: int, threads: int = 8, trusted_proxy: str | None = None) -> None:
     from waitress import serve
-    proxy = {}
-    if trusted_proxy:
-        # Behind nginx: take the client's address and scheme from the proxy's headers
-        # (rate limits and logs see residents, not 127.0.0.1); drop them from anyone else.
-        proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
-                 "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto",
-                 "clear_untrusted_proxy_headers": True}
     import logging
     if not logging.getLogger().handlers:
         # To standard error, which systemd puts in the journal (with its own timestamps).
         logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
-    serve(app, host=host, port=port, threads=threads, ident="kiosk", **proxy)
+    serve(app, host=host, port=port, threads=threads, ident="kiosk", **proxy_options(trusted_proxy))
 
 
 @main.command()
@@ -163,14 +176,15 @@ def demo(port, host, data_dir):
 @click.option("--config", "config_file", envvar="KIOSK_CONFIG", type=click.Path(dir_okay=False),
               help="TOML settings file (or $KIOSK_CONFIG); options given here win over it, "
                    "and it wins over the data folder's kiosk.toml.")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080).")
+@click.option("--port", type=click.IntRange(*config.bounds("PORT")), help="Port (default 8080).")
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
-@click.option("--threads", type=click.IntRange(1, 64), help="Waitress worker threads (default 8).")
-@click.option("--idle-seconds", type=click.IntRange(10, 86400),
+@click.option("--threads", type=click.IntRange(*config.bounds("THREADS")),
+              help="Waitress worker threads (default 8).")
+@click.option("--idle-seconds", type=click.IntRange(*config.bounds("IDLE_SECONDS")),
               help="Kiosk returns to its home screen after this many idle seconds.")
-@click.option("--sync-interval", type=click.IntRange(10, 7 * 86400),
+@click.option("--sync-interval", type=click.IntRange(*config.bounds("SYNC_INTERVAL")),
               help="(terminal) seconds between sync attempts.")
-@click.option("--stale-hours", type=click.IntRange(1, 24 * 366),
+@click.option("--stale-hours", type=click.IntRange(*config.bounds("STALE_HOURS")),
               help="(terminal) content older than this is flagged as stale.")
 def serve(data_dir, config_file, port, host, threads, idle_seconds, sync_interval, stale_hours):
     """Serve an instance with waitress (a terminal also runs its sync loop)."""

@@ -32,13 +32,12 @@ def data_dir_from(value: str | os.PathLike | None) -> Path:
 
 
 def read_instance_config(data_dir: Path) -> dict:
-    """Settings from ``kiosk.toml`` as upper-case Flask config keys."""
-    path = data_dir / CONFIG_NAME
+    """Settings from the data folder's ``kiosk.toml`` as upper-case Flask config keys, checked
+    against the one settings schema (an unknown key or a bad value raises ValueError)."""
+    path = Path(data_dir) / CONFIG_NAME
     if not path.exists():
         return {}
-    with path.open("rb") as f:
-        raw = tomllib.load(f)
-    return {k.upper(): v for k, v in raw.items()}
+    return read_settings_file(path, instance=True)
 
 
 def _toml_value(value) -> str:
@@ -83,52 +82,79 @@ SERVER_DEFAULTS = {"HOST": "127.0.0.1", "PORT": 8080, "THREADS": 8,
                    # waitress may believe; None: no proxy, headers ignored.
                    "TRUSTED_PROXY": None}
 
-# Settings whose type and range are checked wherever they come from:
-# key -> (type, minimum, maximum); None bounds are open.
-CHECKED_SETTINGS = {
-    "HOST": (str, None, None),
-    "PORT": (int, 1, 65535),
-    "THREADS": (int, 1, 64),
-    "DATA_DIR": (str, None, None),
-    "IDLE_SECONDS": (int, 10, 86400),
-    "SYNC_INTERVAL": (int, 10, 7 * 86400),
-    "STALE_HOURS": (int, 1, 24 * 366),
-    "SCOPE": (str, None, None),
-    "HUB_URL": (str, None, None),
-    "TRUSTED_KEYS": (list, None, None),
-    "TRUSTED_PROXY": (str, None, None),
-    "PAGE_CACHE_BYTES": (int, 0, 1024 * 1024 * 1024),
-    "PAGE_CACHE_SECONDS": (int, 1, 86400),
-    "PAGE_CACHE_RENDERS": (int, 1, 64),
-    "SYNC_TIMEOUT": (int, 10, 7 * 86400),
-    "SYNC_CHECK_SECONDS": (int, 0, 3600),
-    "NOTIFY_ROUND_SECONDS": (int, 5, 3600),
-    "DISPLAY_REPORT_SECONDS": (int, 1, 3600),
+NUMBER = (int, float)
+# The one settings schema, for every source: command-line options, a --config file
+# (/etc/kiosk/*.toml, $KIOSK_CONFIG) and the data folder's kiosk.toml.
+# key -> (type, minimum, maximum, what it is for); None bounds are open.
+# docs/settings.md lists the same keys (tests/test_config.py keeps the two equal).
+SETTINGS = {
+    "ROLE": (str, None, None, "standalone / hub / terminal; set by kiosk init"),
+    "DATA_DIR": (str, None, None, "the data folder (config files only)"),
+    "HOST": (str, None, None, "address kiosk serve listens on"),
+    "PORT": (int, 1, 65535, "port kiosk serve listens on"),
+    "THREADS": (int, 1, 64, "waitress worker threads"),
+    "TRUSTED_PROXY": (str, None, None, "address of nginx whose X-Forwarded-* headers count"),
+    "SECURE_COOKIES": (bool, None, None, "session cookies only over HTTPS"),
+    "SESSION_HOURS": (int, 1, 24 * 30, "staff session lifetime"),
+    "PUBLIC_URL": (str, None, None, "public address for QR codes"),
+    "SCOPE": (str, None, None, "12-digit jurisdiction code this instance serves"),
+    "IDLE_SECONDS": (int, 10, 86400, "kiosk returns home after this idle time"),
+    "MAX_CONTENT_LENGTH": (int, 1024, 1024 * 1024 * 1024, "largest request body (bytes)"),
+    "PAGE_CACHE_BYTES": (int, 0, 1024 * 1024 * 1024, "resident page cache size; 0: off"),
+    "PAGE_CACHE_SECONDS": (int, 1, 86400, "page cache starts afresh at least this often"),
+    "PAGE_CACHE_RENDERS": (int, 1, 64, "concurrent renders of uncached pages"),
+    "USAGE_FLUSH_SECONDS": (NUMBER, 1, 86400, "how often view counts are written"),
+    "HUB_URL": (str, None, None, "terminal: the hub's https:// address"),
+    "INSECURE_HTTP": (bool, None, None, "terminal: allow a plain http:// hub off this machine"),
+    "TRUSTED_KEYS": (list, None, None, "terminal: hub public keys"),
+    "SYNC_INTERVAL": (int, 10, 7 * 86400, "terminal: seconds between syncs"),
+    "SYNC_TIMEOUT": (int, 10, 7 * 86400, "terminal: a sync round is killed after this"),
+    "STALE_HOURS": (int, 1, 24 * 366, "terminal: staleness notice threshold"),
+    "SYNC_EXPIRY_DAYS": (NUMBER, 1, 366, "hub: manifest lifetime"),
+    "SYNC_RESIGN_HOURS": (NUMBER, 1, 24 * 366, "hub: re-sign manifests older than this"),
+    "SYNC_PUBLISH_INTERVAL": (NUMBER, 10, 7 * 86400, "hub: seconds between publish rounds"),
+    "SYNC_URGENT_CHECK": (NUMBER, 1, 86400, "hub: seconds between urgent-change checks"),
+    "SYNC_PRUNE_KEEP": (int, 1, 1000, "hub: manifests per scope whose blobs are kept"),
+    "SYNC_PRUNE_GRACE_HOURS": (NUMBER, 0, 24 * 366, "hub: blobs younger than this are kept"),
+    "SYNC_CHECK_SECONDS": (int, 0, 3600, "terminal: manifest check between rounds; 0: off"),
+    "NOTIFY_ROUND_SECONDS": (int, 5, 3600, "hub/standalone: seconds between notification rounds"),
+    "DISPLAY_REPORT_SECONDS": (int, 1, 3600, "boards report what they showed this often"),
 }
+
+
+def bounds(key: str) -> tuple:
+    """(minimum, maximum) of a numeric setting: `kiosk serve`'s options use the same ranges."""
+    return SETTINGS[key][1:3]
+
+
+# Only a --config file may name the data folder: kiosk.toml lives inside it.
+FILE_ONLY = {"DATA_DIR"}
+_KIND_NAMES = {str: "字符串", int: "整数", list: "列表", bool: "true 或 false", NUMBER: "数字"}
 
 
 def check_settings(settings: dict, source: str) -> dict:
     """Raise ValueError (in Chinese, naming the source) for a mistyped or out-of-range value."""
     for key, value in settings.items():
-        if key not in CHECKED_SETTINGS:
+        if key not in SETTINGS:
             continue
-        kind, low, high = CHECKED_SETTINGS[key]
+        kind, low, high, _doc = SETTINGS[key]
         # bool is an int in Python, but `port = true` is a mistake, not port 1.
-        if not isinstance(value, kind) or isinstance(value, bool):
-            names = {str: "字符串", int: "整数", list: "列表"}
-            raise ValueError(f"{source}：{key.lower()} 应为{names[kind]}，实际是 {value!r}")
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise ValueError(f"{source}：{key.lower()} 应为{_KIND_NAMES[kind]}，实际是 {value!r}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise ValueError(f"{source}：{key.lower()} 应在 {low} 到 {high} 之间，实际是 {value}")
     if "SCOPE" in settings and not (len(settings["SCOPE"]) == 12 and settings["SCOPE"].isdigit()):
         raise ValueError(f"{source}：scope 应为12位行政区划代码，实际是 {settings['SCOPE']!r}")
+    if "ROLE" in settings and settings["ROLE"] not in ROLES:
+        raise ValueError(f"{source}：role 应为 {' / '.join(ROLES)} 之一，实际是 {settings['ROLE']!r}")
     return settings
 
 
-def read_config_file(path: str | os.PathLike) -> dict:
-    """Settings from a `kiosk serve --config` TOML file as upper-case keys, checked.
+def read_settings_file(path: str | os.PathLike, instance: bool = False) -> dict:
+    """A TOML settings file as upper-case keys, checked against SETTINGS.
 
-    Unknown keys are refused so that a typo (``prot = 80``) is not silently ignored;
-    a relative ``data_dir`` is taken relative to the file's folder.
+    Unknown keys are refused, naming the key and the file, so that a typo
+    (``prot = 80``) is never silently ignored. ``instance``: the data folder's kiosk.toml.
     """
     path = Path(path).expanduser()
     try:
@@ -139,16 +165,36 @@ def read_config_file(path: str | os.PathLike) -> dict:
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"配置文件 {path} 格式有误：{e}") from None
     settings = {k.upper(): v for k, v in raw.items()}
-    known = set(CHECKED_SETTINGS) | set(DEFAULTS) | set(SERVER_DEFAULTS)
+    known = set(SETTINGS) - FILE_ONLY if instance else set(SETTINGS)
     unknown = sorted(k.lower() for k in settings if k not in known)
     if unknown:
         raise ValueError(f"配置文件 {path} 中有不认识的设置：{'、'.join(unknown)}；"
-                         f"可用的设置：{'、'.join(sorted(k.lower() for k in known))}")
-    check_settings(settings, str(path))
-    if "ROLE" in settings and settings["ROLE"] not in ROLES:
-        raise ValueError(f"{path}：role 应为 {' / '.join(ROLES)} 之一")
+                         f"可用的设置：{'、'.join(sorted(k.lower() for k in known))}"
+                         "（说明见 docs/settings.md）")
+    return check_settings(settings, str(path))
+
+
+def read_config_file(path: str | os.PathLike) -> dict:
+    """Settings from a `kiosk serve --config` TOML file; a relative ``data_dir`` is taken
+    relative to the file's folder."""
+    path = Path(path).expanduser()
+    settings = read_settings_file(path)
     if "DATA_DIR" in settings:
         settings["DATA_DIR"] = str((path.parent / settings["DATA_DIR"]).resolve())
+    return settings
+
+
+def instance_settings(data_dir: Path) -> dict:
+    """kiosk.toml with the $KIOSK_CONFIG file laid over it: what `kiosk serve` under its
+    systemd unit sees, for the other commands (`kiosk publish`, `kiosk sync`) and the sync
+    round's child process, which inherit $KIOSK_CONFIG from the unit."""
+    settings = read_instance_config(data_dir)
+    path = os.environ.get("KIOSK_CONFIG")
+    if path:
+        from_file = read_config_file(path)
+        from_file.pop("DATA_DIR", None)
+        from_file.pop("ROLE", None)
+        settings.update(from_file)
     return settings
 
 
@@ -167,7 +213,7 @@ def serve_settings(options: dict, config_path: str | os.PathLike | None) -> dict
     from_file.pop("DATA_DIR", None)
     if not (data_dir / CONFIG_NAME).exists():
         raise ValueError(f"{data_dir} 不是已初始化的实例目录，请先运行 kiosk init")
-    instance = check_settings(read_instance_config(data_dir), str(data_dir / CONFIG_NAME))
+    instance = read_instance_config(data_dir)
     role = instance.get("ROLE", DEFAULTS["ROLE"])
     if from_file.get("ROLE", role) != role:
         raise ValueError(f"配置文件写的角色是 {from_file['ROLE']}，但 {data_dir} 是 {role} 实例；"

@@ -1,6 +1,6 @@
 """Signed bundles: canonical JSON, Ed25519 keys and signatures, manifests, the blob store.
 
-The format is fixed by DESIGN.md: a manifest is
+The format is a fixed contract between hubs and terminals (docs/sync.md): a manifest is
 ``{"signed": {...}, "signatures": [{"keyid", "sig"}]}``; the signature is
 Ed25519 over the canonical bytes of ``signed``; ``keyid`` is the hex SHA-256
 of the raw public key; ``sig`` is base64.

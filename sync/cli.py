@@ -27,7 +27,10 @@ def _instance(data_dir) -> tuple[Path, dict]:
         raise click.UsageError(str(e)) from e
     if not (path / config.CONFIG_NAME).exists():
         raise click.ClickException(f"{path} 不是已初始化的实例目录，请先运行 kiosk init")
-    return path, config.read_instance_config(path)
+    try:
+        return path, config.instance_settings(path)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
 
 
 def hub_settings(cfg: dict) -> dict:

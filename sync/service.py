@@ -111,14 +111,15 @@ def start_background(app) -> threading.Event | None:
     from kiosk import config  # noqa: PLC0415
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    cfg = config.read_instance_config(Path(data_dir))
+    # kiosk.toml with --config and the command line laid over it (create_app merged them).
+    cfg = {k: v for k, v in app.config.items() if k in config.SETTINGS}
     stop = threading.Event()
     if role == "terminal":
         # Each round is a child process (terminal.run_round): the apply's search indexing and
         # its SQLite cache never grow the serve process. Options and --config win over kiosk.toml.
-        interval = app.config.get("SYNC_INTERVAL") or cfg.get("SYNC_INTERVAL")
-        timeout = app.config.get("SYNC_TIMEOUT") or cfg.get("SYNC_TIMEOUT")
-        check = app.config.get("SYNC_CHECK_SECONDS", cfg.get("SYNC_CHECK_SECONDS"))
+        interval = cfg.get("SYNC_INTERVAL")
+        timeout = cfg.get("SYNC_TIMEOUT")
+        check = cfg.get("SYNC_CHECK_SECONDS")
         target, args = terminal.run_loop, (Path(data_dir), stop,
                                            float(interval) if interval else None,
                                            float(timeout) if timeout else None,

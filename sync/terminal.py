@@ -38,6 +38,7 @@ from content.db import get_meta, set_meta
 
 from . import bundle
 from .hub import request_message
+from .hub_url import HubURLError, check_hub_url
 from .publish import (CONTENT_TABLES, META_TABLE, SHARED_META, attachment_path, describe,
                       table_exists)
 
@@ -91,10 +92,17 @@ class Settings:
     @classmethod
     def load(cls, data_dir: Path) -> "Settings":
         from kiosk import config  # noqa: PLC0415  (settings file format lives with the app)
-        cfg = config.read_instance_config(Path(data_dir))
+        try:
+            cfg = config.instance_settings(Path(data_dir))
+        except ValueError as e:
+            raise SyncError(str(e)) from e
         if not cfg.get("HUB_URL") or not cfg.get("SCOPE"):
             raise SyncError("本机不是终端，或缺少 hub_url / scope 配置")
-        return cls(Path(data_dir), str(cfg["HUB_URL"]).rstrip("/"), str(cfg["SCOPE"]),
+        try:
+            hub_url = check_hub_url(str(cfg["HUB_URL"]), bool(cfg.get("INSECURE_HTTP")))
+        except HubURLError as e:
+            raise SyncError(str(e)) from e
+        return cls(Path(data_dir), hub_url, str(cfg["SCOPE"]),
                    bundle.trusted_keyring(cfg.get("TRUSTED_KEYS") or []),
                    float(cfg.get("SYNC_INTERVAL", 300)), float(cfg.get("STALE_HOURS", 72)))
 

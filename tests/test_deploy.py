@@ -1,11 +1,13 @@
 """deploy/: systemd units, nginx examples, the Chromium launcher, serve's TOML config, backup, wsgi."""
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import runpy
 import shutil
 import socket
+import ssl
 import sqlite3
 import stat
 import subprocess
@@ -20,6 +22,7 @@ import pytest
 from content import db
 from kiosk import cli, config
 from kiosk.cli import create_instance
+from tests import nginx_util
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -159,30 +162,71 @@ def test_autostart_entry_starts_the_screen_unit():
 # --- nginx ---------------------------------------------------------------------
 
 NGINX_EXAMPLES = sorted(DEPLOY.glob("*.conf.example"))
+STOCK_NGINX = Path("/etc/nginx")
 
 
-def nginx_test(tmp_path: Path, example: Path) -> subprocess.CompletedProcess:
-    """`nginx -t` of an example included in a minimal http block, all paths in tmp_path."""
-    prefix = tmp_path / "nginx"
-    (prefix / "logs").mkdir(parents=True, exist_ok=True)
-    mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").exists() else ""
-    conf = prefix / "nginx.conf"
-    conf.write_text(f"pid {prefix}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
-                    f"http {{\n  {mime}\n  access_log off;\n  include {example};\n}}\n")
-    return subprocess.run([require(NGINX, "nginx"), "-t", "-p", str(prefix), "-e", "stderr",
-                           "-c", str(conf)], capture_output=True, text=True, timeout=60)
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    return nginx_util.make_tls(tmp_path_factory.mktemp("tls"))
+
+
+def nginx_test(tmp_path: Path, example: Path, tls=None) -> subprocess.CompletedProcess:
+    """`nginx -t` of an example (README's paths, test certificates) in a minimal http block."""
+    require(NGINX, "nginx")
+    tls = tls or nginx_util.make_tls(tmp_path / "tls")
+    conf = nginx_util.server_conf(tmp_path / "nginx", nginx_util.render(example, tls))
+    return nginx_util.nginx_t(conf, tmp_path / "nginx")
+
+
+def stock_debian_nginx(tmp_path: Path, site: str, keep_default: bool) -> Path:
+    """A copy of Debian's stock /etc/nginx with README's steps done: the default site
+    removed (unless ``keep_default``) and the example linked into sites-enabled."""
+    if not (STOCK_NGINX / "nginx.conf").exists():
+        pytest.fail("Debian's nginx is missing: run `make test` (tools/system-deps.sh installs it)")
+    etc = tmp_path / "etc-nginx"
+    shutil.copytree(STOCK_NGINX, etc, symlinks=True)
+    for path in [etc / "nginx.conf", *etc.glob("sites-available/*"), *etc.glob("conf.d/*")]:
+        if path.is_file() and not path.is_symlink():
+            path.write_text(path.read_text().replace("/etc/nginx/", f"{etc}/"))
+    for link in (etc / "sites-enabled").iterdir():
+        target = (etc / "sites-available" / link.name)
+        link.unlink()
+        if link.name == "default" and not keep_default:
+            continue                                  # README: rm -f /etc/nginx/sites-enabled/default
+        (etc / "sites-enabled" / link.name).write_text(target.read_text())
+    (etc / "sites-available" / "kiosk").write_text(site)
+    (etc / "sites-enabled" / "kiosk").symlink_to("../sites-available/kiosk")
+    return etc / "nginx.conf"
 
 
 def test_there_is_an_nginx_example():
     names = [p.name for p in NGINX_EXAMPLES]
-    assert "nginx-kiosk-proxy.conf.example" in names
+    assert "nginx-kiosk-proxy.conf.example" in names and "nginx-hub.conf.example" in names
 
 
 @pytest.mark.parametrize("example", NGINX_EXAMPLES, ids=lambda p: p.name)
-def test_nginx_example_passes_nginx_t(tmp_path, example):
-    result = nginx_test(tmp_path, example)
+def test_nginx_example_passes_nginx_t(tmp_path, example, tls):
+    result = nginx_test(tmp_path, example, tls)
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
+
+
+@pytest.mark.parametrize("example", NGINX_EXAMPLES, ids=lambda p: p.name)
+def test_example_is_the_default_server_on_stock_debian(tmp_path, example, tls):
+    """README's steps on Debian's own nginx configuration: no conflict, no warning."""
+    conf = stock_debian_nginx(tmp_path, nginx_util.render(example, tls), keep_default=False)
+    result = nginx_util.nginx_t(conf, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "[warn]" not in result.stderr and "[emerg]" not in result.stderr, result.stderr
+    assert "rm -f /etc/nginx/sites-enabled/default" in (ROOT / "README.md").read_text()
+
+
+def test_debians_default_site_has_to_go(tmp_path, tls):
+    """Why README removes the default site: both claim the default server on port 80."""
+    example = DEPLOY / "nginx-hub.conf.example"
+    conf = stock_debian_nginx(tmp_path, nginx_util.render(example, tls), keep_default=True)
+    result = nginx_util.nginx_t(conf, tmp_path)
+    assert result.returncode != 0 and "duplicate default server" in result.stderr
 
 
 def test_nginx_t_catches_a_broken_example(tmp_path):
@@ -190,6 +234,52 @@ def test_nginx_t_catches_a_broken_example(tmp_path):
     broken.write_text((DEPLOY / "nginx-kiosk-proxy.conf.example").read_text()
                       .replace("proxy_read_timeout 30s;", "proxy_read_timeout 30s"))
     assert nginx_test(tmp_path, broken).returncode != 0
+
+
+def test_hub_example_is_https_only_with_hsts():
+    text = (DEPLOY / "nginx-hub.conf.example").read_text()
+    port80 = text.split("listen 80 default_server;", 1)[1].split("\n}\n", 1)[0]
+    assert "return 301 https://$host$request_uri;" in port80 and "proxy_pass" not in port80
+    # every location that sets its own headers repeats HSTS (nginx would drop the server's)
+    blocks = re.findall(r"location [^{]*\{([^}]*)\}", text)
+    for block in blocks:
+        if "add_header" in block:
+            assert "Strict-Transport-Security" in block, block
+
+
+def test_standalone_behind_the_proxy_example_with_tls(tmp_path, tls):
+    """The hall's nginx: HTTPS to the kiosk and the admin, port 80 redirecting, and a
+    Secure session cookie because the kiosk believes nginx's X-Forwarded-Proto."""
+    from tests.browser.conftest import LiveServer
+    data = tmp_path / "hall"
+    create_instance(data, "standalone", trusted_proxy="127.0.0.1")
+    server = LiveServer(data).start()
+    http_port, https_port = free_port(), free_port()
+    site = nginx_util.render(DEPLOY / "nginx-kiosk-proxy.conf.example", tls,
+                             ports={80: http_port, 443: https_port}, upstream_port=server.port)
+    run = tmp_path / "nginx"
+    nginx = nginx_util.Nginx(run, nginx_util.server_conf(run, site))
+    context = ssl.create_default_context(cafile=str(tls["ca"]))
+    base = f"https://localhost:{https_port}"
+    try:
+        nginx.wait_for(base + "/healthz", context)
+        with urllib.request.urlopen(base + "/healthz", context=context, timeout=10) as r:
+            assert r.status == 200 and r.headers["Strict-Transport-Security"]
+        with urllib.request.urlopen(base + "/admin/login", context=context, timeout=10) as r:
+            assert r.status == 200
+            cookies = r.headers.get_all("Set-Cookie") or []
+        assert cookies and all("Secure" in c for c in cookies), cookies
+        # straight to waitress over plain HTTP (the touchscreen's way): no Secure flag
+        with urllib.request.urlopen(server.url + "/admin/login", timeout=10) as r:
+            assert not [c for c in r.headers.get_all("Set-Cookie") or [] if "Secure" in c]
+        conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+        conn.request("GET", "/apply")
+        answer = conn.getresponse()
+        assert answer.status == 301 and answer.getheader("Location").endswith("/apply")
+        assert answer.getheader("Location").startswith("https://")
+    finally:
+        nginx.stop()
+        server.stop()
 
 
 def test_proxy_example_forwards_client_headers_with_timeouts():

@@ -166,3 +166,13 @@ def test_no_inline_script_or_style_in_admin_pages(client, conn):
         html = client.get(url).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
         assert " style=" not in html and "<style" not in html and " on" + "click=" not in html, url
+
+
+def test_session_cookie_is_secure_on_https_requests(client):
+    """Behind TLS (here: an https request) the cookie is Secure even without secure_cookies."""
+    secure = client.get("/admin/login", base_url="https://localhost")
+    cookies = secure.headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in c for c in cookies)
+    plain = client.application.test_client().get("/admin/login")
+    assert plain.headers.getlist("Set-Cookie")
+    assert not [c for c in plain.headers.getlist("Set-Cookie") if "Secure" in c]
