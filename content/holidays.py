@@ -286,14 +286,20 @@ def init_app(app) -> None:
     """Each request counts working days on its own instance's calendar, read on first use;
     pages may ask ``provisional_note(start, end)`` whether a deadline is counted Monday to
     Friday for now."""
-    from flask import current_app  # noqa: PLC0415
+    from flask import current_app, g  # noqa: PLC0415
 
     from .db import get_db  # noqa: PLC0415
 
     @app.before_request
     def _use_instance_calendar():
         database = current_app.config["DATABASE"]
-        timelimits.use_calendar(lambda: calendar_for(get_db(), database))
+        g.holiday_calendar_token = timelimits.use_calendar(lambda: calendar_for(get_db(), database))
+
+    @app.teardown_request
+    def _forget_instance_calendar(_exc=None):
+        token = g.pop("holiday_calendar_token", None)
+        if token is not None:
+            timelimits.reset_calendar(token)
 
     app.add_template_global(provisional_note)
 

@@ -166,6 +166,14 @@ def use_calendar(source: CalendarSource):
     return _staff.set(source)
 
 
+def reset_calendar(token) -> None:
+    """Undo ``use_calendar`` (the end of a request); in another context, just forget it."""
+    try:
+        _staff.reset(token)
+    except ValueError:
+        _staff.set(None)
+
+
 def staff_calendar() -> StaffCalendar | None:
     source = _staff.get()
     if callable(source):

@@ -69,6 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assessment_admin.bp)
     from content.admin import holidays_views  # /admin/holidays: the holiday calendar
     app.register_blueprint(holidays_views.bp)
+    from content.admin import golive_views  # /admin/golive: the go-live checklist
+    app.register_blueprint(golive_views.bp)
     from . import citizen
     app.register_blueprint(citizen.bp)  # applications, ratings, consultations
 

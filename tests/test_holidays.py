@@ -28,7 +28,7 @@ def no_staff_calendar():
     """Each test starts from the library alone, whatever an earlier test installed."""
     token = timelimits.use_calendar(None)
     yield
-    timelimits._staff.reset(token)
+    timelimits.reset_calendar(token)
 
 
 def schedule_2027() -> holidays.Schedule:
