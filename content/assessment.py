@@ -47,7 +47,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from . import jurisdictions, matters
+from . import jurisdictions, matters, village_templates
 from .db import get_meta
 from .usage import LOCAL
 from .feedback import RATINGS
@@ -769,6 +769,7 @@ class Report:
     gaps: list[tuple[str, int]] | None     # None: not shown below the county (counts carry no place)
     usage: Usage
     terminals: TerminalUsage
+    templates: list = field(default_factory=list)   # village-list template adoption (content.village_templates)
 
     @property
     def as_of(self) -> date:
@@ -793,7 +794,8 @@ def build(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -
         satisfaction=satisfaction(conn, scope, period, today),
         gaps=content_gaps(conn, period) if scope.level == "county" else None,
         usage=usage(conn, scope, period, today),
-        terminals=terminal_usage(conn, scope, period, today))
+        terminals=terminal_usage(conn, scope, period, today),
+        templates=village_templates.adoption(conn, scope.villages))
 
 
 # ---------------------------------------------------------------- tables (page and export)
@@ -1001,6 +1003,11 @@ def tables(report: Report) -> list[Table]:
         t.rows.append([r.name, *shown, r.views - sum(shown), r.views])
     shown = [terms.by_domain.get(name, 0) for name in top]
     t.rows.append(["合计", *shown, terms.total - sum(shown), terms.total])
+    out.append(t)
+
+    t = Table("template_adoption", "村务公开清单模板采用情况", village_templates.ADOPTION_COLUMNS,
+              note="已采用：模板的事项在村里都已公开且没有待处理的修改建议；村里忽略的新增事项不计。")
+    t.rows = report.templates
     out.append(t)
 
     t = Table("trend", "月度趋势", ["月份", "应公开条数", "按时公开率", "收到申请", "答复申请",

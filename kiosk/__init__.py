@@ -71,6 +71,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(holidays_views.bp)
     from content.admin import golive_views  # /admin/golive: the go-live checklist
     app.register_blueprint(golive_views.bp)
+    from content.admin import templates_views  # /admin/templates: village-list templates
+    app.register_blueprint(templates_views.bp)
     from . import citizen
     app.register_blueprint(citizen.bp)  # applications, ratings, consultations
 
