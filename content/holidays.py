@@ -367,6 +367,14 @@ def remove_year(conn: sqlite3.Connection, year: int, *, user=None, remote: str =
     return moved
 
 
+def local_time(stamp: str | None) -> str:
+    """A stored UTC stamp as the server's local time, to the minute (what staff read)."""
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(stamp or "")
+
+
 def days_of(conn: sqlite3.Connection, year: int) -> list[dict]:
     return [{"day": date.fromisoformat(r["day"]), "kind": r["kind"], "name": r["name"],
              "weekday": weekday_name(date.fromisoformat(r["day"]))}

@@ -79,7 +79,8 @@ def year_detail(year: int):
     return render("admin/holiday_year.html", year=year, row=row, days=holidays.days_of(conn, year),
                   status=holidays.year_status(conn, year), status_names=holidays.STATUS_NAMES,
                   text=holidays.as_text(conn, year) if row else "", kind_names=holidays.KIND_NAMES,
-                  may_edit=user()["role"] in EDITORS)
+                  may_edit=user()["role"] in EDITORS,
+                  updated=holidays.local_time(row["updated_at"]) if row else "")
 
 
 @bp.route("/<int:year>/delete", methods=["POST"])
