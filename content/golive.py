@@ -140,7 +140,7 @@ def village_lists(conn) -> Check:
                  "/admin/templates/", "用清单模板下发到各村")
 
 
-def terminals(conn, today: date) -> Check:
+def terminals(conn) -> Check:
     towns = conn.execute("SELECT code, name FROM jurisdiction WHERE level = 'township' "
                          "ORDER BY sort, code").fetchall()
     county = conn.execute("SELECT code, name FROM jurisdiction WHERE level = 'county' LIMIT 1").fetchone()
@@ -259,7 +259,7 @@ def checklist(conn: sqlite3.Connection, *, today: date, data_dir: Path | None, r
               public: str | None) -> list[Check]:
     """Every line of the checklist, in the order a county works through them."""
     return [divisions(conn), domains_without_items(conn), village_staff(conn), village_lists(conn),
-            terminals(conn, today), boards(conn), public_url(public), signing_key(conn, data_dir, role),
+            terminals(conn), boards(conn), public_url(public), signing_key(conn, data_dir, role),
             holiday_calendar(conn, today), tls(public)]
 
 

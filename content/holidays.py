@@ -275,13 +275,6 @@ def calendar_for(conn: sqlite3.Connection, database: str) -> StaffCalendar:
     return hit[1]
 
 
-def install(conn: sqlite3.Connection, database: str = "") -> StaffCalendar:
-    """Use this database's calendar for the working-day arithmetic from here on (commands)."""
-    cal = calendar_for(conn, database or str(id(conn)))
-    timelimits.use_calendar(cal)
-    return cal
-
-
 def init_app(app) -> None:
     """Each request counts working days on its own instance's calendar, read on first use;
     pages may ask ``provisional_note(start, end)`` whether a deadline is counted Monday to
@@ -340,27 +333,35 @@ def import_schedule(conn: sqlite3.Connection, rows, *, year: int | None = None, 
                     user=None, remote: str = "", username: str | None = None) -> tuple[Schedule, int]:
     """Parse, store and audit a schedule in one transaction; open applications get their
     due dates recounted. Returns the schedule and how many due dates changed."""
-    from . import applications, editing  # noqa: PLC0415
+    from . import editing  # noqa: PLC0415
     schedule = parse(rows, year)
     with editing.transaction(conn):
         before = save(conn, schedule, source)
-        timelimits.use_calendar(load(conn))
-        moved = applications.recount_due_dates(conn)
+        moved = _recount(conn)
         editing.bump_content_version(conn)
         editing.audit(conn, user, "holidays", "holiday_year", schedule.year, before,
                       year_rows(conn, schedule.year), remote, username=username)
     return schedule, moved
 
 
+def _recount(conn: sqlite3.Connection) -> int:
+    """Open applications' due dates on the calendar as it now stands (inside the transaction)."""
+    from . import applications  # noqa: PLC0415
+    token = timelimits.use_calendar(load(conn))
+    try:
+        return applications.recount_due_dates(conn)
+    finally:
+        timelimits.reset_calendar(token)
+
+
 def remove_year(conn: sqlite3.Connection, year: int, *, user=None, remote: str = "",
                 username: str | None = None) -> int:
-    from . import applications, editing  # noqa: PLC0415
+    from . import editing  # noqa: PLC0415
     with editing.transaction(conn):
         before = delete(conn, year)
         if before is None:
             raise CalendarError([f"没有录入{year}年的节假日安排"])
-        timelimits.use_calendar(load(conn))
-        moved = applications.recount_due_dates(conn)
+        moved = _recount(conn)
         editing.bump_content_version(conn)
         editing.audit(conn, user, "holidays_delete", "holiday_year", year, before, None, remote,
                       username=username)
@@ -409,5 +410,5 @@ def read_path(path: str | Path) -> list[tuple[int, list[str]]]:
 
 
 __all__ = ["CalendarError", "Schedule", "parse", "rows_from_text", "rows_from_file", "save", "load",
-           "calendar_for", "install", "init_app", "provisional_note", "year_status", "import_schedule",
+           "calendar_for", "init_app", "provisional_note", "year_status", "import_schedule",
            "remove_year", "days_of", "as_text", "entered_years"]
