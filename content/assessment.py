@@ -381,7 +381,9 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
             level=scope.levels[r["code"]], domain=r["domain"], formed_on=formed,
             published_on=published, deadline=due, limit_text=text or "", limit_source=source,
             status=status, workdays_late=late,
-            provisional=bool(provisional_years(formed, max(due, published or due)))))
+            # Only a count of working days depends on the holiday calendar (not 每季度首月10日).
+            provisional=limit.get("unit") == "workday"
+            and bool(provisional_years(formed, max(due, published or due)))))
     return Timeliness(day, records)
 
 

@@ -295,6 +295,7 @@ def init_app(app) -> None:
             timelimits.reset_calendar(token)
 
     app.add_template_global(provisional_note)
+    app.add_template_global(timelimits.PROVISIONAL, "provisional_word")
 
 
 def provisional_note(start, end=None) -> str:

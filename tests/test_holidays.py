@@ -258,3 +258,22 @@ def test_cli_import_show_and_refusal(tmp_path, data_dir):
     r = runner.invoke(main, ["holidays", "import", "-", "--data-dir", str(data_dir), "--year", "2028"],
                       input="2028-01-01, 休, 元旦\n")
     assert r.exit_code == 0 and "2028年：放假 1 天" in r.output
+
+
+def test_timeliness_marks_only_working_day_limits_as_provisional(conn):
+    from content import assessment as a
+    county = "340499000000"
+    village = conn.execute("SELECT id, jurisdiction_code FROM village_item LIMIT 1").fetchone()
+    conn.execute("UPDATE village_item SET time_limit_text = '每季度', time_limit = ? WHERE id = ?",
+                 ('{"rule": "quarterly"}', village["id"]))
+    for title, item in (("按工作日计算的公示", None), ("按季度公开的公示", village["id"])):
+        code = county if item is None else village["jurisdiction_code"]
+        conn.execute("INSERT INTO notice(jurisdiction_code, subject_code, village_item_id, title, formed_on, "
+                     "status) VALUES (?, ?, ?, ?, '2026-12-28', 'draft')", (code, code, item, title))
+    scope = a.scope_of(conn, county)
+    report = a.timeliness(conn, scope, a.Period(date(2026, 12, 1), date(2026, 12, 31)), date(2027, 1, 5))
+    marks = {r.title: r.provisional for r in report.records if r.title.startswith("按")}
+    assert marks == {"按工作日计算的公示": True, "按季度公开的公示": False}
+    timelimits.use_calendar(StaffCalendar(frozenset({2027}), {}))
+    report = a.timeliness(conn, scope, a.Period(date(2026, 12, 1), date(2026, 12, 31)), date(2027, 1, 5))
+    assert not any(r.provisional for r in report.records)

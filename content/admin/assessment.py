@@ -142,7 +142,7 @@ def _context(conn, user, report, errors, printing=False):
     tabs = _tables(report)
     return dict(report=report, tables={t.key: t for t in tabs}, table_list=tabs, charts=_charts(report, tabs),
                 chain=chain, errors=errors, q=g.query, fmt=a.fmt, level_names=a.LEVEL_NAMES,
-                printing=printing, recent_days=a.RECENT_DAYS, provisional_word=a.PROVISIONAL,
+                printing=printing, recent_days=a.RECENT_DAYS,
                 child_level=a.LEVEL_NAMES.get({"county": "township", "township": "village"}.get(
                     report.scope.level, ""), ""))
 

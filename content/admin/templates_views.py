@@ -52,7 +52,8 @@ def overview():
         else:
             flash("已新建清单模板，请添加事项后下发到各村。")
             return redirect(url_for(".detail", template_id=tid), code=303)
-    villages = _editable_villages(conn)
+    # Suggestions are the villages' to decide; those who keep templates see adoption instead.
+    villages = [] if owners else _editable_villages(conn)
     return render("admin/templates/list.html", 400 if error else 200, templates=vt.visible(conn, user()),
                   owners=owners, error=error, form=form,
                   suggestions=vt.suggestions(conn, villages) if villages else [])
