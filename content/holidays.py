@@ -15,6 +15,11 @@ day or range of days::
 
 The kind may be written 休/放假/假/holiday or 班/上班/调休上班/workday; dates as
 2027-02-05, 2027/2/5 or 2027年2月5日. A header line (日期, 类型, …) is skipped.
+The notice's own numbered lines may be pasted as they are (the year given
+separately), e.g.::
+
+    二、春节：2月5日（星期五）至11日（星期四）放假调休，共7天。2月14日（星期日）、2月20日（星期六）上班。
+
 All or nothing: any bad line refuses the whole list, naming its line number.
 """
 from __future__ import annotations
@@ -37,6 +42,12 @@ KINDS = {"休": "holiday", "放假": "holiday", "假": "holiday", "休息": "hol
 KIND_NAMES = {"holiday": "放假", "workday": "调休上班"}
 WEEKDAYS = "一二三四五六日"
 
+# A numbered line of the State Council's notice: 二、春节：2月5日（星期五）至11日（星期四）放假调休…
+_NOTICE_LINE = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]\s*([^：:]{1,20})[：:](.+)$")
+_PAREN = r"(?:[（(][^）)]*[）)])?"
+_MONTH_DAY = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日" + _PAREN)
+_NOTICE_RANGE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日" + _PAREN
+                           + r"(?:至(?:(?:(\d{4})年)?(\d{1,2})月)?(\d{1,2})日" + _PAREN + ")?[^。；;]*?放假")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _RANGE_SEP = re.compile(r"\s*(?:\.\.|至|到|~|～|—|–)\s*")
 
@@ -92,6 +103,9 @@ def rows_from_text(text: str) -> list[tuple[int, list[str]]]:
         line = line.strip().lstrip("\ufeff")
         if not line or line.startswith("#"):
             continue
+        if _NOTICE_LINE.match(line) and "放假" in line:
+            out.append((number, [line]))          # the notice's wording: read whole in parse()
+            continue
         if "," in line or "\t" in line:
             cells = next(csv.reader([line], delimiter="\t" if "\t" in line and "," not in line else ","))
         else:
@@ -125,6 +139,32 @@ def rows_from_file(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
     raise CalendarError(["文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV"])
 
 
+def _notice_rows(number: int, line: str, year: int | None) -> list[list[str]]:
+    """One numbered line of the notice as (dates, kind, name) rows; [] if it cannot be read."""
+    m = _NOTICE_LINE.match(line)
+    name, text = m.group(1).strip(), m.group(2)
+    if year is None:
+        raise CalendarError([f"第 {number} 行：粘贴通知原文时，请先填写是哪一年的安排"])
+    rows = []
+    span = _NOTICE_RANGE.search(text)
+    if span is None:
+        return []
+    y1, m1, d1, y2, m2, d2 = span.groups()
+    m1, d1 = int(m1), int(d1)
+    m2 = int(m2) if m2 else m1
+    d2 = int(d2) if d2 else d1
+    start_year = int(y1) if y1 else (year - 1 if (m1, d1) > (m2, d2) else year)   # 元旦 from December
+    end_year = int(y2) if y2 else (year if y1 is None or (m2, d2) < (m1, d1) else start_year)
+    rows.append([f"{start_year}-{m1:02d}-{d1:02d}..{end_year}-{m2:02d}-{d2:02d}", "休", name])
+    for sentence in re.split(r"[。；;]", text[span.end():]):
+        if "上班" not in sentence:
+            continue
+        for w in _MONTH_DAY.finditer(sentence):
+            wy = int(w.group(1)) if w.group(1) else (start_year if int(w.group(2)) >= m1 else end_year)
+            rows.append([f"{wy}-{int(w.group(2)):02d}-{int(w.group(3)):02d}", "班", name])
+    return rows
+
+
 def _is_header(cells: list[str]) -> bool:
     first = cells[0] if cells else ""
     return _parse_date(_RANGE_SEP.split(first)[0]) is None and any(
@@ -139,7 +179,16 @@ def parse(rows: list[tuple[int, list[str]]], year: int | None = None) -> Schedul
     where: dict[date, int] = {}
     if len(rows) > MAX_LINES:
         raise CalendarError([f"行数过多（{len(rows)} 行），一年的安排通常不超过 40 行"])
+    expanded = []
     for number, cells in rows:
+        if len(cells) == 1 and _NOTICE_LINE.match(cells[0]) and "放假" in cells[0]:
+            found = _notice_rows(number, cells[0], year)
+            if not found:
+                errors.append(f"第 {number} 行：没有读出放假日期，请按“2027-02-05..2027-02-11, 休, 春节”的格式填写")
+            expanded += [(number, r) for r in found]
+        else:
+            expanded.append((number, cells))
+    for number, cells in expanded:
         cells = [c for c in cells if c != ""]
         if not cells or _is_header(cells):
             continue

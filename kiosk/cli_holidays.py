@@ -23,7 +23,9 @@ def holidays_group():
               help="The schedule's year (default: the year most of its days fall in).")
 @click.option("--source", default="", help="Where it comes from, e.g. 国办发明电〔2026〕7号.")
 def holidays_import(file, data_dir, year, source):
-    """Enter a year's schedule from FILE (.csv, .xlsx, .txt; '-' reads standard input), replacing it."""
+    """Enter a year's schedule from FILE (.csv, .xlsx, .txt; '-' reads standard input), replacing it.
+
+    Lines: DATE[..DATE], 休|班, NAME; or the notice's own numbered lines with --year."""
     conn = _open_instance_db(data_dir)
     try:
         if file == "-":

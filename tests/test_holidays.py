@@ -277,3 +277,38 @@ def test_timeliness_marks_only_working_day_limits_as_provisional(conn):
     timelimits.use_calendar(StaffCalendar(frozenset({2027}), {}))
     report = a.timeliness(conn, scope, a.Period(date(2026, 12, 1), date(2026, 12, 31)), date(2027, 1, 5))
     assert not any(r.provisional for r in report.records)
+
+
+# The 2025 notice (国办发明电〔2024〕12号) as staff would paste it: it must give exactly the
+# days the library has for 2025.
+NOTICE_2025 = """一、元旦：1月1日（周三）放假1天，不调休。
+二、春节：1月28日（农历除夕、周二）至2月4日（农历正月初七、周二）放假调休，共8天。1月26日（周日）、2月8日（周六）上班。
+三、清明节：4月4日（周五）至6日（周日）放假，共3天。
+四、劳动节：5月1日（周四）至5日（周一）放假调休，共5天。4月27日（周日）上班。
+五、端午节：5月31日（周六）至6月2日（周一）放假，共3天。
+六、国庆节、中秋节：10月1日（周三）至8日（周三）放假调休，共8天。9月28日（周日）、10月11日（周六）上班。"""
+
+
+def test_the_notice_text_pasted_as_it_is_matches_the_library():
+    s = holidays.parse(holidays.rows_from_text(NOTICE_2025), year=2025)
+    off = {d for d, k in s.days.items() if k == "holiday"}
+    worked = {d for d, k in s.days.items() if k == "workday"}
+    assert worked == {date(2025, 1, 26), date(2025, 2, 8), date(2025, 4, 27), date(2025, 9, 28),
+                      date(2025, 10, 11)}
+    assert s.names[date(2025, 10, 5)] == "国庆节、中秋节"
+    d = date(2025, 1, 1)
+    while d.year == 2025:
+        # Every day the library says is a working day or not, the pasted notice says too.
+        mine = (d in worked) or (d not in off and d.weekday() < 5)
+        assert mine == timelimits._library_workday(d), d
+        d = d.fromordinal(d.toordinal() + 1)
+
+
+def test_notice_text_needs_the_year_and_crosses_new_year():
+    with pytest.raises(holidays.CalendarError) as e:
+        holidays.parse(holidays.rows_from_text("一、元旦：1月1日放假1天。"))
+    assert "请先填写是哪一年的安排" in e.value.errors[0]
+    s = holidays.parse(holidays.rows_from_text("一、元旦：12月30日（周六）至1月1日（周一）放假调休，共3天。"
+                                               "12月24日（周日）上班。"), year=2024)
+    assert sorted(s.days) == [date(2023, 12, 24), date(2023, 12, 30), date(2023, 12, 31), date(2024, 1, 1)]
+    assert s.days[date(2023, 12, 24)] == "workday"
