@@ -113,6 +113,8 @@ def _clean(data: dict) -> dict:
     for k in ITEM_FIELDS:
         if k == "channels":
             value = data.get(k) or []
+            if isinstance(value, str) and value.startswith("["):
+                value = json.loads(value)          # as stored in village_item
             if isinstance(value, str):
                 value = [c.strip() for c in value.replace("，", "、").replace(",", "、").split("、") if c.strip()]
             out[k] = value
@@ -211,6 +213,27 @@ def remove_item(conn: sqlite3.Connection, user, template_id: int, item_id: int, 
                      (version, editing.now_utc(), item_id))
         editing.audit(conn, user, "template_item_remove", "village_template", template_id,
                       {"item": item_id, **item_data(row)}, None, remote)
+
+
+def copy_from_village(conn: sqlite3.Connection, user, template_id: int, village_code: str,
+                      remote: str = "") -> int:
+    """Add a model village's published list to the template (items already there by category
+    and title are skipped); returns how many were added."""
+    t = _template_for_change(conn, user, template_id)
+    if village_code not in {v["code"] for v in villages_under(conn, t["owner_code"])}:
+        raise editing.Denied("所选的村不在这个模板的范围内")
+    have = {(r["category"], r["title"]) for r in items(conn, template_id)}
+    rows = conn.execute("SELECT * FROM village_item WHERE jurisdiction_code = ? AND status = 'published' "
+                        "ORDER BY seq, id", (village_code,)).fetchall()
+    added = 0
+    with editing.transaction(conn):
+        for r in rows:
+            if (r["category"], r["title"]) in have:
+                continue
+            add_item(conn, user, template_id, {k: r[k] for k in ITEM_FIELDS}, remote)
+            have.add((r["category"], r["title"]))
+            added += 1
+    return added
 
 
 # ---------------------------------------------------------------- sending to villages

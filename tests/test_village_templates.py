@@ -196,3 +196,22 @@ def test_pages_send_and_decide(client, conn):
     r = client.post(f"/admin/templates/suggestions/{item_id}/{QIAOTOU}",
                     data={"csrf_token": token, "decision": "accept"})
     assert r.status_code == 404                                          # another village
+
+
+def test_start_from_a_model_village(client, conn):
+    admin = u(conn, "county-admin")
+    tid = vt.create(conn, admin, COUNTY, "以杏花村为样板")
+    vt.add_item(conn, admin, tid, FINANCE)                     # already there: not copied twice
+    published = conn.execute("SELECT count(*) FROM village_item WHERE jurisdiction_code = ? "
+                             "AND status = 'published'", (XINGHUA,)).fetchone()[0]
+    token = login(client, "county-admin")
+    r = client.post(f"/admin/templates/{tid}/copy", data={"csrf_token": token, "village": XINGHUA})
+    assert r.status_code == 303
+    assert f"复制 {published - 1} 项" in client.get(r.headers["Location"]).get_data(as_text=True)
+    rows = vt.items(conn, tid)
+    assert len(rows) == published
+    assert all(isinstance(vt.item_data(r)["channels"], list) for r in rows)
+    assert vt.copy_from_village(conn, admin, tid, XINGHUA) == 0
+    town = u(conn, "township-editor")
+    with pytest.raises(editing.Denied):
+        vt.copy_from_village(conn, town, tid, XINGHUA)        # a county template is not theirs

@@ -112,6 +112,25 @@ def item(template_id: int, item_id: int):
                   error=error, labels=vt.FIELD_LABELS)
 
 
+@bp.route("/<id:template_id>/copy", methods=["POST"])
+@auth.require_role()
+def copy(template_id: int):
+    """Start from a model village's published list."""
+    conn = get_db()
+    t = _template(conn, template_id)
+    code = request.form.get("village", "")
+    if not jurisdictions.is_code(code) or not auth.can_reach(conn, user(), code):
+        abort(404)
+    try:
+        added = vt.copy_from_village(conn, user(), template_id, code, remote())
+    except editing.Denied:
+        abort(403)
+    except editing.EditError as e:
+        return _detail_page(conn, t, 400, error=str(e))
+    flash(f"已从{jurisdictions.get(conn, code)['name']}的清单复制 {added} 项到模板。")
+    return redirect(url_for(".detail", template_id=template_id), code=303)
+
+
 @bp.route("/<id:template_id>/send", methods=["POST"])
 @auth.require_role()
 def send(template_id: int):
