@@ -520,6 +520,26 @@ def perform(conn: sqlite3.Connection, record_uuid: str, action: str, on: date, u
     return row
 
 
+def recount_due_dates(conn: sqlite3.Connection) -> int:
+    """Count the due dates of open applications again (a holiday schedule was entered or
+    changed), inside the caller's transaction; returns how many changed. The public status
+    follows, so terminals show the new date too."""
+    moved = 0
+    for row in conn.execute("SELECT * FROM application WHERE stage IN "
+                            f"({','.join('?' * len(OPEN_STAGES))})", OPEN_STAGES).fetchall():
+        clock = clock_of(row)
+        due = clock.due_on.isoformat() if clock.due_on else None
+        third = (add_workdays(clock.paused_since, THIRD_PARTY_WORKDAYS).isoformat()
+                 if row["stage"] == "征求意见" and clock.paused_since else row["third_party_due"])
+        if due == row["due_on"] and third == row["third_party_due"]:
+            continue
+        conn.execute("UPDATE application SET due_on = ?, third_party_due = ?, updated_at = ? WHERE uuid = ?",
+                     (due, third, now_utc(), row["uuid"]))
+        publish_status(conn, get(conn, row["uuid"]))
+        moved += 1
+    return moved
+
+
 def events(conn: sqlite3.Connection, record_uuid: str) -> list[sqlite3.Row]:
     return conn.execute("SELECT * FROM application_event WHERE application_uuid = ? ORDER BY id",
                         (record_uuid,)).fetchall()

@@ -47,14 +47,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from . import disclosure_calendar, jurisdictions, matters
+from . import disclosure_calendar, jurisdictions, matters, village_templates
 from .db import get_meta
 from .usage import LOCAL
 from .feedback import RATINGS
 from .alignment import (CONSISTENT, DEFAULT_TIME_LIMIT, INCONSISTENT, LEVEL_NAMES, LEVELS, MISSING,
                         STALE)
 from .applications import OUTCOMES  # the annual-report taxonomy (table 3): outcome → reasons
-from .timelimits import deadline, parse_time_limit, workdays_between
+from .timelimits import PROVISIONAL, deadline, parse_time_limit, provisional_years, workdays_between
 
 RECENT_DAYS = 365
 PUB_DAY = "date({col}, '+8 hours')"   # published_at is UTC; deadlines are Beijing dates
@@ -282,6 +282,7 @@ class TimelinessRecord:
     limit_source: str
     status: str
     workdays_late: int = 0
+    provisional: bool = False        # counted Monday to Friday: a year without holiday calendar
 
 
 @dataclass
@@ -379,7 +380,10 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
             notice_id=r["id"], title=r["title"], code=r["code"], jurisdiction=scope.names[r["code"]],
             level=scope.levels[r["code"]], domain=r["domain"], formed_on=formed,
             published_on=published, deadline=due, limit_text=text or "", limit_source=source,
-            status=status, workdays_late=late))
+            status=status, workdays_late=late,
+            # Only a count of working days depends on the holiday calendar (not 每季度首月10日).
+            provisional=limit.get("unit") == "workday"
+            and bool(provisional_years(formed, max(due, published or due)))))
     return Timeliness(day, records)
 
 
@@ -458,6 +462,7 @@ class Applications:
     monthly_received: Counter
     monthly_replied: Counter
     by_group: dict[str, list[int]]      # child code → [received, replied on time, replied]
+    open_spans: list = field(default_factory=list)   # (clock start, due) of applications still open
 
     @property
     def on_time_rate(self) -> float | None:
@@ -495,6 +500,7 @@ def applications(conn: sqlite3.Connection, scope: Scope, period: Period, today: 
     report: dict[str, Counter] = defaultdict(Counter)
     received = closed = replied = on_time = late = open_in_time = 0
     open_overdue: list[dict] = []
+    open_spans: list = []
     monthly_received: Counter = Counter()
     monthly_replied: Counter = Counter()
     by_group: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -531,6 +537,8 @@ def applications(conn: sqlite3.Connection, scope: Scope, period: Period, today: 
             report["carried_out"][col] += 1
         if r["stage"] in OPEN_STAGES and (closed_on is None or closed_on > day):
             due = clock.due_on
+            if due is not None:
+                open_spans.append((clock.clock_start, due))
             if due is not None and day > due:
                 open_overdue.append({"receipt_no": r["receipt_no"], "title": r["title"] or r["description"][:40],
                                      "jurisdiction": scope.names[r["jurisdiction_code"]],
@@ -541,7 +549,8 @@ def applications(conn: sqlite3.Connection, scope: Scope, period: Period, today: 
     for counter in report.values():
         counter["总计"] = sum(v for k, v in counter.items() if k != "总计")
     return Applications(day, received, closed, replied, on_time, late, open_overdue, open_in_time,
-                        dict(report), _report_rows(), monthly_received, monthly_replied, dict(by_group))
+                        dict(report), _report_rows(), monthly_received, monthly_replied, dict(by_group),
+                        open_spans)
 
 
 # ---------------------------------------------------------------- satisfaction
@@ -763,10 +772,18 @@ class Report:
     usage: Usage
     terminals: TerminalUsage
     periodic: list[dict] = field(default_factory=list)   # periodic items' periods due in the period
+    templates: list = field(default_factory=list)   # village-list template adoption (content.village_templates)
 
     @property
     def as_of(self) -> date:
         return as_of(self.period, self.today)
+
+    @property
+    def provisional_years(self) -> list[int]:
+        """Years without a holiday calendar that deadlines on the dashboard fall in or span."""
+        spans = [(r.formed_on, r.deadline) for r in self.timeliness.records if r.provisional]
+        spans += self.applications.open_spans
+        return sorted({y for a, b in spans for y in provisional_years(a, b)})
 
 
 def build(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Report:
@@ -781,7 +798,8 @@ def build(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -
         gaps=content_gaps(conn, period) if scope.level == "county" else None,
         usage=usage(conn, scope, period, today),
         terminals=terminal_usage(conn, scope, period, today),
-        periodic=periodic_disclosures(conn, scope, period, today))
+        periodic=periodic_disclosures(conn, scope, period, today),
+        templates=village_templates.adoption(conn, scope.villages))
 
 
 def periodic_disclosures(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> list[dict]:
@@ -920,7 +938,8 @@ def tables(report: Report) -> list[Table]:
                                         "应公开日期", "实际公开日期", "超出工作日"])
     for i, r in enumerate([*tim.overdue, *tim.late]):
         t.rows.append([r.status, r.jurisdiction, r.title, r.formed_on, f"{r.limit_text}（{r.limit_source}）",
-                       r.deadline, r.published_on or "未公开", r.workdays_late])
+                       f"{r.deadline}（{PROVISIONAL}）" if r.provisional else r.deadline,
+                       r.published_on or "未公开", r.workdays_late])
         if r.published_on:
             t.links[(i, 2)] = f"/notices/{r.notice_id}"
     out.append(t)
@@ -965,7 +984,10 @@ def tables(report: Report) -> list[Table]:
     t = Table("overdue_applications", "已超过答复期限仍在办理的申请",
               ["受理编号", "申请内容", "区划", "收到日期", "答复期限", "办理阶段", "超出工作日"])
     for r in app.open_overdue:
-        t.rows.append([r["receipt_no"], r["title"], r["jurisdiction"], r["received_on"], r["due_on"],
+        due = r["due_on"]
+        if provisional_years(r["received_on"], due):
+            due = f"{due}（{PROVISIONAL}）"
+        t.rows.append([r["receipt_no"], r["title"], r["jurisdiction"], r["received_on"], due,
                        r["stage"], r["workdays_overdue"]])
     out.append(t)
 
@@ -1025,6 +1047,11 @@ def tables(report: Report) -> list[Table]:
         t.rows.append([r.name, *shown, r.views - sum(shown), r.views])
     shown = [terms.by_domain.get(name, 0) for name in top]
     t.rows.append(["合计", *shown, terms.total - sum(shown), terms.total])
+    out.append(t)
+
+    t = Table("template_adoption", "村务公开清单模板采用情况", village_templates.ADOPTION_COLUMNS,
+              note="已采用：模板的事项在村里都已公开且没有待处理的修改建议；村里忽略的新增事项不计。")
+    t.rows = report.templates
     out.append(t)
 
     t = Table("trend", "月度趋势", ["月份", "应公开条数", "按时公开率", "收到申请", "答复申请",

@@ -12,6 +12,7 @@ a clear message instead of running on a schema nobody can reason about.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import sqlite3
 import threading
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from flask import current_app, g
 
+_savepoints = itertools.count(1)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 RECORD_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migration ("
@@ -191,7 +193,21 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
 
 @contextmanager
 def immediate(conn: sqlite3.Connection):
-    """One write transaction taken at once (BEGIN IMMEDIATE): committed, or rolled back on any error."""
+    """One write transaction taken at once (BEGIN IMMEDIATE): committed, or rolled back on any error.
+
+    Inside a transaction already open it is a savepoint of it: a step made of several
+    steps (a village-list template sent to 300 villages) lands whole or not at all."""
+    if conn.in_transaction:
+        name = f"step_{next(_savepoints)}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            raise
+        conn.execute(f"RELEASE {name}")
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn

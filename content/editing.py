@@ -303,6 +303,20 @@ def create(conn: sqlite3.Connection, user: sqlite3.Row, name: str, data: dict,
     data = _normalise(ent, data)
     code = jurisdiction_of(conn, ent, data)
     require(conn, user, "edit", code)
+    return _create(conn, user, ent, data, code, remote)
+
+
+def create_for(conn: sqlite3.Connection, user: sqlite3.Row, name: str, data: dict,
+               remote: str = "") -> int:
+    """A new draft written for a jurisdiction whose content the user may not edit: a township
+    sending its village-list template to its villages (content.village_templates checks the
+    user may). Only a draft: the village's own editors and supervisor take it from there."""
+    ent = entity(name)
+    data = _normalise(ent, data)
+    return _create(conn, user, ent, data, jurisdiction_of(conn, ent, data), remote)
+
+
+def _create(conn, user, ent: Entity, data: dict, code: str | None, remote: str) -> int:
     validate(conn, ent, data)
     with transaction(conn):
         values = _defaults(ent, _encode(ent, data))

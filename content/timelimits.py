@@ -4,6 +4,12 @@ Catalogues keep the original wording; this module turns it into a small
 JSON-able dict and does the working-day arithmetic on the official calendar,
 with its holidays and swapped working days (调休).
 
+Where the official calendar comes from, per year: the schedule staff entered
+(``content.holidays``, installed for the current request or command with
+``use_calendar``), else the chinesecalendar library, else Monday to Friday.
+A deadline that falls in or spans a year of the last kind is *provisional*
+(``provisional_years``): pages say it is counted Monday to Friday for now.
+
 Parsed forms:
     {"count": 20, "unit": "workday"}            信息形成或者变更之日起20个工作日内
     {"count": 7, "unit": "day"}                 7天 / 7日 / 不少于7日
@@ -20,8 +26,11 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Callable, Union
 
 import chinese_calendar
 
@@ -31,7 +40,14 @@ __all__ = [
     "add_workdays",
     "workdays_between",
     "deadline",
+    "StaffCalendar",
+    "use_calendar",
+    "has_calendar",
+    "provisional_years",
+    "PROVISIONAL",
 ]
+
+PROVISIONAL = "暂按周一至周五计算"
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -119,13 +135,96 @@ def parse_time_limit(text: str | None) -> dict | None:
     return None
 
 
+@dataclass(frozen=True)
+class StaffCalendar:
+    """The annual schedules staff entered: the years they cover and their listed days.
+
+    ``days`` maps a date to True (调休上班, a working weekend day) or False (放假).
+    A date of a covered year that is not listed is a working day from Monday to Friday.
+    """
+    years: frozenset = frozenset()
+    days: dict = field(default_factory=dict)
+
+    def workday(self, d: date) -> bool | None:
+        """True/False when these schedules decide ``d``, None when they say nothing about it."""
+        listed = self.days.get(d)
+        if listed is not None:
+            return listed
+        if d.year in self.years:
+            return d.weekday() < 5
+        return None
+
+
+# The staff calendar of the current request or command: a StaffCalendar, or a loader
+# called on first use (so a request that computes no deadline reads nothing).
+CalendarSource = Union[StaffCalendar, Callable[[], StaffCalendar], None]
+_staff: ContextVar[CalendarSource] = ContextVar("staff_calendar", default=None)
+
+
+def use_calendar(source: CalendarSource):
+    """Make ``source`` the staff calendar from here on in this context; returns the reset token."""
+    return _staff.set(source)
+
+
+def reset_calendar(token) -> None:
+    """Undo ``use_calendar`` (the end of a request); in another context, just forget it."""
+    try:
+        _staff.reset(token)
+    except ValueError:
+        _staff.set(None)
+
+
+def staff_calendar() -> StaffCalendar | None:
+    source = _staff.get()
+    if callable(source):
+        source = source()
+        _staff.set(source)
+    return source
+
+
+@lru_cache(maxsize=None)
+def library_covers(year: int) -> bool:
+    """Whether the chinesecalendar library has the official schedule of ``year``."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 @lru_cache(maxsize=4096)
-def is_workday(d: date) -> bool:
-    """Official working day; Monday to Friday for years the calendar data lacks."""
+def _library_workday(d: date) -> bool:
+    """The library's answer; Monday to Friday for years it lacks."""
     try:
         return chinese_calendar.is_workday(d)
     except NotImplementedError:
         return d.weekday() < 5
+
+
+def is_workday(d: date) -> bool:
+    """Official working day: the staff's schedule, else the library, else Monday to Friday."""
+    staff = staff_calendar()
+    if staff is not None:
+        decided = staff.workday(d)
+        if decided is not None:
+            return decided
+    return _library_workday(d)
+
+
+def has_calendar(year: int) -> bool:
+    """Whether ``year``'s holidays are known (entered by staff or in the library)."""
+    staff = staff_calendar()
+    return (staff is not None and year in staff.years) or library_covers(year)
+
+
+def provisional_years(start: date | None, end: date | None = None) -> list[int]:
+    """The years from ``start`` to ``end`` (either order) whose holidays are not known:
+    working days there are counted Monday to Friday for now."""
+    dates = [d for d in (start, end) if d is not None]
+    if not dates:
+        return []
+    lo, hi = min(dates).year, max(dates).year
+    return [y for y in range(lo, hi + 1) if not has_calendar(y)]
 
 
 def add_workdays(start: date, n: int) -> date:

@@ -51,6 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     conn.close()
 
     db.init_app(app)
+    from content import holidays
+    holidays.init_app(app)  # working days on this instance's holiday calendar
     htmx.init_app(app)
     # htmx is fetched at `make setup`; without it every screen still works as plain pages.
     app.config.setdefault(
@@ -65,6 +67,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     from content.admin import assessment as assessment_admin  # /admin/assessment
     app.register_blueprint(assessment_admin.bp)
+    from content.admin import holidays_views  # /admin/holidays: the holiday calendar
+    app.register_blueprint(holidays_views.bp)
+    from content.admin import golive_views  # /admin/golive: the go-live checklist
+    app.register_blueprint(golive_views.bp)
+    from content.admin import templates_views  # /admin/templates: village-list templates
+    app.register_blueprint(templates_views.bp)
     from . import citizen
     app.register_blueprint(citizen.bp)  # applications, ratings, consultations
 

@@ -65,4 +65,17 @@ def make_backup(data_dir: Path, target: Path) -> list[str]:
                 tar.add(path, arcname=rel, recursive=False)
                 names.append(rel)
         os.replace(partial, target)
+    _record(database)
     return names
+
+
+def _record(database: Path) -> None:
+    """Note the backup in the instance (the go-live checklist counts the signing key as backed up)."""
+    from content import db, golive  # noqa: PLC0415
+    conn = db.connect(database)
+    try:
+        golive.record_backup(conn)
+    except sqlite3.Error:
+        pass                       # the archive is written; a busy or read-only database only loses the note
+    finally:
+        conn.close()

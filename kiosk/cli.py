@@ -345,3 +345,6 @@ from sync.cli import COMMANDS as _SYNC_COMMANDS  # noqa: E402  keygen, enroll, p
 
 for _command in _SYNC_COMMANDS:
     main.add_command(_command)
+
+from .cli_holidays import holidays_group  # noqa: E402  kiosk holidays import/show/delete
+main.add_command(holidays_group)

@@ -32,7 +32,8 @@ from . import bundle
 CONTENT_TABLES = ("jurisdiction", "domain", "matter", "catalogue_item", "village_item",
                   "notice", "attachment", "guide", "handbook", "handbook_guide",
                   "consultation", "board",
-                  "application_status")       # stages of applications, no personal data (content.applications)
+                  "application_status",       # stages of applications, no personal data (content.applications)
+                  "holiday_year", "holiday_day")   # the holiday calendar staff entered (content.holidays)
 
 # Instance facts every terminal shows (the county's name, the demo marking); nothing else of meta.
 SHARED_META = ("county_name", "demo", "sample_data_notice", "demo_built_on")

@@ -178,14 +178,14 @@ def test_fallback_for_years_without_calendar_data():
 def test_fallback_is_used_only_on_not_implemented(monkeypatch):
     def boom(d):
         raise NotImplementedError
-    timelimits.is_workday.cache_clear()
+    timelimits._library_workday.cache_clear()
     monkeypatch.setattr(timelimits.chinese_calendar, "is_workday", boom)
     try:
         # The Spring Festival Wednesday counts as an ordinary weekday now.
         assert timelimits.is_workday(date(2025, 1, 29))
         assert not timelimits.is_workday(date(2025, 1, 26))
     finally:
-        timelimits.is_workday.cache_clear()
+        timelimits._library_workday.cache_clear()
 
 
 # --- deadlines ---------------------------------------------------------------
