@@ -8,7 +8,8 @@ import json
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
-from . import alignment, applications, auth, disclosure_calendar, display_proof, editing, jurisdictions, matters
+from . import (alignment, applications, auth, disclosure_calendar, display_proof, editing, holidays,
+               jurisdictions, matters)
 from .db import get_meta, immediate, set_meta
 from .notifications import Message, raise_event
 
@@ -224,6 +225,20 @@ def boards_silent(conn: sqlite3.Connection, now: datetime) -> int:
     return raised
 
 
+def holidays_missing(conn: sqlite3.Connection, today: date, now: datetime) -> int:
+    """In December: next year's 放假和调休 schedule is not entered (deadlines would be counted
+    Monday to Friday from 1 January)."""
+    if today.month != 12 or holidays.year_status(conn, today.year + 1) != "missing":
+        return 0
+    county = jurisdictions.county(conn)
+    message = Message(f"{today.year + 1}年节假日安排尚未录入",
+                      f"请在国务院办公厅公布{today.year + 1}年部分节假日安排后，到“节假日安排”页录入；"
+                      "录入前，跨年的答复期限和公开时限暂按周一至周五计算。", "/admin/holidays")
+    with immediate(conn):
+        return raise_event(conn, "holidays_missing", str(today.year + 1),
+                           county["code"] if county else None, message, [], now) is not None
+
+
 def scan(conn: sqlite3.Connection, today: date, now: datetime | None = None) -> int:
     """One look for everything; the alignment (the costly part) once a day."""
     now = now or datetime.now(timezone.utc)
@@ -231,6 +246,6 @@ def scan(conn: sqlite3.Connection, today: date, now: datetime | None = None) -> 
               + boards_silent(conn, now))
     if get_meta(conn, "notify_alignment_day") != today.isoformat():
         raised += (alignment_changes(conn, today, now) + disclosures_missing(conn, today, now)
-                   + coverage_short(conn, today, now))
+                   + coverage_short(conn, today, now) + holidays_missing(conn, today, now))
         set_meta(conn, "notify_alignment_day", today.isoformat())
     return raised

@@ -7,7 +7,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from content import db, notifications, notify_events, notify_senders
+from content import db, holidays, notifications, notify_events, notify_senders, timelimits
 
 log = logging.getLogger("kiosk.notify")
 
@@ -17,6 +17,8 @@ ROUND_SECONDS = 60
 def run_round(database: str | Path, base_url: str = "", send=None, today: date | None = None) -> dict:
     """One look for events and one delivery pass; returns the counts."""
     conn = db.connect(database)
+    # Deadlines on the county's own holiday calendar, as in a request.
+    token = timelimits.use_calendar(holidays.load(conn))
     try:
         raised = notify_events.scan(conn, today or date.today())
         send = send or notify_senders.sender_for(lambda: notifications.smtp_settings(conn))
@@ -24,6 +26,7 @@ def run_round(database: str | Path, base_url: str = "", send=None, today: date |
         result = notifications.deliver_due(conn, send, base)
         return {"raised": raised, **result}
     finally:
+        timelimits.reset_calendar(token)
         conn.close()
 
 

@@ -364,3 +364,34 @@ def test_county_admin_sets_the_mail_server(client, conn):
     assert all("s3cret" not in a[0] for a in audit)
     bad = client.post("/admin/notifications/smtp", data={"csrf_token": tok, "port": "99999", "security": "starttls"})
     assert bad.status_code == 302 and "端口" in client.get("/admin/notifications").get_data(as_text=True)
+
+
+def test_december_without_next_years_holidays_is_told_once(conn):
+    from content import holidays
+    now = datetime(2026, 12, 3, 2, tzinfo=timezone.utc)
+    assert holidays.year_status(conn, 2027) == "missing"
+    assert notify_events.holidays_missing(conn, date(2026, 11, 30), now) == 0     # not before December
+    assert notify_events.holidays_missing(conn, date(2026, 12, 3), now) == 1
+    assert notify_events.holidays_missing(conn, date(2026, 12, 4), now) == 0
+    assert conn.execute("SELECT title FROM notification WHERE event = 'holidays_missing'").fetchone()[0] == \
+        "2027年节假日安排尚未录入"
+
+
+def test_the_round_counts_deadlines_on_the_entered_calendar(app, conn):
+    """Outside a request the notifier still uses the county's own holiday calendar."""
+    from content import holidays, timelimits
+    holidays.import_schedule(conn, holidays.rows_from_text("2027-02-05..2027-02-11, 休, 春节"), source="test")
+    seen = {}
+    real = notify_events.scan
+
+    def spy(c, today, now=None):
+        seen["workday"] = timelimits.is_workday(date(2027, 2, 8))   # a Monday in the holiday
+        return real(c, today, now)
+    import pytest as _p
+    mp = _p.MonkeyPatch()
+    mp.setattr(notify_events, "scan", spy)
+    try:
+        notifier.run_round(app.config["DATABASE"])
+    finally:
+        mp.undo()
+    assert seen["workday"] is False
