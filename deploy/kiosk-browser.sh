@@ -9,6 +9,9 @@
 #   KIOSK_CHROMIUM=...     the browser (default: chromium from PATH)
 #   KIOSK_BROWSER_FLAGS=.. extra flags, split on spaces (e.g. --force-device-scale-factor=1.5)
 #   KIOSK_WAIT=600         seconds to wait for the server before giving up (systemd retries)
+#   KIOSK_DEVTOOLS_PORT=9222  DevTools port for remote view (screenshots, reload), bound to
+#                          127.0.0.1 only; a second screen on the same machine needs another
+#                          port, listed in the terminal's screen_ports setting; 0 turns it off
 set -euo pipefail
 
 base=${KIOSK_BASE:-http://127.0.0.1:8080}
@@ -95,6 +98,16 @@ flags=(
   --check-for-update-interval=31536000
   --password-store=basic
 )
+# Remote view: the terminal's sync round takes screenshots and reloads the screen through the
+# DevTools protocol. Chromium listens on the loopback interface only (never the network).
+devtools=${KIOSK_DEVTOOLS_PORT:-9222}
+if [[ ! $devtools =~ ^[0-9]+$ ]]; then
+  echo "kiosk-browser: KIOSK_DEVTOOLS_PORT must be a port number: $devtools" >&2
+  exit 2
+fi
+if [ "$devtools" != 0 ]; then
+  flags+=(--remote-debugging-address=127.0.0.1 --remote-debugging-port="$devtools")
+fi
 # shellcheck disable=SC2206  # extra flags are split on spaces on purpose
 extra=(${KIOSK_BROWSER_FLAGS:-})
 echo "kiosk-browser: showing $url" >&2

@@ -119,6 +119,8 @@ SETTINGS = {
     "SYNC_CHECK_SECONDS": (int, 0, 3600, "terminal: manifest check between rounds; 0: off"),
     "NOTIFY_ROUND_SECONDS": (int, 5, 3600, "hub/standalone: seconds between notification rounds"),
     "DISPLAY_REPORT_SECONDS": (int, 1, 3600, "boards report what they showed this often"),
+    "SCREEN_PORTS": (list, None, None, "terminal: DevTools ports of this machine's screens (127.0.0.1)"),
+    "SCREENSHOT_MINUTES": (NUMBER, 0, 24 * 60, "terminal: a thumbnail of every screen this often; 0: only when asked"),
 }
 
 

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from jinja2 import TemplateNotFound
 
 from content import display_proof
-from content.auth import require_role
-from content.db import get_db, get_meta
+from content.auth import current_user, require_role
+from content.db import get_db, get_meta, immediate
 
-from . import bundle, terminal
+from . import bundle, remote_view, terminal
 from .publish import last_published, newest_versions
+from .screens import ACTIONS
 
 bp = Blueprint("sync_admin", __name__, template_folder="templates", static_folder="static",
                static_url_path="/sync-static")
@@ -99,7 +100,38 @@ def fleet():
         except ImportError:
             pass
     return render_template("sync/fleet.html", layout=layout, terminals=rows, summary=summary,
-                           published=published, missed=MISSED_INTERVALS, boards=board_rows(conn), **extra)
+                           published=published, missed=MISSED_INTERVALS, boards=board_rows(conn),
+                           screens=remote_view.latest(conn), waiting=remote_view.pending(conn),
+                           actions=ACTIONS, **extra)
+
+
+@bp.route("/admin/fleet/screens/<terminal_id>/<screen>.jpg")
+@require_role("county_admin")
+def screenshot(terminal_id: str, screen: str):
+    row = get_db().execute("SELECT image, taken_at FROM terminal_screenshot WHERE terminal_id = ? AND screen = ?",
+                           (terminal_id, screen)).fetchone()
+    if row is None:
+        abort(404)
+    resp = Response(row["image"], mimetype="image/jpeg")
+    resp.set_etag(bundle.sha256_hex(row["taken_at"].encode() + terminal_id.encode() + screen.encode()))
+    resp.cache_control.private = True
+    resp.cache_control.max_age = 0
+    return resp
+
+
+@bp.route("/admin/fleet/<terminal_id>/<any(screenshot, reload):action>", methods=["POST"])
+@require_role("county_admin")
+def send_command(terminal_id: str, action: str):
+    conn = get_db()
+    if conn.execute("SELECT 1 FROM sync_terminal WHERE id = ? AND active = 1", (terminal_id,)).fetchone() is None:
+        abort(404)
+    from content import editing  # noqa: PLC0415
+    with immediate(conn):
+        cid = remote_view.request_command(conn, terminal_id, action, current_user()["id"])
+        editing.audit(conn, current_user(), f"terminal_{action}", "sync_terminal", terminal_id, None,
+                      {"command": cid}, request.remote_addr or "")
+    flash(f"已发出“{ACTIONS[action]}”指令：终端下次联系县级平台时执行（通常 5 分钟内）。")
+    return redirect(url_for("sync_admin.fleet") + "#screens")
 
 
 def board_rows(conn) -> list[dict]:

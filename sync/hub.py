@@ -29,7 +29,7 @@ from werkzeug.http import http_date, parse_etags, quote_etag
 from content import display_proof, jurisdictions, outbox, usage
 from content.db import get_db, immediate
 
-from . import bundle
+from . import bundle, remote_view
 from .publish import published_dir
 
 bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
@@ -348,7 +348,14 @@ def file_records(conn: sqlite3.Connection, term: sqlite3.Row, records: list) -> 
             held.append(uuid)
             continue
         kept = payload
-        if kind == display_proof.UPSTREAM_KIND:
+        if kind in ("screenshot", "command_done"):
+            try:
+                kept = remote_view.file_upstream(conn, terminal_id, kind, payload)
+            except remote_view.BadRecord as e:
+                rejected.append({"uuid": uuid, "reason": str(e)})
+                continue
+            stored_in, note = f"terminal_{'screenshot' if kind == 'screenshot' else 'command'}", ""
+        elif kind == display_proof.UPSTREAM_KIND:
             try:
                 kept = display_proof.file_upstream(conn, terminal_id, payload, datetime.now(timezone.utc))
             except display_proof.BadReport as e:
@@ -410,7 +417,8 @@ def inbox():
                 raise AuthError(400, f"records 应为最多 {MAX_BATCH} 条的列表")
             held, rejected = file_records(conn, term, records)
             record_status(conn, terminal_id, body.get("status"), request.remote_addr or "")
+            commands = remote_view.deliver(conn, Path(current_app.config["DATA_DIR"]), terminal_id)
     except AuthError as e:
         current_app.logger.warning("sync inbox refused: %s", e)
         return _error(e.status, str(e))
-    return jsonify({"held": held, "rejected": rejected})
+    return jsonify({"held": held, "rejected": rejected, "commands": commands})

@@ -649,8 +649,9 @@ def queue_usage(conn: sqlite3.Connection, today: date | None = None) -> None:
         log.exception("usage totals not queued")
 
 
-def push(conn: sqlite3.Connection, settings: Settings, key) -> int:
-    """Send the outbox in batches (and a heartbeat); return how many records the hub now holds."""
+def push(conn: sqlite3.Connection, settings: Settings, key, commands: list | None = None) -> int:
+    """Send the outbox in batches (and a heartbeat); return how many records the hub now holds.
+    The hub's signed commands in its answers (remote view) are added to ``commands``."""
     ensure_enrolled(conn, settings, key)
     queue_usage(conn)
     sent = 0
@@ -676,6 +677,8 @@ def push(conn: sqlite3.Connection, settings: Settings, key) -> int:
                 _sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5))
         if answer is None:
             raise SyncError(f"上传记录失败（已重试 {PUSH_ATTEMPTS} 次）：{error}")
+        if commands is not None and isinstance(answer.get("commands"), list):
+            commands.extend(answer["commands"][:20])
         ids = {r["uuid"] for r in batch}
         held = [u for u in answer.get("held", []) if isinstance(u, str) and u in ids]
         rejected = [r for r in answer.get("rejected", [])
@@ -755,7 +758,12 @@ def sync_once(data_dir: Path, do_pull: bool = True, do_push: bool = True) -> Rep
                         log.warning("sync refused: %s", e)
                 if do_push:
                     try:
-                        report.pushed = push(conn, settings, bundle.load_private_key(key_path(data_dir)))
+                        key = bundle.load_private_key(key_path(data_dir))
+                        commands: list = []
+                        report.pushed = push(conn, settings, key, commands)
+                        from .screens import screens_round  # noqa: PLC0415  (screens use this module)
+                        if screens_round(conn, settings, commands, bundle.keyid(bundle.raw_public(key))):
+                            report.pushed += push(conn, settings, key)   # screenshots, results
                     except Exception as e:         # noqa: BLE001  (records stay queued)
                         if not isinstance(e, SyncError):
                             log.exception("outbox push failed")
