@@ -378,13 +378,44 @@ def test_launcher_starts_real_chromium_on_the_kiosk(tmp_path):
         env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(runtime),
                "KIOSK_CHROMIUM": chromium, "KIOSK_BASE": server.url,
                # headless so the test needs no display; --dump-dom prints the loaded page
-               "KIOSK_BROWSER_FLAGS": "--headless=new --no-sandbox --disable-gpu --dump-dom"}
+               "KIOSK_BROWSER_FLAGS": "--headless=new --no-sandbox --disable-gpu --dump-dom",
+               # a browser with DevTools open never exits after --dump-dom
+               "KIOSK_DEVTOOLS_PORT": "0"}
         result = subprocess.run(["bash", str(LAUNCHER)], capture_output=True, text=True,
                                 env=env, timeout=120)
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr[-2000:]
     assert "<title>首页" in result.stdout and 'class="kiosk"' in result.stdout
+
+
+def test_launcher_opens_devtools_on_loopback_only(tmp_path):
+    """Remote view needs the DevTools port; it must be bound to 127.0.0.1, and a bad value is refused."""
+    stub = tmp_path / "chromium"
+    stub.write_text("#!/bin/sh\nprintf '%s\\n' \"$@\"\n")
+    stub.chmod(0o755)
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(runtime),
+            "KIOSK_CHROMIUM": str(stub), "KIOSK_URL": "http://127.0.0.1:9/", "KIOSK_WAIT": "0"}
+    import socket
+    with socket.socket() as listener:                     # something answers on the kiosk port
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        base["KIOSK_URL"] = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        out = subprocess.run(["bash", str(LAUNCHER)], capture_output=True, text=True, env=base, timeout=30)
+        assert out.returncode == 0, out.stderr
+        args = out.stdout.split("\n")
+        assert "--remote-debugging-address=127.0.0.1" in args and "--remote-debugging-port=9222" in args
+        out = subprocess.run(["bash", str(LAUNCHER)], capture_output=True, text=True,
+                             env={**base, "KIOSK_DEVTOOLS_PORT": "9333"}, timeout=30)
+        assert "--remote-debugging-port=9333" in out.stdout.split("\n")
+        out = subprocess.run(["bash", str(LAUNCHER)], capture_output=True, text=True,
+                             env={**base, "KIOSK_DEVTOOLS_PORT": "0"}, timeout=30)
+        assert "remote-debugging" not in out.stdout
+        bad = subprocess.run(["bash", str(LAUNCHER)], capture_output=True, text=True,
+                             env={**base, "KIOSK_DEVTOOLS_PORT": "0.0.0.0:9222"}, timeout=30)
+        assert bad.returncode == 2 and "KIOSK_DEVTOOLS_PORT" in bad.stderr
 
 
 # --- `kiosk serve` settings ----------------------------------------------------
