@@ -104,9 +104,16 @@ def _code_text(cell: str) -> str:
     return text
 
 
-def parse(rows: list[list[str]], county_code: str) -> tuple[list[Division], int]:
+def _line_of(message: str) -> int:
+    m = re.match(r"第(\d+)行", message)
+    return int(m.group(1)) if m else 0
+
+
+def parse(rows: list[list[str]], county_code: str,
+          known=lambda code: False) -> tuple[list[Division], int]:
     """The county's townships and villages in file order, and how many rows were of other
-    counties; DivisionError lists every bad row."""
+    counties; DivisionError lists every bad row. ``known(code)`` tells whether a township
+    missing from the file is already in the system."""
     try:
         h, cols = find_header(rows, COLUMNS, ("code", "name"))
     except SheetError as e:
@@ -158,10 +165,14 @@ def parse(rows: list[list[str]], county_code: str) -> tuple[list[Division], int]
         else:
             out.append(Division(i, code, name, "village", village_kind(name, m.group(1) if m else ""),
                                 m.group(1) if m else ""))
+    for d in out:
+        if d.level == "village" and d.parent_code not in seen and not known(d.parent_code):
+            errors.append(f"第{d.line}行：{d.name}（{d.code}）所属的乡镇 {d.parent_code} "
+                          "不在文件中，也不在系统里")
     if not errors and not out:
         errors.append(f"文件中没有本县（{prefix}）的乡镇或村；请确认下载的是本县的统计用区划代码")
     if errors:
-        raise DivisionError(errors)
+        raise DivisionError(sorted(errors, key=_line_of))
     return out, skipped
 
 
@@ -184,16 +195,9 @@ def import_divisions(conn: sqlite3.Connection, path_or_bytes, filename: str | No
     if county is None:
         raise DivisionError(["数据库中还没有县，请先运行 kiosk init --county 代码 --county-name 县名"])
     rows = read_file(path_or_bytes, filename)
-    divisions, skipped = parse(rows, county["code"])
+    divisions, skipped = parse(rows, county["code"],
+                               known=lambda code: jurisdictions.get(conn, code) is not None)
     in_file = {d.code for d in divisions}
-    errors = []
-    for d in divisions:
-        if d.level == "village" and d.parent_code not in in_file \
-                and jurisdictions.get(conn, d.parent_code) is None:
-            errors.append(f"第{d.line}行：{d.name}（{d.code}）所属的乡镇 {d.parent_code} "
-                          "不在文件中，也不在系统里")
-    if errors:
-        raise DivisionError(errors)
     username = user["username"] if user is not None else "kiosk import-divisions"
     result = DivisionResult(county["name"], skipped_other=skipped)
     source = Path(filename or str(path_or_bytes) if not isinstance(path_or_bytes, (bytes, bytearray))
