@@ -106,8 +106,7 @@ def create_county(conn: sqlite3.Connection, code: str, name: str, admin: str,
             set_meta(conn, "demo", "0")
         if public_url:
             set_meta(conn, "public_url", public_url)
-        uid = users.create_user(conn, admin, password, "county_admin", code, "县级管理员",
-                                must_change=True)
+        uid = users.create_user(conn, admin, password, "county_admin", code, must_change=True)
         editing.audit(conn, None, "create", "jurisdiction", code, None,
                       {"name": name, "level": "county"}, username="kiosk init")
         editing.audit(conn, None, "create", "user", uid, None,

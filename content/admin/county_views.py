@@ -27,8 +27,14 @@ def _setup_page(conn, status: int = 200, **extra):
         successors[p["code"]] = [r for r in jurisdictions.children(conn, p["parent_code"])
                                  if r["code"] != p["code"] and r["level"] == p["level"]
                                  and r["retired_on"] is None] if p["parent_code"] else []
+    townships = conn.execute(
+        "SELECT t.*, (SELECT count(*) FROM jurisdiction v WHERE v.parent_code = t.code "
+        "AND v.retired_on IS NULL) AS villages FROM jurisdiction t WHERE t.level = 'township' "
+        "AND t.retired_on IS NULL ORDER BY t.sort, t.code").fetchall()
+    imports = conn.execute("SELECT * FROM division_import ORDER BY id DESC LIMIT 10").fetchall()
     return render("admin/county/setup.html", status, county=county, counts=counts, pending=pending,
-                  successors=successors, changes=divisions.history(conn, 50),
+                  successors=successors, townships=townships, imports=imports,
+                  changes=[c for c in divisions.history(conn, 200) if c["change"] != "added"][:50],
                   public_url=get_meta(conn, META_KEY) or "", **extra)
 
 
