@@ -41,3 +41,18 @@ def make_county(path: Path, divisions: str | None = DIVISIONS_2024, public_url: 
         r = cli("import-divisions", f, "--data-dir", path)
         assert r.exit_code == 0, r.output
     return r.output if not divisions else None
+
+
+def xlsx_bytes(rows, title_row: list | None = None) -> bytes:
+    """A one-sheet workbook of ``rows`` (an optional title row above them), as counties send."""
+    from io import BytesIO
+
+    import openpyxl
+    book = openpyxl.Workbook()
+    if title_row:
+        book.active.append(title_row)
+    for row in rows:
+        book.active.append(row)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

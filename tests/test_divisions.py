@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import openpyxl
 import pytest
 
 from content import db, divisions, jurisdictions
@@ -11,8 +10,8 @@ from content.sheets import SheetError
 from kiosk import config, create_app
 
 from admin_util import token
-from county_util import (COUNTY, DIVISIONS_2024, HILL_TOWNSHIP, OTHER_VILLAGE, TOWNSHIP, VILLAGE, cli,
-                         make_county)
+from county_util import (DIVISIONS_2024, HILL_TOWNSHIP, OTHER_VILLAGE, TOWNSHIP, VILLAGE, cli,
+                         make_county, xlsx_bytes)
 
 
 @pytest.fixture
@@ -27,16 +26,6 @@ def county(tmp_path):
 def _places(conn):
     return {r["code"]: (r["name"], r["level"], r["kind"], r["parent_code"], r["urban_rural"])
             for r in conn.execute("SELECT * FROM jurisdiction WHERE level != 'county'")}
-
-
-def _xlsx(rows) -> bytes:
-    book = openpyxl.Workbook()
-    book.active.append(["2024年统计用区划代码和城乡划分代码（凤台县）"])   # a title row above the header
-    for row in rows:
-        book.active.append(row)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
@@ -56,7 +45,8 @@ def test_csv_in_every_encoding_gives_the_same_tree(county, encoding):
 def test_xlsx_with_header_variants(county):
     _path, conn = county
     rows = [["代码", "区划名称", "城乡分类"], [TOWNSHIP, "刘集镇", None], [int(VILLAGE), "刘集村委会", "220"]]
-    result = divisions.import_divisions(conn, _xlsx(rows), "divisions.xlsx")
+    book = xlsx_bytes(rows, title_row=["2024年统计用区划代码和城乡划分代码（凤台县）"])
+    result = divisions.import_divisions(conn, book, "divisions.xlsx")
     assert (result.townships, result.villages) == (1, 1)
     assert _places(conn)[VILLAGE][:3] == ("刘集村委会", "village", "村")
 

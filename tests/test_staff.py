@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from io import BytesIO
 
-import openpyxl
 import pytest
 
 from content import users
 
 from admin_util import login, token, user_row
+from county_util import xlsx_bytes
 
 COUNTY, TOWN, VILLAGE = "340499000000", "340499100000", "340499100201"
 NEIGHBOUR, FAR_VILLAGE, FAR_TOWN = "340499100202", "340499101201", "340499101000"
@@ -143,15 +143,6 @@ def test_reset_disable_and_change_are_audited_with_masked_phones(app, conn):
     assert user_row(conn, "county-admin")["active"] == 1
 
 
-def _xlsx(rows) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def _upload(client, data: bytes, name: str):
     return client.post("/admin/users/import", data={
         "csrf_token": token(client, "/admin/users/import"), "file": (BytesIO(data), name)},
@@ -169,7 +160,7 @@ def test_bulk_import_is_all_or_nothing_with_row_numbers(app, conn):
            ["赵六", "13700002222", "村务编辑", TOWN],
            ["钱七", "13912345678", "村务编辑", FAR_VILLAGE],
            ["张三", "13800003333", "村务编辑", NEIGHBOUR]]
-    r = _upload(admin, _xlsx(bad), "名单.xlsx")
+    r = _upload(admin, xlsx_bytes(bad), "名单.xlsx")
     html = r.get_data(as_text=True)
     assert r.status_code == 400
     for line, word in ((3, "手机号"), (4, "角色"), (5, "村（社区）"), (6, "第2行"), (7, "同一人")):

@@ -17,7 +17,6 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import openpyxl
 import pytest
 
 from kiosk import create_app
@@ -26,6 +25,7 @@ from conftest import ThreadServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from admin_util import token  # noqa: E402
+from county_util import DIVISIONS_2024, xlsx_bytes  # noqa: E402
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
@@ -34,18 +34,7 @@ COUNTY, TOWNSHIP, VILLAGE = "340421000000", "340421100000", "340421100201"
 
 # The statistics bureau's layout as counties download it (GBK, its own header and a
 # urban-rural class written both ways), including the levels above the county.
-DIVISIONS = """统计用区划代码,城乡分类代码,名称
-340000000000,,安徽省
-340400000000,,淮南市
-340421000000,,凤台县
-340421001000,,城关街道
-340421001001,111,城北社区居民委员会
-340421100000,,刘集镇
-340421100201,220(村庄),刘集村委会
-340421100202,220,新集村委会
-340421200000,,大山乡
-340421200201,220(村庄),大山村民委员会
-"""
+DIVISIONS = DIVISIONS_2024.replace("名称\n", "名称\n340000000000,,安徽省\n340400000000,,淮南市\n", 1)
 
 CATALOGUE = [
     ["序号", "领域", "一级事项", "二级事项", "公开内容(要素)", "公开依据", "公开时限", "公开主体",
@@ -65,15 +54,6 @@ STAFF = [
     ["王五", "13700001111", "village-editor", "340421200201"],
     ["赵六", "", "乡镇编辑", TOWNSHIP],
 ]
-
-
-def _xlsx(rows) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def walkthrough() -> list[tuple[str, list[str]]]:
@@ -120,7 +100,7 @@ def new_county(tmp_path):
     hub_dir, term_dir = tmp_path / "hub", tmp_path / "terminal"
     files = {"统计用区划代码.csv": tmp_path / "divisions.csv", "县级目录.xlsx": tmp_path / "catalogue.xlsx"}
     files["统计用区划代码.csv"].write_bytes(DIVISIONS.encode("gbk"))
-    files["县级目录.xlsx"].write_bytes(_xlsx(CATALOGUE))
+    files["县级目录.xlsx"].write_bytes(xlsx_bytes(CATALOGUE))
     steps = walkthrough()
     assert [where for where, _ in steps] == ["县级中心", "县级中心", "村查询机"]
     outputs = {}
@@ -136,7 +116,7 @@ def new_county(tmp_path):
         hub_step(line)
     admin_password = last_line(outputs["init"])
     assert re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}", admin_password)
-    assert "村（社区）4 个" in outputs["import-divisions"] and "公开事项 2 条" in outputs["import-catalog"]
+    assert "村（社区）5 个" in outputs["import-divisions"] and "公开事项 2 条" in outputs["import-catalog"]
 
     app = create_app({"DATA_DIR": str(hub_dir), "TESTING": True})
     server = ThreadServer(app).start()
@@ -159,7 +139,7 @@ def test_a_new_county_reaches_a_village_terminal(new_county):
     # Bulk accounts for the villages: all created, one print page per township.
     r = admin.post("/admin/users/import", data={
         "csrf_token": token(admin, "/admin/users/import"),
-        "file": (BytesIO(_xlsx(STAFF)), "村干部名单.xlsx")}, content_type="multipart/form-data")
+        "file": (BytesIO(xlsx_bytes(STAFF)), "村干部名单.xlsx")}, content_type="multipart/form-data")
     assert r.status_code == 200, r.get_data(as_text=True)[:2000]
     sheet = r.get_data(as_text=True)
     assert sheet.count('class="sheet-page"') == 2           # 刘集镇 and 大山乡
