@@ -101,6 +101,8 @@ CHECKED_SETTINGS = {
     "PAGE_CACHE_SECONDS": (int, 1, 86400),
     "PAGE_CACHE_RENDERS": (int, 1, 64),
     "SYNC_TIMEOUT": (int, 10, 7 * 86400),
+    # Fallback for QR codes when the database holds no public address (content.public_url).
+    "PUBLIC_URL": (str, None, None),
 }
 
 
