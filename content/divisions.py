@@ -69,7 +69,7 @@ class DivisionResult:
                  f"新增 {len(self.added)} 个，改名 {len(self.renamed)} 个"]
         if self.missing:
             parts.append(f"新文件中没有的 {len(self.missing)} 个（撤并？）已列入待处理，"
-                         "请在后台「行政区划」页合并到承接的村或停用")
+                         "请在后台「区划与领域」页合并到承接的村或停用")
         if self.skipped_other:
             parts.append(f"跳过不属于本县的 {self.skipped_other} 行")
         return "；".join(parts)

@@ -12,7 +12,7 @@ from tests.browser.conftest import LiveServer
 from tests.browser.staff import csp_watch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from county_util import make_county  # noqa: E402
+from county_util import DIVISIONS_2024, make_county  # noqa: E402
 
 pytestmark = pytest.mark.browser
 ADMIN_VIEW = {"width": 1366, "height": 768}
@@ -85,6 +85,17 @@ def test_county_admin_pages(browser, county_server, artifacts, tmp_path):
     page.emulate_media(media="print")
     assert not page.locator(".sheet-bar").is_visible()
     page.emulate_media(media="screen")
+
+    # A newer year's division file without 老庄村 (撤并): listed to merge or retire.
+    newer = tmp_path / "2025区划.csv"
+    newer.write_bytes(DIVISIONS_2024.replace("340421100203,220,老庄村委会\n", "")
+                      .replace("新集村委会", "新集社区居民委员会").encode("gbk"))
+    page.goto(base + "/admin/county")
+    page.set_input_files("#divisions input[type=file]", str(newer))
+    page.click("#divisions button[type=submit]")
+    page.wait_for_selector("#pending")
+    assert "老庄村委会" in page.inner_text("#pending") and "改名 1 个" in page.inner_text("main")
+    page.screenshot(path=str(artifacts / "county-divisions-pending-1366.png"), full_page=True)
 
     page.goto(base + "/admin/users")
     rows = page.locator("table.list tbody tr")
