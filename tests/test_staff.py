@@ -122,8 +122,10 @@ def test_reset_disable_and_change_are_audited_with_masked_phones(app, conn):
     assert c.post("/admin/login", data={"username": "baita", "password": first,
                                         "csrf_token": token(c)}).status_code == 401
     assert first_sign_in(c, "baita", second).status_code == 302
-    # Disable: signing in is refused, the account and its name stay.
+    assert c.get("/admin/").status_code == 200
+    # Disable: the open session ends, signing in is refused, the account and its name stay.
     assert post(admin, f"{page}/active", page, active="0").status_code == 302
+    assert c.get("/admin/").status_code == 302
     c = app.test_client()
     assert c.post("/admin/login", data={"username": "baita", "password": NEW_PASSWORD,
                                         "csrf_token": token(c)}).status_code == 401
