@@ -10,13 +10,6 @@ from ..sheets import SheetError
 from . import bp, remote, render, today, user
 
 
-def _county_admin():
-    u = user()
-    if u["role"] != "county_admin":
-        abort(403)
-    return u
-
-
 def _setup_page(conn, status: int = 200, **extra):
     county = jurisdictions.county(conn)
     counts = {lvl: conn.execute("SELECT count(*) FROM jurisdiction WHERE level = ? AND retired_on IS NULL",
@@ -48,7 +41,7 @@ def county_setup():
 @auth.require_role("county_admin")
 def county_public_url():
     conn = get_db()
-    u = _county_admin()
+    u = user()
     try:
         url = check_public_url(request.form.get("public_url") or "")
     except ValueError as e:
@@ -67,7 +60,7 @@ def county_public_url():
 @auth.require_role("county_admin")
 def county_divisions_import():
     conn = get_db()
-    u = _county_admin()
+    u = user()
     f = request.files.get("file")
     if f is None or not f.filename:
         return _setup_page(conn, 400, errors=["请选择统计用区划代码文件（.xlsx 或 .csv）"])
@@ -83,7 +76,7 @@ def county_divisions_import():
 @auth.require_role("county_admin")
 def county_division_merge(code: str):
     conn = get_db()
-    u = _county_admin()
+    u = user()
     successor = (request.form.get("successor") or "").strip()
     try:
         moved = divisions.merge(conn, u, code, successor, today().isoformat(), remote())
@@ -99,7 +92,7 @@ def county_division_merge(code: str):
 @auth.require_role("county_admin")
 def county_division_retire(code: str):
     conn = get_db()
-    u = _county_admin()
+    u = user()
     try:
         divisions.retire(conn, u, code, today().isoformat(), remote())
     except ValueError as e:
@@ -113,7 +106,7 @@ def county_division_retire(code: str):
 @auth.require_role("county_admin")
 def domains_page():
     conn = get_db()
-    u = _county_admin()
+    u = user()
     error = None
     if request.method == "POST":
         action = request.form.get("action")
