@@ -64,7 +64,7 @@ def create_county(database: Path, settings: dict) -> None:
     if settings["public_url"]:
         click.echo(f"对外网址：{settings['public_url']}")
     else:
-        click.echo("尚未设置对外网址：二维码暂不显示，请在后台「上线设置」填写，或重新 init 时加 --public-url")
+        click.echo("尚未设置对外网址：二维码暂不显示，请登录后台在「区划与领域」页填写")
     click.echo(f"县级管理员账号：{settings['admin']}，首次登录须修改密码。一次性密码：")
     click.echo(password)
 
