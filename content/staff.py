@@ -182,6 +182,9 @@ def update(conn: sqlite3.Connection, actor, target, display_name: str, role: str
            phone: str | None = None, remote: str = "") -> None:
     """Change name, role, jurisdiction (and phone when given) of a managed account."""
     display_name = display_name.strip()
+    if actor is not None and target["id"] == actor["id"] and (role, code) != (
+            target["role"], target["jurisdiction_code"]):
+        raise StaffError("不能修改自己的角色或所属区划（请另一位管理员修改）")
     _check(conn, actor, role, code, display_name)
     new_phone = target["phone"] if phone is None or "*" in phone else clean_phone(phone)
     before = _audit_after(target["username"], target["display_name"], target["role"],

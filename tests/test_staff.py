@@ -139,10 +139,13 @@ def test_reset_disable_and_change_are_audited_with_masked_phones(app, conn):
     assert "13987654321" not in log and "139****4321" in log
     audit_page = admin.get("/admin/audit?entity=user").get_data(as_text=True)
     assert "13987654321" not in audit_page
-    # Nobody disables their own account.
+    # Nobody disables their own account or changes their own role.
     me = user_row(conn, "county-admin")["id"]
     r = post(admin, f"/admin/users/{me}/active", f"/admin/users/{me}", active="0")
     assert user_row(conn, "county-admin")["active"] == 1
+    r = post(admin, f"/admin/users/{me}", display_name="管理员", role="village_editor", jurisdiction=VILLAGE)
+    assert r.status_code == 400 and "自己的角色" in r.get_data(as_text=True)
+    assert user_row(conn, "county-admin")["role"] == "county_admin"
 
 
 def _upload(client, data: bytes, name: str):
