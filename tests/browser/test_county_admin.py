@@ -73,6 +73,17 @@ def test_county_admin_pages(browser, county_server, artifacts, tmp_path):
     assert page.locator("table.list tbody tr").count() == 26
     page.screenshot(path=str(artifacts / "county-domains-1366.png"))
 
+    bad = tmp_path / "有错的名单.csv"
+    bad.write_bytes((STAFF_CSV + "吴九,1370000,村长,340421100201\n").encode("gbk"))
+    page.goto(base + "/admin/users/import")
+    page.set_input_files("input[type=file]", str(bad))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("[role=alert]")
+    assert "第8行" in page.inner_text("[role=alert]")
+    page.screenshot(path=str(artifacts / "county-users-import-refused-1366.png"))
+    page.goto(base + "/admin/users/new")
+    page.screenshot(path=str(artifacts / "county-user-new-1366.png"))
+
     staff = tmp_path / "村干部名单.csv"
     staff.write_bytes(STAFF_CSV.encode("gbk"))
     page.goto(base + "/admin/users/import")
