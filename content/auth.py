@@ -17,6 +17,9 @@ from .db import get_db
 from .users import verify_password
 
 LOGIN_ENDPOINT = "admin.login"
+PASSWORD_ENDPOINT = "admin.password_change"
+# What an account with a one-time password may reach before it sets its own.
+ONE_TIME_ENDPOINTS = frozenset({PASSWORD_ENDPOINT, "admin.logout"})
 
 
 def authenticate(conn: sqlite3.Connection, username: str, password: str) -> sqlite3.Row | None:
@@ -63,6 +66,8 @@ def require_role(*roles: str):
                 except Exception:  # noqa: BLE001  (admin blueprint not registered)
                     abort(401)
                 return redirect(target)
+            if user["must_change_password"] and request.endpoint not in ONE_TIME_ENDPOINTS:
+                return redirect(url_for(PASSWORD_ENDPOINT))
             if roles and user["role"] not in roles:
                 abort(403)
             return view(*args, **kwargs)

@@ -25,7 +25,7 @@ def list_domains(conn: sqlite3.Connection, codes: list[str]) -> list[dict]:
         SELECT d.*, (SELECT count(*) FROM catalogue_item i
                      WHERE i.domain_id = d.id AND i.status = 'published'
                        AND i.jurisdiction_code IN ({_in(codes)})) AS item_count
-        FROM domain d ORDER BY d.sort, d.id
+        FROM domain d WHERE d.hidden = 0 ORDER BY d.sort, d.id
         """, codes).fetchall()
     return [dict(r, departments=json.loads(r["departments"])) for r in rows]
 

@@ -699,7 +699,9 @@ def import_catalogue(conn: sqlite3.Connection, path, jurisdiction_code: str | No
     place = conn.execute("SELECT * FROM jurisdiction WHERE code = ?", (code or "",)).fetchone()
     if place is None:
         raise CatalogueError([f"行政区划代码「{code}」不存在" if code else "数据库中还没有县，无法导入"])
-    domain_ids = {_domain_name(r["name"]): r["id"] for r in conn.execute("SELECT id, name FROM domain")}
+    # The county's domains: the 26 standard ones and its own, less those it has hidden.
+    domain_ids = {_domain_name(r["name"]): r["id"]
+                  for r in conn.execute("SELECT id, name FROM domain WHERE hidden = 0")}
     if isinstance(path, (bytes, bytearray)) and not filename:
         raise ValueError("filename is needed to tell .xlsx from .csv bytes")
     rows = read_catalogue(path, filename, domain=domain, domains=set(domain_ids))

@@ -22,7 +22,8 @@ def ancestors(conn: sqlite3.Connection, code: str) -> list[sqlite3.Row]:
 
 def children(conn: sqlite3.Connection, code: str) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT * FROM jurisdiction WHERE parent_code = ? ORDER BY sort, code", (code,)).fetchall()
+        "SELECT * FROM jurisdiction WHERE parent_code = ? AND retired_on IS NULL "   # 撤并: not listed
+        "ORDER BY sort, code", (code,)).fetchall()
 
 
 def visible_codes(conn: sqlite3.Connection, scope: str | None) -> list[str]:

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from content import boards, jurisdictions
 from content.alignment import LEVEL_NAMES
 from content.db import DataVersion, get_db, get_meta
+from content.public_url import public_base
 
 from . import schedule
 
@@ -32,13 +33,21 @@ def now() -> datetime:
     return datetime.now().astimezone()
 
 
-def _public_base() -> str:
-    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/") + "/"
+def _public_base() -> str | None:
+    base = public_base()        # content.public_url: the one source of the public address
+    return base + "/" if base else None
 
 
-def full_text_url(notice: dict) -> str:
-    """Where the QR code leads: the notice's own online address, else the kiosk's notice page."""
-    return notice.get("online_url") or f"{_public_base()}notices/{notice['id']}"
+def full_text_url(notice: dict) -> str | None:
+    """Where the QR code leads: the notice's own online address, else the public notice page
+    (None when the county has set no public address: no code then, rather than a LAN one)."""
+    base = _public_base()
+    return notice.get("online_url") or (f"{base}notices/{notice['id']}" if base else None)
+
+
+def _notices_url() -> str | None:
+    base = _public_base()
+    return base + "notices" if base else None
 
 
 def qr_src(url: str) -> str:
@@ -128,7 +137,7 @@ def _render_deck(board: dict, scr: schedule.Screen,
     inner = render_template("display/_slides.html", board=board, screen=scr,
                             full_text_url=full_text_url, qr_src=qr_src, cn_date=cn_date,
                             local_date=local_date,
-                            level_names=LEVEL_NAMES, notices_url=_public_base() + "notices")
+                            level_names=LEVEL_NAMES, notices_url=_notices_url())
     settings = f"{board['slide_seconds']}|{board['poll_seconds']}|{scr.mode}"
     version = hashlib.sha256(f"{settings}\n{inner}".encode()).hexdigest()[:16]
     html = render_template("display/_deck.html", board=board, screen=scr, inner=Markup(inner),

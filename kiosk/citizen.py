@@ -6,6 +6,7 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
 
 from content import applications, consultations, feedback, qr
 from content.db import get_db
+from content.public_url import public_base
 from content.security import limiter
 
 from .views import render, scope, today, visible
@@ -48,16 +49,12 @@ def _home_code() -> str:
     return row["code"]
 
 
-def _public_base() -> str:
-    """Where a phone can follow a receipt: the configured public address, a terminal's hub, else here."""
-    base = current_app.config.get("PUBLIC_URL")
-    if not base and current_app.config.get("ROLE") == "terminal":
-        base = current_app.config.get("HUB_URL")
-    return (base or request.host_url).rstrip("/")
-
-
 def status_url(receipt_no: str) -> str | None:
-    url = _public_base() + url_for("citizen.status", receipt=receipt_no)
+    """Where a phone can follow a receipt: the county's public address (content.public_url)."""
+    base = public_base()
+    if base is None:
+        return None
+    url = base + url_for("citizen.status", receipt=receipt_no)
     try:
         return qr.check_url(url)
     except qr.BadQRData:

@@ -83,11 +83,18 @@ def create_instance(data_dir: Path, role: str, demo: bool = False, **settings) -
 @click.option("--enroll", "enroll_token", help="(terminal) one-time enrolment token from the hub.")
 @click.option("--insecure-http", is_flag=True,
               help="(terminal) allow a plain http:// hub that is not on this machine.")
-def init(role, data_dir, demo, hub_url, scope, trust, enroll_token, insecure_http):
-    """Create an instance in the data folder."""
+@click.option("--county", help="A real county: its code (6 or 12 digits).")
+@click.option("--county-name", help="The county's name, e.g. 某某县.")
+@click.option("--admin", help="User name of the first county administrator.")
+@click.option("--public-url", help="The county's public address for QR codes (https://…).")
+def init(role, data_dir, demo, hub_url, scope, trust, enroll_token, insecure_http, county, county_name,
+         admin, public_url):
+    """Create an instance in the data folder (a real county with --county …)."""
     path = _data_dir(data_dir)
     if (path / config.CONFIG_NAME).exists():
         raise click.ClickException(f"{path} 已经初始化过（存在 {config.CONFIG_NAME}），未做任何修改")
+    from .cli_county import check_county_options, create_county  # noqa: PLC0415
+    new_county = check_county_options(role, demo, county, county_name, admin, public_url)
     if scope is not None and not (len(scope) == 12 and scope.isdigit()):
         raise click.BadParameter("行政区划代码应为12位数字", param_hint="--scope")
     if role == "terminal":
@@ -110,12 +117,14 @@ def init(role, data_dir, demo, hub_url, scope, trust, enroll_token, insecure_htt
                 f"{e}：{key[:60]!r}（应为县级平台 kiosk keygen 最后一行打印的公钥）/ not a hub public "
                 "key: expected base64 of 32 raw Ed25519 bytes, the last line of `kiosk keygen`",
                 param_hint="--trust") from e
-    create_instance(path, role, demo=demo, scope=scope, hub_url=hub_url,
-                    trusted_keys=list(trust) or None, insecure_http=insecure_http or None)
+    database = create_instance(path, role, demo=demo, scope=scope, hub_url=hub_url,
+                               trusted_keys=list(trust) or None, insecure_http=insecure_http or None)
     if role == "terminal":
         from sync.terminal import init_terminal  # noqa: PLC0415  (sync is optional at init)
         init_terminal(path, enroll_token)
     click.echo(f"已创建 {role} 实例：{path}")
+    if new_county:
+        create_county(database, new_county)     # its last line: the admin's one-time password
 
 
 def proxy_options(trusted_proxy: str | None) -> dict:
@@ -282,23 +291,35 @@ def user():
     """Staff accounts: add one, change a password."""
 
 
+def _role(_ctx, _param, value: str) -> str:
+    from content.users import ROLES, normalise_role  # noqa: PLC0415
+    role = normalise_role(value)
+    if role is None:
+        raise click.BadParameter(f"未知角色「{value}」；可用：" + "、".join(
+            f"{code.replace('_', '-')}（{name}）" for code, name in ROLES.items()))
+    return role
+
+
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["county_admin", "county_reviewer", "township_editor",
-                                 "township_reviewer", "village_editor", "village_supervisor"]))
+@click.option("--role", required=True, callback=_role,
+              help="county-admin, county-reviewer, township-editor, township-reviewer, "
+                   "village-editor, village-supervisor (or with _).")
 @click.option("--jurisdiction", "jurisdiction_code", required=True,
               help="12-digit code of the county, township or village the account works for.")
 @click.option("--display-name", default="", help="Name shown in the admin and the audit log.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read a chosen password from standard input instead of making a one-time one.")
 @data_dir_option
 def user_add(username, role, jurisdiction_code, display_name, password_stdin, data_dir):
-    """Create a staff account (the password is asked for twice)."""
+    """Create a staff account; the last line printed is its one-time password."""
     from content import editing, jurisdictions, users  # noqa: PLC0415
     conn = _open_instance_db(data_dir)
     try:
-        if not username.strip() or len(username) > 64 or any(ch.isspace() for ch in username):
-            raise click.BadParameter("用户名不能为空、不能含空格，最多64个字符", param_hint="USERNAME")
+        try:
+            users.check_username(username)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="USERNAME") from e
         place = jurisdictions.get(conn, jurisdiction_code)
         if place is None:
             raise click.BadParameter(f"行政区划代码「{jurisdiction_code}」不存在", param_hint="--jurisdiction")
@@ -309,15 +330,20 @@ def user_add(username, role, jurisdiction_code, display_name, password_stdin, da
                                      f"是{names[place['level']]}", param_hint="--jurisdiction")
         if conn.execute("SELECT 1 FROM user WHERE username = ?", (username,)).fetchone():
             raise click.ClickException(f"用户名「{username}」已存在；修改密码请用 kiosk user passwd")
-        password = _new_password(conn, username, password_stdin)
+        one_time = not password_stdin
+        password = users.one_time_password() if one_time else _new_password(conn, username, True)
         with editing.transaction(conn):
-            uid = users.create_user(conn, username, password, role, jurisdiction_code, display_name)
+            uid = users.create_user(conn, username, password, role, jurisdiction_code, display_name,
+                                    must_change=one_time)
             editing.audit(conn, None, "create", "user", uid, None,
                           {"username": username, "role": role, "jurisdiction_code": jurisdiction_code,
                            "display_name": display_name}, username="kiosk user add")
     finally:
         conn.close()
     click.echo(f"已创建账号 {username}（{users.ROLES[role]}，{place['name']}）")
+    if one_time:
+        click.echo("首次登录须修改密码。一次性密码：")
+        click.echo(password)
 
 
 @user.command("passwd")
@@ -348,3 +374,6 @@ for _command in _SYNC_COMMANDS:
 
 from .cli_holidays import holidays_group  # noqa: E402  kiosk holidays import/show/delete
 main.add_command(holidays_group)
+from .cli_county import COMMANDS as _COUNTY_COMMANDS  # noqa: E402  import-divisions
+for _command in _COUNTY_COMMANDS:
+    main.add_command(_command)

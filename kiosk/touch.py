@@ -15,6 +15,7 @@ from flask import (Blueprint, abort, current_app, redirect, render_template, req
 
 from content import catalogue, guides, notices, qr, search, usage
 from content.db import connect, get_db, immediate
+from content.public_url import public_base
 
 from . import pagecache
 from .views import render, scope, today, visible
@@ -155,13 +156,13 @@ def handbook_print(handbook_id: int):
 @bp.app_template_global()
 def qr_target(online_url: str | None, path: str | None = None) -> str | None:
     """The address a QR code should carry: the item's own online address if valid, else the
-    public copy of this page when the instance is told its public URL (PUBLIC_URL)."""
+    public copy of this page at the county's public address (content.public_url)."""
     if online_url:
         try:
             return qr.check_url(online_url)
         except qr.BadQRData:
             log.warning("not a QR-able address: %r", online_url[:100])
-    base = current_app.config.get("PUBLIC_URL")
+    base = public_base()
     if base and path:
         try:
             return qr.check_url(base.rstrip("/") + path)

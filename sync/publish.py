@@ -36,7 +36,8 @@ CONTENT_TABLES = ("jurisdiction", "domain", "matter", "catalogue_item", "village
                   "holiday_year", "holiday_day")   # the holiday calendar staff entered (content.holidays)
 
 # Instance facts every terminal shows (the county's name, the demo marking); nothing else of meta.
-SHARED_META = ("county_name", "demo", "sample_data_notice", "demo_built_on")
+SHARED_META = ("county_name", "demo", "sample_data_notice", "demo_built_on",
+               "public_url")       # the hub's public address: every QR code on terminals starts there
 
 CHUNK_TARGET = 256           # expected rows per chunk (boundary when hash(key) % this == 0)
 CHUNK_MAX_ROWS = 2048

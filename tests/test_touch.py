@@ -9,7 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from content import qr, usage
+from content import db, qr, usage
 
 
 class Links(HTMLParser):
@@ -222,8 +222,18 @@ def test_qr_target_only_for_web_addresses(app):
         assert qr_target("https://a.example/x") == "https://a.example/x"
         assert qr_target("javascript:alert(1)") is None
         assert qr_target("") is None
-        app.config["PUBLIC_URL"] = "https://gk.example/kiosk/"
-        assert qr_target("", "/notices/3") == "https://gk.example/kiosk/notices/3"
+        # The county's stored public address (the demo's) is where codes of local pages start.
+        assert qr_target("", "/notices/3") == "https://gk.huaichuan.example/notices/3"
+    conn = db.connect(app.config["DATABASE"])
+    db.set_meta(conn, "public_url", None)
+    conn.close()
+    for setting, expected in ((None, None),                    # never the kiosk's own localhost
+                              ("https://gk.example/kiosk/",    # kiosk.toml's, when none is stored
+                               "https://gk.example/kiosk/notices/3"),
+                              ("http://192.168.1.20:8080", None)):   # a LAN address: no code
+        app.config["PUBLIC_URL"] = setting
+        with app.test_request_context():
+            assert qr_target("", "/notices/3") == expected
 
 
 # ------------------------------------------------------------------ 适老化, attract, sheets

@@ -116,3 +116,4 @@ from . import emergency_views  # noqa: E402,F401  (紧急通知: set and clear w
 from . import notify_views  # noqa: E402,F401  (消息提醒: channels, mail server, recent notifications)
 from . import due_views  # noqa: E402,F401  (应公开未公开: checklist and due/overdue lists)
 from . import proof_views  # noqa: E402,F401  (公示留痕: coverage and the 公示证明)
+from . import staff_views, county_views  # noqa: E402,F401  (accounts; divisions, domains, public URL)

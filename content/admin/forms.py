@@ -173,7 +173,8 @@ def choices(conn: sqlite3.Connection, user: sqlite3.Row, name: str, entity_name:
                             "ORDER BY code", reach).fetchall()
         return [(r["code"], f"{r['name']}（{LEVEL_LABELS[r['level']]}）") for r in rows]
     if name == "domain":
-        return [(str(r["id"]), r["name"]) for r in conn.execute("SELECT id, name FROM domain ORDER BY sort, id")]
+        return [(str(r["id"]), r["name"]) for r in
+                conn.execute("SELECT id, name FROM domain WHERE hidden = 0 ORDER BY sort, id")]
     if name == "matter":
         return [(str(r["id"]), r["title"]) for r in conn.execute(
             "SELECT id, title FROM matter WHERE status = 'published' ORDER BY title")]
