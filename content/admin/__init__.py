@@ -113,3 +113,4 @@ def not_found(_e):
 from . import content_views, io_views, session_views  # noqa: E402,F401  (routes register on bp)
 from . import citizen_views  # noqa: E402,F401  (applications, ratings, consultations)
 from . import emergency_views  # noqa: E402,F401  (紧急通知: set and clear without review)
+from . import sign_out_views  # noqa: E402,F401  (退出所有设备)
