@@ -13,6 +13,7 @@ requests instead of browser forms (the sync inbox) opt out of CSRF with
 """
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -61,6 +62,31 @@ def failed_login(response) -> bool:
     return response.status_code == 401
 
 
+# C0 controls and DEL: no form or query has a use for them (tab and line breaks excepted in
+# form text), and a NUL is what SQLite's length() and C libraries stop at.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_IN_QUERY = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def malformed_input() -> str | None:
+    """What is wrong with this request's query or form, if anything (Chinese), else None.
+
+    Checked before any view runs, so a malformed request is refused on its own and
+    never reaches a buffer, an outbox or a draft that others' data shares."""
+    for key, value in request.args.items(multi=True):
+        if _CONTROL_IN_QUERY.search(key) or _CONTROL_IN_QUERY.search(value):
+            return "网址中含有无法识别的控制字符"
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        for key, value in request.form.items(multi=True):
+            if _CONTROL.search(key) or _CONTROL.search(value):
+                return "提交的内容中含有无法识别的控制字符，请删去后重新填写"
+        for key, f in request.files.items(multi=True):
+            if _CONTROL.search(key) or _CONTROL.search(f.filename or ""):
+                return "上传文件的名称中含有无法识别的字符，请改名后再上传"
+    return None
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, minus the cost of building a signer for a visitor who
     sent no session cookie (every resident who only reads): their session is simply empty."""
@@ -98,6 +124,15 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     app.add_url_rule("/csrf-token", "csrf_token_json", csrf_token_json)
+
+    @app.before_request
+    def refuse_malformed_input():
+        problem = malformed_input()
+        if problem:
+            return render_template_string(
+                _MESSAGE_PAGE, title="请求无法处理", message=problem + "。",
+                back=request.referrer or "/"), 400
+        return None
 
     @app.errorhandler(CSRFError)
     def csrf_refused(e):

@@ -20,6 +20,10 @@ DEFAULTS = {
     "HUB_URL": None,
     "TRUSTED_KEYS": [],
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Hub: days an application's personal details are kept after it is answered or archived,
+    # and days sign-in records (with addresses) are kept (content.retention, docs/privacy.md).
+    "APPLICATION_RETENTION_DAYS": 3 * 366,
+    "ACCESS_LOG_RETENTION_DAYS": 180,
 }
 
 
@@ -101,6 +105,8 @@ CHECKED_SETTINGS = {
     "PAGE_CACHE_SECONDS": (int, 1, 86400),
     "PAGE_CACHE_RENDERS": (int, 1, 64),
     "SYNC_TIMEOUT": (int, 10, 7 * 86400),
+    "APPLICATION_RETENTION_DAYS": (int, 30, 100 * 366),
+    "ACCESS_LOG_RETENTION_DAYS": (int, 7, 10 * 366),
 }
 
 

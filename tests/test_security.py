@@ -220,3 +220,17 @@ def test_no_inline_script_or_style_in_admin_pages(client, conn):
         html = client.get(url).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
         assert " style=" not in html and "<style" not in html and " on" + "click=" not in html, url
+
+
+def test_malformed_form_is_refused_on_its_own_and_writes_nothing(client, conn):
+    before = conn.execute("SELECT count(*) FROM application").fetchone()[0]
+    tok = client.get("/csrf-token").get_json()["token"]
+    r = client.post("/apply", data={"csrf_token": tok, "name": "张\x00三", "phone": "13800000000",
+                                    "description": "申请公开"})
+    assert r.status_code == 400 and "控制字符" in r.get_data(as_text=True)
+    assert conn.execute("SELECT count(*) FROM application").fetchone()[0] == before
+    # Line breaks and tabs in text are ordinary input, not refused.
+    r = client.post("/elderly", data={"next": "/", "csrf_token": tok, "note": "第一行\r\n第二行\t"})
+    assert r.status_code == 303
+    assert client.get("/notices?q=%01").status_code == 400
+    assert client.get("/notices").status_code == 200
