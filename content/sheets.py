@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-__all__ = ["Sheet", "Limits", "SheetError", "read_sheets", "read_bytes", "DEFAULT_LIMITS",
+__all__ = ["Sheet", "Limits", "SheetError", "read_sheets", "read_pasted", "read_bytes", "DEFAULT_LIMITS",
            "csv_safe", "csv_bytes", "xlsx_bytes", "column_name"]
 
 
@@ -207,9 +207,20 @@ _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
 
 def _csv_sheet(data: bytes, limits: Limits) -> Sheet:
-    text = _decode_csv(data)
+    return _text_sheet(_decode_csv(data), limits, (",", "\t", ";"))
+
+
+def read_pasted(text: str, limits: Limits = DEFAULT_LIMITS) -> Sheet:
+    """Cells copied from Excel or WPS and pasted into a text box: tab-separated (quoted where a
+    cell holds a line break), or comma-separated when there is no tab; bounded like a file."""
+    if len(text) > limits.file_bytes:
+        raise SheetError(f"粘贴的内容超过 {_mb(limits.file_bytes)} 的上限")
+    return _text_sheet(text, limits, ("\t",) if "\t" in text else (",",))
+
+
+def _text_sheet(text: str, limits: Limits, delimiters: tuple[str, ...]) -> Sheet:
     head = text[:4096]
-    delimiter = max((",", "\t", ";"), key=head.count)
+    delimiter = max(delimiters, key=head.count)
     grid = _Grid("", limits)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:

@@ -127,3 +127,25 @@ def test_xlsx_writes_formula_text_as_string():
     import zipfile
     sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     assert b"<f>" not in sheet and b"<f " not in sheet
+
+
+def test_pasted_cells_are_bounded_and_quoted_cells_kept():
+    rows = sheets.read_pasted('户主\t备注\r\n王*五\t"两行\n备注"\r\n').rows
+    assert rows == [["户主", "备注"], ["王*五", "两行\n备注"]]
+    assert sheets.read_pasted("a,b\n1,2").rows == [["a", "b"], ["1", "2"]]
+    t0 = time.perf_counter()
+    with pytest.raises(SheetError, match="上限"):
+        sheets.read_pasted("a\tb\n" + "\t" * 1_000_000 + "x\n" + "1\t2\n" * 2000,
+                           with_limits(columns=30))
+    assert time.perf_counter() - t0 < 5
+
+
+def test_notice_grid_paste_refuses_a_table_too_wide_without_building_it():
+    from werkzeug.datastructures import MultiDict
+
+    from content.admin.forms import parse_grid
+    wide = "\t".join(["列"] * 31) + "\n" + "\t".join(["1"] * 31)
+    with pytest.raises(ValueError, match="30 列"):
+        parse_grid(MultiDict({"t-paste": wide}))
+    cols, rows = parse_grid(MultiDict({"t-paste": "户主姓名\t面积（亩）\n\n王*五\t2\n"}))
+    assert cols == ["户主姓名", "面积（亩）"] and rows == [["王*五", "2"]]
