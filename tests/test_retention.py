@@ -63,3 +63,12 @@ def test_retention_settings_are_checked(key, value, ok):
         with pytest.raises(ValueError, match=key):
             config.check_settings({key.upper(): value}, "kiosk.toml")
     assert key.upper() in config.DEFAULTS
+
+
+def test_hub_timer_applies_the_configured_periods(data_dir, conn):
+    from sync import service
+    uuid = _application(conn, "2024-01-02", "2024-01-20")
+    service.purge_expired(data_dir, {"APPLICATION_RETENTION_DAYS": 5000})
+    assert applications.get(conn, uuid)["name"] == GOOD["name"]         # within 5000 days
+    service.purge_expired(data_dir, {"APPLICATION_RETENTION_DAYS": 30})
+    assert applications.get(conn, uuid)["name"] == ""
