@@ -64,8 +64,8 @@ def succeeded(conn: sqlite3.Connection, username: str, address: str) -> None:
 
 
 def wait_text(seconds: int) -> str:
-    """"约 2 分钟" / "8 秒": how a wait reads on the login page."""
+    """"约2分钟" / "8秒": how a wait reads on the login page ("请8秒后再试")."""
     if seconds < 60:
-        return f"{max(1, seconds)} 秒"
+        return f"{max(1, seconds)}秒"
     minutes = (seconds + 59) // 60
-    return f"约 {minutes} 分钟"
+    return f"约{minutes}分钟"

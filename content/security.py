@@ -147,7 +147,7 @@ def init_app(app: Flask) -> None:
         wait = max(1, int(current.reset_at - time.time())) if current else 300
         response = app.make_response((render_template_string(
             _MESSAGE_PAGE, title="尝试次数过多",
-            message=f"从本机地址登录失败的次数过多，请 {wait_text(wait)}后再试；"
+            message=f"从本机地址登录失败的次数过多，请{wait_text(wait)}后再试；"
                     "如忘记密码，请联系县级管理员。", back="/"), 429))
         response.headers["Retry-After"] = str(wait)
         return response

@@ -35,7 +35,7 @@ def login():
     if wait:
         # Not even checked: the wait is what makes guessing slow.
         return render("admin/login.html", 429, username=username, next=request.form.get("next", ""),
-                      error=f"这个账号从本机登录失败次数较多，请 {login_throttle.wait_text(wait)}后再试"
+                      error=f"这个账号从本机登录失败次数较多，请{login_throttle.wait_text(wait)}后再试"
                             "（其他电脑不受影响）；如忘记密码，请联系管理员。")
     found = auth.authenticate(conn, username, password) if username and password else None
     error = "用户名或密码不正确"
@@ -47,7 +47,7 @@ def login():
                           username=username[:64])
         wait = login_throttle.failed(conn, username, remote()) if username else 0
         if wait:
-            error += f"；请 {login_throttle.wait_text(wait)}后再试"
+            error += f"；请{login_throttle.wait_text(wait)}后再试"
         return render("admin/login.html", 401, error=error, username=username,
                       next=request.form.get("next", ""))
     login_throttle.succeeded(conn, username, remote())
