@@ -22,6 +22,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from werkzeug.datastructures import ImmutableMultiDict
 
 from .login_throttle import wait_text
 
@@ -63,9 +64,12 @@ def failed_login(response) -> bool:
 
 
 # C0 controls and DEL: no form or query has a use for them (tab and line breaks excepted in
-# form text), and a NUL is what SQLite's length() and C libraries stop at.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# form text), and a NUL is what SQLite's length() and C libraries stop at.  Text pasted
+# from Word carries vertical tabs and form feeds for its line and page breaks: those become
+# line breaks instead of refusing an editor's whole form.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _CONTROL_IN_QUERY = re.compile(r"[\x00-\x1f\x7f]")
+_PASTED_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
 
 
 def malformed_input() -> str | None:
@@ -78,6 +82,10 @@ def malformed_input() -> str | None:
             return "网址中含有无法识别的控制字符"
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
+        form = request.form
+        if any("\x0b" in v or "\x0c" in v for v in form.values()):
+            request.form = ImmutableMultiDict(
+                [(k, v.translate(_PASTED_BREAKS)) for k, v in form.items(multi=True)])
         for key, value in request.form.items(multi=True):
             if _CONTROL.search(key) or _CONTROL.search(value):
                 return "提交的内容中含有无法识别的控制字符，请删去后重新填写"

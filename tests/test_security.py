@@ -234,3 +234,15 @@ def test_malformed_form_is_refused_on_its_own_and_writes_nothing(client, conn):
     assert r.status_code == 303
     assert client.get("/notices?q=%01").status_code == 400
     assert client.get("/notices").status_code == 200
+
+
+def test_line_breaks_pasted_from_word_are_kept_as_line_breaks(client, conn):
+    """Word's manual line break (vertical tab) and page break (form feed) are not refused:
+    an editor's whole form must not be lost to them; they arrive as line breaks."""
+    from flask import request
+
+    from content.security import malformed_input
+    with client.application.test_request_context(
+            "/x", method="POST", data={"body": "第一行\x0b第二行\x0c第三行", "title": "t"}):
+        assert malformed_input() is None
+        assert request.form["body"] == "第一行\n第二行\n第三行"
