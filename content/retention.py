@@ -77,6 +77,13 @@ def after_hub_holds(conn: sqlite3.Connection, uuids: list[str], when: str) -> in
     return len(rows)
 
 
+def sent_but_kept(conn: sqlite3.Connection, limit: int = 500) -> list[str]:
+    """(terminal) Records the hub acknowledged whose copy was never scrubbed (sent before this
+    rule, or a scrub interrupted): the next push scrubs them too."""
+    return [r[0] for r in conn.execute(
+        "SELECT uuid FROM outbox WHERE sent_at IS NOT NULL AND payload != '{}' LIMIT ?", (limit,))]
+
+
 def checkpoint(conn: sqlite3.Connection) -> None:
     """Copy the WAL into the database and truncate it: old page images (with the personal
     data just overwritten) must not linger in the -wal file."""

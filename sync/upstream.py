@@ -48,6 +48,11 @@ def push(conn: sqlite3.Connection, settings: terminal.Settings, key) -> int:
     """Send the outbox in batches (and a heartbeat); return how many records the hub now holds."""
     terminal.ensure_enrolled(conn, settings, key)
     queue_usage(conn)
+    if kept := retention.sent_but_kept(conn):
+        conn.execute("BEGIN IMMEDIATE")
+        retention.after_hub_holds(conn, kept, bundle.iso(bundle.utcnow()))
+        conn.execute("COMMIT")
+        retention.checkpoint(conn)
     sent = 0
     while True:
         batch = outbox.pending(conn, terminal.PUSH_BATCH)

@@ -105,3 +105,24 @@ def test_refused_records_keep_their_data_until_resolved(hub, term):
     finally:
         conn.close()
     hub.server.start()
+
+
+def test_records_sent_before_the_rule_are_scrubbed_at_the_next_push(hub, term):
+    """A terminal upgraded with applications already at the hub scrubs them at its next push."""
+    assert terminal.sync_once(term).ok
+    receipt = _apply(term)
+    assert terminal.sync_once(term).ok
+    conn = tconn(term)
+    try:
+        # As an older version left it: sent, but everything still there.
+        uuid = applications.get_by_receipt(conn, receipt)["uuid"]
+        conn.execute("UPDATE application SET name = ?, phone = ?, scrubbed_at = NULL, lookup_hash = '' "
+                     "WHERE uuid = ?", (APPLICANT["name"], APPLICANT["phone"], uuid))
+        conn.execute("UPDATE outbox SET payload = ? WHERE uuid = ?",
+                     ('{"name": "%s"}' % APPLICANT["name"], uuid))
+    finally:
+        conn.close()
+    assert _hits(term)
+    assert terminal.sync_once(term, do_pull=False).ok
+    assert _hits(term) == []
+    assert receipt in _lookup(term, receipt, APPLICANT["phone"][-4:])
