@@ -35,15 +35,15 @@ __all__ = ["Sheet", "Limits", "SheetError", "read_sheets", "read_pasted", "read_
 class Limits:
     """What one file may hold; the defaults fit any county's catalogue, division or account list."""
     file_bytes: int = 10 * 1024 * 1024          # the upload (.xlsx or .csv)
-    unzipped_bytes: int = 60 * 1024 * 1024      # all members of an .xlsx, decompressed
-    sheet_bytes: int = 40 * 1024 * 1024         # one worksheet's XML, decompressed
+    unzipped_bytes: int = 40 * 1024 * 1024      # all members of an .xlsx, decompressed
+    sheet_bytes: int = 24 * 1024 * 1024         # one worksheet's XML, decompressed
     shared_strings_bytes: int = 16 * 1024 * 1024
     other_member_bytes: int = 8 * 1024 * 1024   # styles, workbook, themes …
     members: int = 200                          # files inside the .xlsx
     sheets: int = 30
     rows: int = 20000                           # the last row holding a value
     columns: int = 100                          # the last column holding a value
-    cells: int = 100_000                        # cells present in the file (blank ones too)
+    cells: int = 60_000                         # cells present in the file (blank ones too)
     cell_chars: int = 32767                     # Excel's own limit for one cell
     merged_ranges: int = 20000
 
