@@ -28,7 +28,7 @@ from datetime import date, datetime, timezone
 
 from stdnum.cn import uscc
 
-from . import privacy
+from . import privacy, retention
 from .db import immediate
 from .timelimits import add_workdays, is_workday, workdays_between
 
@@ -597,7 +597,12 @@ def lookup(conn: sqlite3.Connection, receipt_no: str, tail: str) -> dict | None:
     if not re.fullmatch(r"\d{4}", tail):
         return None
     row = get_by_receipt(conn, receipt_no)
-    if row is None or not secrets.compare_digest(phone_tail(row["phone"]), tail):
+    if row is None:
+        return None
+    if row["lookup_hash"]:     # a terminal keeps only a digest once the hub holds the application
+        if not secrets.compare_digest(row["lookup_hash"], retention.lookup_digest(row["receipt_no"], tail)):
+            return None
+    elif not secrets.compare_digest(phone_tail(row["phone"]), tail):
         return None
     status = conn.execute("SELECT * FROM application_status WHERE receipt_no = ?",
                           (row["receipt_no"],)).fetchone()

@@ -40,14 +40,13 @@ Definitions (shown on the dashboard too):
 """
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from . import disclosure_calendar, jurisdictions, matters, village_templates
+from . import disclosure_calendar, jurisdictions, matters, sheets, village_templates
 from .db import get_meta
 from .usage import LOCAL
 from .feedback import RATINGS
@@ -1115,6 +1114,4 @@ def workbook(report: Report, selected: list[Table]) -> bytes:
             for cell in row:
                 cell.alignment = Alignment(vertical="top", wrap_text=True)
         ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return sheets.xlsx_bytes(wb)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import secrets
 import sqlite3
 
 from flask import abort, g, has_app_context, redirect, request, session, url_for
 
-from . import jurisdictions
-from .db import get_db
+from . import jurisdictions, staff_sessions
+from .db import get_db, immediate
 from .users import verify_password
 
 LOGIN_ENDPOINT = "admin.login"
@@ -31,15 +30,19 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str) -> sqli
 
 
 def login_user(user: sqlite3.Row) -> None:
-    """Start a fresh session for the user (a new session at login defeats fixation)."""
+    """Start a fresh session for the user (a new session at login defeats fixation), held
+    server-side in ``staff_session`` so that ending it ends every copy of the cookie."""
     session.clear()
     session["user_id"] = user["id"]
-    session["sid"] = secrets.token_urlsafe(16)
+    session["sid"] = staff_sessions.start(get_db(), user["id"], request.remote_addr or "")
     session["pw"] = password_fingerprint(user)
     session.permanent = True
 
 
 def logout_user() -> None:
+    conn = get_db()
+    with immediate(conn):
+        staff_sessions.end(conn, session.get("sid"), "logout")
     session.clear()
 
 
@@ -48,8 +51,10 @@ def current_user() -> sqlite3.Row | None:
         uid = session.get("user_id")
         g.user = (get_db().execute("SELECT * FROM user WHERE id = ? AND active = 1", (uid,)).fetchone()
                   if uid is not None else None)
-        # A password change ends every session opened with the old password.
-        if g.user is not None and session.get("pw") != password_fingerprint(g.user):
+        # A password change ends every session opened with the old password; logout,
+        # a disabled account and "sign out everywhere" end the server-side row.
+        if g.user is not None and (session.get("pw") != password_fingerprint(g.user)
+                                   or not staff_sessions.is_open(get_db(), session.get("sid"), uid)):
             g.user = None
     return g.user
 

@@ -33,7 +33,8 @@ STATE_NAMES = {
 ACTION_NAMES = {
     "create": "新建", "save": "保存草稿", "submit": "提交审核", "approve": "审核通过并发布",
     "return": "退回修改", "withdraw": "撤回", "discard": "放弃草稿", "mask": "一键遮挡",
-    "login": "登录", "login_failed": "登录失败", "logout": "退出", "import": "导入",
+    "login": "登录", "login_failed": "登录失败", "logout": "退出", "logout_everywhere": "退出所有设备",
+    "import": "导入",
     "attach": "添加附件", "detach": "删除附件", "passwd": "修改密码",
     "urgent": "紧急发布（免审核）",
     "update": "修改", "reset_password": "重置密码（一次性）", "disable": "停用", "enable": "启用",

@@ -30,29 +30,26 @@ items not in the file are left as they are.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
 import sqlite3
 import unicodedata
-import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .catalogue import CHANNELS
 from .db import get_meta, immediate, set_meta
+from .sheets import DEFAULT_LIMITS, Sheet, SheetError, column_name, csv_bytes, read_sheets, xlsx_bytes
 from .timelimits import parse_time_limit
 
 __all__ = ["Row", "ImportResult", "CatalogueError", "read_catalogue", "import_catalogue",
            "export_catalogue", "parse_channels", "parse_levels", "parse_audience", "parse_mode",
            "STANDARD_HEADER", "MAX_FILE_BYTES"]
 
-MAX_FILE_BYTES = 20 * 1024 * 1024         # a county catalogue is well under 1 MB
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024    # guard against zip bombs posing as .xlsx
-MAX_ROWS = 20000
+SHEET_LIMITS = DEFAULT_LIMITS             # a county catalogue is well under 1 MB
+MAX_FILE_BYTES = SHEET_LIMITS.file_bytes
 MAX_CELL_CHARS = 5000
 MAX_ERRORS_SHOWN = 30
 
@@ -302,107 +299,19 @@ def parse_channels(text: str) -> list[str]:
     return [c for c in CHANNELS if c in known] + extra
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).replace("\r\n", "\n").strip()
-
-
 def _domain_name(text: str) -> str:
     name = _norm(text)
     return name[:-2] if name.endswith("领域") and len(name) > 2 else name
 
 
 # --- reading files into grids -------------------------------------------------
+# content.sheets reads the file (bounded); a sheet is rows of cell strings.
 
-@dataclass
-class _Sheet:
-    title: str
-    rows: list[list[str]]           # row i is spreadsheet row i + 1
-
-
-def _read_bytes(path_or_bytes) -> bytes:
-    if isinstance(path_or_bytes, (bytes, bytearray)):
-        data = bytes(path_or_bytes)
-    elif hasattr(path_or_bytes, "read"):
-        data = path_or_bytes.read(MAX_FILE_BYTES + 1)
-    else:
-        path = Path(path_or_bytes)
-        try:
-            with path.open("rb") as f:
-                data = f.read(MAX_FILE_BYTES + 1)
-        except OSError as e:
-            raise CatalogueError([f"无法读取文件：{path}（{e.strerror or e}）"]) from e
-    if len(data) > MAX_FILE_BYTES:
-        raise CatalogueError([f"文件超过 {MAX_FILE_BYTES // 1048576} MB，不像是一份公开事项目录"])
-    if not data.strip():
-        raise CatalogueError(["文件是空的"])
-    return data
-
-
-def _decode_csv(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CatalogueError(["无法识别文件的文字编码：请另存为 UTF-8 或 GB18030（GBK）编码的 CSV，"
-                          "或直接使用 .xlsx 文件"])
-
-
-def _csv_sheets(data: bytes) -> list[_Sheet]:
+def _sheets(path_or_bytes, name: str) -> list[Sheet]:
     try:
-        text = _decode_csv(data)
-    except UnicodeDecodeError as e:
-        raise CatalogueError(["文件不是有效的 UTF-8 编码（开头有 UTF-8 标记，但内容无法解码）"]) from e
-    head = text[:4096]
-    delimiter = max((",", "\t", ";"), key=head.count)
-    try:
-        rows = [[_cell_text(c) for c in r]
-                for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    except csv.Error as e:
-        raise CatalogueError([f"CSV 文件格式有误：{e}"]) from e
-    return [_Sheet("", rows)]
-
-
-def _xlsx_sheets(data: bytes) -> list[_Sheet]:
-    import openpyxl  # noqa: PLC0415  (only needed for .xlsx)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED_BYTES:
-                raise CatalogueError(["文件解压后过大，不像是一份公开事项目录"])
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-    except CatalogueError:
-        raise
-    except Exception as e:  # openpyxl raises many kinds on broken files
-        raise CatalogueError(["无法打开 .xlsx 文件（文件已损坏，或不是 Excel 2007 及以后的格式；"
-                              ".xls 请先另存为 .xlsx）"]) from e
-    sheets = []
-    for ws in book.worksheets:
-        if ws.max_row > MAX_ROWS:
-            raise CatalogueError([f"工作表「{ws.title}」超过 {MAX_ROWS} 行"])
-        rows = [[_cell_text(c) for c in r] for r in ws.iter_rows(values_only=True)]
-        # Merged cells hold their value in the top-left cell only: spread it.
-        for rng in ws.merged_cells.ranges:
-            value = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(rows) else ""
-            for r in range(rng.min_row - 1, min(rng.max_row, len(rows))):
-                for c in range(rng.min_col - 1, rng.max_col):
-                    if c < len(rows[r]):
-                        rows[r][c] = value
-        sheets.append(_Sheet(ws.title, rows))
-    return sheets
+        return read_sheets(path_or_bytes, name, SHEET_LIMITS)
+    except SheetError as e:
+        raise CatalogueError(e.errors) from e
 
 
 # --- header -----------------------------------------------------------------
@@ -471,20 +380,10 @@ def _columns(rows: list[list[str]], h: int) -> tuple[_Columns | None, list[str]]
         if fld is None:
             continue     # columns outside the standard (备注, 责任单位…) are ignored
         if fld in plain:
-            errors.append(f"「{LABELS[fld]}」列出现了两次（第{_col(plain[fld])}列和第{_col(j)}列）")
+            errors.append(f"「{LABELS[fld]}」列出现了两次（第{column_name(plain[fld])}列和第{column_name(j)}列）")
             continue
         plain[fld] = j
     return _Columns(plain, ticks, h + (2 if two_rows else 1)), errors
-
-
-def _col(j: int) -> str:
-    """Spreadsheet column letters: 0 → A, 27 → AB."""
-    name = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        name = chr(65 + r) + name
-    return name
 
 
 # --- rows ---------------------------------------------------------------------
@@ -506,7 +405,7 @@ def _tick_cell(text: str) -> bool:
     raise ValueError
 
 
-def _parse_rows(sheet: _Sheet, default_domain: str | None, domains: set[str] | None,
+def _parse_rows(sheet: Sheet, default_domain: str | None, domains: set[str] | None,
                 errors: list[str]) -> list[Row]:
     rows = sheet.rows
     where = f"工作表「{sheet.title}」" if sheet.title else ""
@@ -604,16 +503,7 @@ def read_catalogue(path_or_bytes, filename: str | None = None, domain: str | Non
     ``domains``, when given, is the set of known domain names rows are checked against.
     """
     name = filename or (str(path_or_bytes) if isinstance(path_or_bytes, (str, os.PathLike)) else "")
-    data = _read_bytes(path_or_bytes)
-    ext = Path(name).suffix.lower()
-    if ext == ".xlsx" or (not ext and data.startswith(b"PK\x03\x04")):
-        sheets = _xlsx_sheets(data)
-    elif ext in (".csv", ".txt") or not ext:
-        sheets = _csv_sheets(data)
-    elif ext == ".xls":
-        raise CatalogueError(["不支持旧版 .xls 文件，请在 Excel/WPS 中另存为 .xlsx 或 .csv 后再导入"])
-    else:
-        raise CatalogueError([f"不支持的文件类型「{ext}」：只能导入 .xlsx 或 .csv 文件"])
+    sheets = _sheets(path_or_bytes, name)
 
     known = None if domains is None else {_domain_name(d) for d in domains}
     default = _domain_name(domain) if domain else None
@@ -827,11 +717,7 @@ def export_catalogue(conn: sqlite3.Connection, jurisdiction_code: str, fmt: str 
         raise ValueError(f"行政区划代码「{jurisdiction_code}」不存在")
     rows = _export_rows(conn, jurisdiction_code, tuple(statuses))
     if fmt == "csv":
-        buf = io.StringIO(newline="")
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(STANDARD_HEADER)
-        writer.writerows(rows)
-        return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+        return csv_bytes(STANDARD_HEADER, rows)
     if fmt != "xlsx":
         raise ValueError(f"unknown export format {fmt!r}")
     return _xlsx(place["name"], rows)
@@ -869,11 +755,9 @@ def _xlsx(place_name: str, rows: list[list]) -> bytes:
             c.alignment = Alignment(vertical="top", wrap_text=True)
     widths = (6, 12, 16, 18, 40, 30, 24, 20, 28, 10, 10, 12)
     for j, w in enumerate(widths, 1):
-        ws.column_dimensions[_col(j - 1)].width = w
+        ws.column_dimensions[column_name(j - 1)].width = w
     ws.freeze_panes = "A4"
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(book)
 
 
 def row_dict(row: Row) -> dict:

@@ -52,12 +52,30 @@ def store(conn: sqlite3.Connection, table: str, record: dict, enqueue=None) -> d
 
 
 def pending(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
-    """The oldest records not yet held by the hub (nor refused by it)."""
+    """The oldest records not yet held by the hub (nor refused by it).
+
+    A row whose payload cannot be read (a damaged disk, a hand edit) is set aside as
+    refused here, kept for staff to look at, instead of blocking every record behind it."""
     rows = conn.execute(
         "SELECT id, uuid, kind, payload, created_at FROM outbox "
         "WHERE sent_at IS NULL AND rejected IS NULL ORDER BY id LIMIT ?", (limit,)).fetchall()
-    return [{"uuid": r["uuid"], "kind": r["kind"], "created_at": r["created_at"],
-             "payload": json.loads(r["payload"])} for r in rows]
+    out, damaged = [], []
+    for r in rows:
+        try:
+            payload = json.loads(r["payload"])
+        except (TypeError, ValueError):
+            payload = None
+        if not isinstance(payload, dict):
+            damaged.append(r["uuid"])
+            continue
+        out.append({"uuid": r["uuid"], "kind": r["kind"], "created_at": r["created_at"],
+                    "payload": payload})
+    if damaged:
+        conn.executemany("UPDATE outbox SET rejected = '本机记录已损坏，无法读取（原始数据已保留）' "
+                         "WHERE uuid = ? AND sent_at IS NULL", [(u,) for u in damaged])
+        if not out:
+            return pending(conn, limit)     # the next records, behind the damaged ones
+    return out
 
 
 def pending_count(conn: sqlite3.Connection) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
@@ -51,8 +52,10 @@ def record_view(conn: sqlite3.Connection, kind: str, ref_id: int, day: date, cou
 
 
 def mask_query(query: str) -> str:
-    """The query as stored: whitespace collapsed, digit runs of 6+ masked, at most 64 characters."""
-    text = " ".join((query or "").split())
+    """The query as stored: control and format characters dropped, whitespace collapsed,
+    digit runs of 6+ masked, at most 64 characters."""
+    text = "".join(ch for ch in str(query or "") if unicodedata.category(ch)[0] != "C" or ch in " \t\n")
+    text = " ".join(text.split())
     return _DIGITS.sub(lambda m: "*" * len(m.group()), text)[:MAX_QUERY]
 
 

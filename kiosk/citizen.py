@@ -33,11 +33,18 @@ KEYBOARD = {
 
 
 def _enqueue():
-    """content.outbox.enqueue on a terminal (records travel to the hub), None elsewhere."""
+    """On a terminal, content.outbox.enqueue with the record filed under the terminal's own
+    jurisdiction code (the hub refuses any other: a rating of a county guide given at a
+    village terminal travels as the village's; the hub finds the guide's owner itself).
+    None elsewhere."""
     if current_app.config.get("ROLE") != "terminal":
         return None
     from content import outbox  # noqa: PLC0415  (the outbox table exists on synced instances)
-    return outbox.enqueue
+    origin = _home_code()
+
+    def enqueue(conn, kind, record_uuid, payload):
+        outbox.enqueue(conn, kind, record_uuid, {**payload, "jurisdiction_code": origin})
+    return enqueue
 
 
 def _home_code() -> str:

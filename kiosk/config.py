@@ -20,6 +20,10 @@ DEFAULTS = {
     "HUB_URL": None,
     "TRUSTED_KEYS": [],
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Hub: days an application's personal details are kept after it is answered or archived,
+    # and days sign-in records (with addresses) are kept (content.retention, docs/privacy.md).
+    "APPLICATION_RETENTION_DAYS": 3 * 366,
+    "ACCESS_LOG_RETENTION_DAYS": 180,
 }
 
 
@@ -119,6 +123,8 @@ SETTINGS = {
     "SYNC_CHECK_SECONDS": (int, 0, 3600, "terminal: manifest check between rounds; 0: off"),
     "NOTIFY_ROUND_SECONDS": (int, 5, 3600, "hub/standalone: seconds between notification rounds"),
     "DISPLAY_REPORT_SECONDS": (int, 1, 3600, "boards report what they showed this often"),
+    "APPLICATION_RETENTION_DAYS": (int, 30, 100 * 366, "hub: days after an answered application before its applicant's details are removed"),
+    "ACCESS_LOG_RETENTION_DAYS": (int, 7, 10 * 366, "hub: days sign-in records (with addresses) are kept"),
     "SCREEN_PORTS": (list, None, None, "terminal: DevTools ports of this machine's screens (127.0.0.1)"),
     "SCREENSHOT_MINUTES": (NUMBER, 0, 24 * 60, "terminal: a thumbnail of every screen this often; 0: only when asked"),
 }

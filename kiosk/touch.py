@@ -179,7 +179,15 @@ def touch_context():
 class UsageBuffer:
     """Counts gathered in memory and written in one transaction at most every
     USAGE_FLUSH_SECONDS (default 60): every commit drops the page cache, so one write per
-    page view would defeat it. A crash loses at most that long of anonymous counts."""
+    page view would defeat it. A crash loses at most that long of anonymous counts.
+
+    Nobody's request can cost the others their counts: each entry is written under its own
+    savepoint, so one the database refuses is dropped alone (and logged), and when the
+    database cannot be written at all (locked, disk full) the counts go back into the
+    buffer for the next flush. Distinct empty-search texts per interval are capped, since
+    their keys come from what visitors type."""
+
+    MAX_MISS_KEYS = 5000
 
     def __init__(self, database: str, interval: float):
         self.database = database
@@ -194,8 +202,12 @@ class UsageBuffer:
             self.views[(day, kind, ref_id)] += 1
 
     def miss(self, day: date, query: str) -> None:
+        key = (day, usage.mask_query(query))
+        if not key[1]:
+            return
         with self.lock:
-            self.misses[(day, query)] += 1
+            if key in self.misses or len(self.misses) < self.MAX_MISS_KEYS:
+                self.misses[key] += 1
 
     def due(self) -> bool:
         return time.monotonic() - self.last >= self.interval
@@ -206,17 +218,34 @@ class UsageBuffer:
             self.views, self.misses, self.last = Counter(), Counter(), time.monotonic()
         if not views and not misses:
             return
-        conn = connect(self.database)
+        entries = [(usage.record_view, (kind, ref_id, day, n)) for (day, kind, ref_id), n in views.items()]
+        entries += [(usage.record_miss, (query, day, n)) for (day, query), n in misses.items()]
+        try:
+            conn = connect(self.database)
+        except sqlite3.Error:
+            log.exception("usage counts kept for the next flush")
+            self._put_back(views, misses)
+            return
         try:
             with immediate(conn):
-                for (day, kind, ref_id), n in views.items():
-                    usage.record_view(conn, kind, ref_id, day, n)
-                for (day, query), n in misses.items():
-                    usage.record_miss(conn, query, day, n)
+                for write, args in entries:
+                    conn.execute("SAVEPOINT usage_entry")
+                    try:
+                        write(conn, *args)
+                    except (sqlite3.IntegrityError, sqlite3.InterfaceError, ValueError, OverflowError):
+                        conn.execute("ROLLBACK TO usage_entry")
+                        log.warning("usage count refused and dropped alone: %r", args[:2])
+                    conn.execute("RELEASE usage_entry")
         except sqlite3.Error:   # counting must never break a resident's page
-            log.exception("usage counts not written")
+            log.exception("usage counts kept for the next flush")
+            self._put_back(views, misses)
         finally:
             conn.close()
+
+    def _put_back(self, views: Counter, misses: Counter) -> None:
+        with self.lock:
+            self.views.update(views)
+            self.misses.update(misses)
 
 
 def _usage() -> UsageBuffer:

@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -26,13 +27,14 @@ from cryptography.exceptions import InvalidSignature
 from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
 from werkzeug.http import http_date, parse_etags, quote_etag
 
-from content import display_proof, jurisdictions, outbox, usage
+from content import display_proof, feedback, jurisdictions, outbox, usage
 from content.db import get_db, immediate
 
 from . import bundle, remote_view
 from .publish import published_dir
 
 bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
+log = logging.getLogger("kiosk.sync")
 
 MAX_SKEW_SECONDS = 300
 MAX_BATCH = 500
@@ -297,7 +299,8 @@ def _int_or_none(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict) -> tuple[str, str]:
+def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict,
+                 owner_code: str | None = None) -> tuple[str, str]:
     """File a known kind into its table (once, by UUID); return (table, note)."""
     table = FILED_KINDS.get(kind)
     if table is None:
@@ -307,13 +310,20 @@ def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict) 
     data = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
             for k, v in data.items()}
     data["uuid"] = uuid
+    if kind == "feedback":
+        # The record carries where the rating was given (the terminal's own code); the
+        # rating is counted for the owner of what was rated, looked up here, not taken
+        # from the terminal.
+        data["jurisdiction_code"] = owner_code
     names = ", ".join(f'"{k}"' for k in data)
     marks = ", ".join("?" for _ in data)
     conn.execute("SAVEPOINT file_record")
     try:
         conn.execute(f'INSERT OR IGNORE INTO "{table}" ({names}) VALUES ({marks})', list(data.values()))
         conn.execute("RELEASE file_record")
-    except sqlite3.Error as e:
+    except (sqlite3.Error, OverflowError, ValueError, TypeError) as e:
+        # A record the table cannot take is kept in the inbox and noted; it never costs the
+        # other records of the batch their place.
         conn.execute("ROLLBACK TO file_record")
         conn.execute("RELEASE file_record")
         return "", f"未能归档到 {table}：{e}"
@@ -322,6 +332,31 @@ def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict) 
     return table, ""
 
 
+# Kinds a resident makes at a terminal: each must name the terminal's own jurisdiction.
+PLACED_KINDS = frozenset(FILED_KINDS)
+
+
+def _foreign_record(conn: sqlite3.Connection, kind: str, payload: dict, scope: str,
+                    allowed: set[str]) -> tuple[str, str | None]:
+    """(why the record may not be filed for this terminal or '', the owner of what a rating
+    rates): a terminal's records carry only its own jurisdiction code, and a rating is only
+    of something its screens show."""
+    code = payload.get("jurisdiction_code")
+    if code is None and kind not in PLACED_KINDS:
+        return "", None
+    if code != scope:
+        return f"记录的行政区划代码（{str(code)[:20]}）不是本终端的（{scope}），终端只能上传本机的记录", None
+    if kind == "feedback":
+        target = feedback.TARGETS.get(payload.get("target_type"))
+        target_id = payload.get("target_id")
+        row = conn.execute(f"SELECT jurisdiction_code FROM {target[0]} WHERE id = ?",
+                           (target_id,)).fetchone() \
+            if target and isinstance(target_id, int) and not isinstance(target_id, bool) \
+            and 0 < target_id < 2 ** 63 else None
+        if row is None or row[0] not in allowed:
+            return "评价的内容不存在，或不在本终端显示的范围内", None
+        return "", row[0]
+    return "", None
 def file_records(conn: sqlite3.Connection, term: sqlite3.Row, records: list) -> tuple[list, list]:
     """Store a terminal's upstream records, each UUID once; return (uuids held, rejections).
 
@@ -340,9 +375,11 @@ def file_records(conn: sqlite3.Connection, term: sqlite3.Row, records: list) -> 
         if not outbox.is_kind(kind) or not isinstance(payload, dict):
             rejected.append({"uuid": uuid, "reason": "记录类型或内容无效"})
             continue
-        code = payload.get("jurisdiction_code")
-        if code is not None and code not in allowed:
-            rejected.append({"uuid": uuid, "reason": "记录不属于本终端的行政区划"})
+        problem, owner = _foreign_record(conn, kind, payload, term["scope"], allowed)
+        if problem:
+            log.warning("sync inbox refused record %s (%s) of terminal %s (scope %s): %s",
+                        uuid, kind, terminal_id[:12], term["scope"], problem)
+            rejected.append({"uuid": uuid, "reason": problem})
             continue
         if conn.execute("SELECT 1 FROM sync_inbox WHERE uuid = ?", (uuid,)).fetchone():
             held.append(uuid)
@@ -372,7 +409,7 @@ def file_records(conn: sqlite3.Connection, term: sqlite3.Row, records: list) -> 
                 continue
             stored_in, note = "usage_view", ""
         else:
-            stored_in, note = _file_record(conn, kind, uuid, payload)
+            stored_in, note = _file_record(conn, kind, uuid, payload, owner)
         conn.execute(
             "INSERT INTO sync_inbox(uuid, kind, terminal_id, scope, payload, stored_in, note) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

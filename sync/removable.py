@@ -28,10 +28,10 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 
-from content import db, outbox
+from content import db, outbox, retention
 from content.db import get_meta, immediate
 
-from . import bundle, hub, publish, terminal
+from . import bundle, hub, publish, terminal, upstream
 
 log = logging.getLogger("kiosk.sync")
 
@@ -199,20 +199,24 @@ def read_acks(conn, settings: terminal.Settings, folder: Path, terminal_id: str)
         # The hub answered this terminal by its key: it is enrolled, the token is spent.
         db.set_meta(conn, "sync_enrolled", "1")
         terminal.token_path(settings.data_dir).unlink(missing_ok=True)
-        outbox.mark_sent(conn, held, str(signed.get("created", bundle.iso(bundle.utcnow()))))
+        # As over the network: what the hub holds is marked sent and its personal data scrubbed.
+        when = str(signed.get("created", bundle.iso(bundle.utcnow())))
+        outbox.mark_sent(conn, held, when)
+        retention.after_hub_holds(conn, held, when)
         for r in signed.get("rejected") or []:
             if isinstance(r, dict) and isinstance(r.get("uuid"), str):
                 outbox.mark_rejected(conn, r["uuid"], str(r.get("reason", "")))
+    retention.checkpoint(conn)
     return len(held)
 
 
 def write_outbox(conn, settings: terminal.Settings, folder: Path, terminal_id: str, key) -> int:
     """Write every pending record, signed, for the hub to import; return how many."""
-    terminal.queue_usage(conn)
+    upstream.queue_usage(conn)
     records = outbox.pending(conn, MAX_OUTBOX_RECORDS)
     signed = {"type": OUTBOX_TYPE, "terminal": terminal_id, "scope": settings.scope,
               "created": bundle.iso(bundle.utcnow()), "records": records,
-              "status": terminal.status(conn, settings)}
+              "status": upstream.status(conn, settings)}
     token = terminal.token_path(settings.data_dir)
     if get_meta(conn, "sync_enrolled") != "1" and token.exists():
         signed["enroll"] = {"token": token.read_text().strip(), "public_key": bundle.public_b64(key)}

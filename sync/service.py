@@ -5,9 +5,10 @@ import logging
 import random
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
-from content import db
+from content import db, retention
 
 from . import prune, publish, terminal
 
@@ -99,7 +100,25 @@ def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
                 _record_publish_error(conn, exc)
             finally:
                 conn.close()
+        purge_expired(data_dir, cfg)
         _wait_or_urgent(data_dir, stop, every * random.uniform(0.9, 1.1), seen, check)
+
+
+def purge_expired(data_dir: Path, cfg: dict) -> None:
+    """Apply the retention periods (content.retention); the timer survives any failure."""
+    try:
+        conn = db.open_database(Path(data_dir) / "kiosk.sqlite3")
+        try:
+            done = retention.purge_hub(
+                conn, date.today(),
+                int(cfg.get("APPLICATION_RETENTION_DAYS", retention.DEFAULT_APPLICATION_DAYS)),
+                int(cfg.get("ACCESS_LOG_RETENTION_DAYS", retention.DEFAULT_ACCESS_LOG_DAYS)))
+            if any(done.values()):
+                log.info("retention: %s", done)
+        finally:
+            conn.close()
+    except Exception:                          # noqa: BLE001
+        log.exception("applying the retention periods failed")
 
 
 def start_background(app) -> threading.Event | None:

@@ -1,4 +1,4 @@
-"""Terminal side: its own key and enrolment, pulling and applying bundles, pushing the outbox.
+"""Terminal side: its own key and enrolment, pulling and applying bundles (pushing the outbox: sync.upstream).
 
 A pull checks everything it can before downloading anything (signature by a
 trusted key, scope, version, expiry), downloads only the blobs it lacks (each
@@ -27,13 +27,13 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from importlib import metadata
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 
-from content import db, outbox, search, usage
+from content import db, search
 from content.db import get_meta, set_meta
 
 from . import bundle
@@ -623,77 +623,6 @@ def finish_search_index(conn: sqlite3.Connection) -> int:
     return done
 
 
-# ---------------------------------------------------------------- pushing
-
-def status(conn: sqlite3.Connection, settings: Settings) -> dict:
-    version = get_meta(conn, "content_version")
-    try:
-        free = shutil.disk_usage(settings.data_dir).free
-    except OSError:
-        free = None
-    return {"applied_version": int(version) if version and version.isdigit() else None,
-            "app_version": app_version(), "free_disk": free, "interval": int(settings.interval),
-            "last_sync": get_meta(conn, "last_sync"), "last_error": get_meta(conn, "sync_last_error"),
-            "outbox_pending": outbox.pending_count(conn)}
-
-
-def queue_usage(conn: sqlite3.Connection, today: date | None = None) -> None:
-    """Queue the daily view totals the hub lacks; a failure here never holds up the records."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        usage.queue_upstream(conn, today or date.today())
-        conn.execute("COMMIT")
-    except sqlite3.Error:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        log.exception("usage totals not queued")
-
-
-def push(conn: sqlite3.Connection, settings: Settings, key, commands: list | None = None) -> int:
-    """Send the outbox in batches (and a heartbeat); return how many records the hub now holds.
-    The hub's signed commands in its answers (remote view) are added to ``commands``."""
-    ensure_enrolled(conn, settings, key)
-    queue_usage(conn)
-    sent = 0
-    while True:
-        batch = outbox.pending(conn, PUSH_BATCH)
-        body = {"scope": settings.scope, "status": status(conn, settings), "records": batch}
-        answer = None
-        for attempt in range(PUSH_ATTEMPTS):
-            try:
-                answer = _signed_post(settings, key, "/sync/v1/inbox", body)
-                break
-            except HubRefused as e:
-                if e.status < 500:
-                    raise
-                error = e
-            except SyncError as e:
-                error = e
-            if batch:
-                conn.execute("BEGIN IMMEDIATE")
-                outbox.mark_attempt(conn, [r["uuid"] for r in batch])
-                conn.execute("COMMIT")
-            if attempt + 1 < PUSH_ATTEMPTS:
-                _sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5))
-        if answer is None:
-            raise SyncError(f"上传记录失败（已重试 {PUSH_ATTEMPTS} 次）：{error}")
-        if commands is not None and isinstance(answer.get("commands"), list):
-            commands.extend(answer["commands"][:20])
-        ids = {r["uuid"] for r in batch}
-        held = [u for u in answer.get("held", []) if isinstance(u, str) and u in ids]
-        rejected = [r for r in answer.get("rejected", [])
-                    if isinstance(r, dict) and r.get("uuid") in ids]
-        conn.execute("BEGIN IMMEDIATE")
-        outbox.mark_sent(conn, held, bundle.iso(bundle.utcnow()))
-        for r in rejected:
-            outbox.mark_rejected(conn, r["uuid"], str(r.get("reason", "")))
-            log.warning("hub refused record %s: %s", r["uuid"], r.get("reason"))
-        conn.execute("COMMIT")
-        sent += len(held)
-        if len(batch) < PUSH_BATCH or not (held or rejected):
-            return sent
-
-
 # ---------------------------------------------------------------- one round and the loop
 
 @dataclass
@@ -760,10 +689,10 @@ def sync_once(data_dir: Path, do_pull: bool = True, do_push: bool = True) -> Rep
                     try:
                         key = bundle.load_private_key(key_path(data_dir))
                         commands: list = []
-                        report.pushed = push(conn, settings, key, commands)
+                        report.pushed = upstream.push(conn, settings, key, commands)
                         from .screens import screens_round  # noqa: PLC0415  (screens use this module)
                         if screens_round(conn, settings, commands, bundle.keyid(bundle.raw_public(key))):
-                            report.pushed += push(conn, settings, key)   # screenshots, results
+                            report.pushed += upstream.push(conn, settings, key)   # screenshots, results
                     except Exception as e:         # noqa: BLE001  (records stay queued)
                         if not isinstance(e, SyncError):
                             log.exception("outbox push failed")
@@ -907,3 +836,6 @@ def freshness(conn: sqlite3.Connection, stale_hours: float, now: datetime | None
         age = f"{hours // 24} 天" if hours >= 48 else f"{hours} 小时"
         info.update(stale=True, reason=f"本机已有 {age} 未能与县级平台核对更新")
     return info
+
+
+from . import upstream  # noqa: E402  (pushing the outbox; it uses this module's settings and posting)

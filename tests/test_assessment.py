@@ -365,3 +365,8 @@ def test_tables_and_workbook_hold_the_same_numbers(mem):
     header = values.index(tabs["consistency"].columns)
     assert [list(r) for r in values[header + 1:]] == [list(r) for r in tabs["consistency"].rows]
     assert ws.cell(row=header + 2, column=3).number_format == "0.0%"
+    # A title typed by a person that looks like a formula stays text in the workbook.
+    tabs["late"].rows[0][0] = '=HYPERLINK("http://evil.example/","x")'
+    wb = load_workbook(io.BytesIO(a.workbook(report, [tabs["late"]])))
+    cells = [c for row in wb.active.iter_rows() for c in row]
+    assert [c.data_type for c in cells if str(c.value).startswith("=HYPERLINK")] == ["s"]

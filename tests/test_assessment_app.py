@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from content import assessment as a
+from content import staff_sessions
 from content.auth import password_fingerprint
 
 COUNTY, DONGHU, LIULIN = "340499000000", "340499100000", "340499101000"
@@ -21,6 +22,7 @@ def login(client, conn, username):
     with client.session_transaction() as s:
         s["user_id"] = user["id"]
         s["pw"] = password_fingerprint(user)
+        s["sid"] = staff_sessions.start(conn, user["id"])
     return user
 
 

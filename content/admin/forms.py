@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from .. import auth, board_settings, catalogue
+from .. import auth, board_settings, catalogue, sheets
 from ..boards import ORIENTATIONS
 from ..editing import LABELS
 
@@ -234,9 +234,14 @@ def parse_grid(form, prefix: str = "t") -> tuple[list[str], list[list[str]]]:
     """
     paste = (form.get(f"{prefix}-paste") or "").strip("\r\n")
     if paste.strip():
-        lines = [ln.rstrip("\r") for ln in paste.split("\n") if ln.strip()]
-        sep = "\t" if any("\t" in ln for ln in lines) else ","
-        table = [[c.strip() for c in ln.split(sep)] for ln in lines]
+        # Read like a spreadsheet file, with the grid's own caps checked on every cell.
+        limits = sheets.with_limits(columns=MAX_GRID_COLUMNS, rows=MAX_GRID_ROWS + 1,
+                                    cells=(MAX_GRID_ROWS + 1) * MAX_GRID_COLUMNS)
+        try:
+            pasted = sheets.read_pasted(paste, limits)
+        except sheets.SheetError as e:
+            raise ValueError(f"粘贴的表格{e}") from None
+        table = [row for row in pasted.rows if any(row)] or [[]]
         columns, rows = table[0], table[1:]
     else:
         ncols = min(int(form.get(f"{prefix}-ncols") or 0), MAX_GRID_COLUMNS + 1)

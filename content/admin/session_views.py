@@ -6,10 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, url_for
 
-from .. import auth, editing, jurisdictions
+from .. import auth, editing, jurisdictions, login_throttle
 from ..db import get_db, get_meta
-from ..security import (LOGIN_LIMITS_BY_ACCOUNT, LOGIN_LIMITS_BY_ADDRESS, failed_login, limiter,
-                        login_account_key)
+from ..security import LOGIN_LIMITS_BY_ADDRESS, failed_login, limiter
 from ..users import DEFAULT_PASSWORDS, ROLES
 from . import KIND_OF, KINDS, bp, remote, render, today, user
 
@@ -26,14 +25,18 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMITS_BY_ADDRESS, methods=["POST"], deduct_when=failed_login)
-@limiter.limit(LOGIN_LIMITS_BY_ACCOUNT, methods=["POST"], key_func=login_account_key,
-               deduct_when=failed_login)
 def login():
     conn = get_db()
     if request.method == "GET":
         return render("admin/login.html", next=request.args.get("next", ""))
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
+    wait = login_throttle.seconds_left(conn, username, remote())
+    if wait:
+        # Not even checked: the wait is what makes guessing slow.
+        return render("admin/login.html", 429, username=username, next=request.form.get("next", ""),
+                      error=f"这个账号从本机登录失败次数较多，请{login_throttle.wait_text(wait)}后再试"
+                            "（其他电脑不受影响）；如忘记密码，请联系管理员。")
     found = auth.authenticate(conn, username, password) if username and password else None
     error = "用户名或密码不正确"
     if found is not None and password in DEFAULT_PASSWORDS and get_meta(conn, "demo") != "1":
@@ -42,8 +45,12 @@ def login():
         with editing.transaction(conn):
             editing.audit(conn, None, "login_failed", "user", "", None, None, remote(),
                           username=username[:64])
+        wait = login_throttle.failed(conn, username, remote()) if username else 0
+        if wait:
+            error += f"；请{login_throttle.wait_text(wait)}后再试"
         return render("admin/login.html", 401, error=error, username=username,
                       next=request.form.get("next", ""))
+    login_throttle.succeeded(conn, username, remote())
     auth.login_user(found)
     with editing.transaction(conn):
         editing.audit(conn, found, "login", "user", found["id"], remote=remote())

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from waitress import create_server
 
-from content import db
+from content import db, staff_sessions
 from content.auth import password_fingerprint
 from kiosk import config, create_app
 from kiosk.cli import create_instance
@@ -85,9 +85,10 @@ def test_fleet_page(hub_and_terminal, page, artifacts):
     app, hub_url, _term = hub_and_terminal
     conn = db.connect(app.config["DATABASE"])
     row = conn.execute("SELECT * FROM user WHERE username = 'county-admin'").fetchone()
+    sid = staff_sessions.start(conn, row["id"])       # sessions are held server-side
     conn.close()
     cookie = app.session_interface.get_signing_serializer(app).dumps(
-        {"user_id": row["id"], "pw": password_fingerprint(row), "sid": "browser-test"})
+        {"user_id": row["id"], "pw": password_fingerprint(row), "sid": sid})
     page.context.add_cookies([{"name": app.config.get("SESSION_COOKIE_NAME", "session"),
                                "value": cookie, "url": hub_url}])
     for name, size in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):

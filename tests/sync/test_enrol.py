@@ -18,7 +18,7 @@ from kiosk.cli import main
 from sync import bundle, publish, terminal
 from sync.hub import request_message
 
-from conftest import COUNTY, OTHER_VILLAGE, VILLAGE, applied_version, make_terminal, meta, tconn
+from conftest import OTHER_VILLAGE, VILLAGE, applied_version, make_terminal, meta, tconn
 
 
 def post(url: str, key, path: str, body: dict, *, ts: int | None = None, nonce: str | None = None,
@@ -103,8 +103,12 @@ def test_token_for_another_scope_is_refused(hub, tmp_path):
 def test_unenrolled_wrong_scope_replayed_and_stale_requests_refused(hub, term):
     assert terminal.sync_once(term).ok
     key = bundle.load_private_key(terminal.key_path(term))
+    hc = hub.conn()
+    guide = hc.execute("SELECT id FROM guide WHERE status = 'published' LIMIT 1").fetchone()[0]
+    hc.close()
     record = {"uuid": str(uuid.uuid4()), "kind": "feedback",
-              "payload": {"jurisdiction_code": VILLAGE, "rating": "满意"}}
+              "payload": {"jurisdiction_code": VILLAGE, "rating": "满意", "target_type": "guide",
+                          "target_id": guide}}
     # Unenrolled terminal.
     stranger = bundle.generate_key()
     status, answer = post(hub.url, stranger, "/sync/v1/inbox", {"scope": VILLAGE, "records": [record]})
@@ -146,7 +150,7 @@ def test_known_kinds_are_filed_once_with_raw_payload(hub, term):
     rid = str(uuid.uuid4())
     conn.execute("BEGIN IMMEDIATE")
     outbox.enqueue(conn, "application", rid, {
-        "receipt_no": "XH-2026-0001", "jurisdiction_code": COUNTY, "applicant_type": "公民",
+        "receipt_no": "XH-2026-0001", "jurisdiction_code": VILLAGE, "applicant_type": "公民",
         "name": "张三", "phone": "13800000000", "description": "申请公开2026年村级财务收支明细",
         "received_on": "2026-11-26"})
     conn.execute("COMMIT")
@@ -154,7 +158,7 @@ def test_known_kinds_are_filed_once_with_raw_payload(hub, term):
     assert terminal.sync_once(term, do_pull=False).ok
     hconn = hub.conn()
     row = hconn.execute("SELECT * FROM application WHERE uuid = ?", (rid,)).fetchone()
-    assert row["name"] == "张三" and row["jurisdiction_code"] == COUNTY
+    assert row["name"] == "张三" and row["jurisdiction_code"] == VILLAGE   # its own code only
     inbox = hconn.execute("SELECT * FROM sync_inbox WHERE uuid = ?", (rid,)).fetchone()
     assert inbox["stored_in"] == "application" and json.loads(inbox["payload"])["receipt_no"] == "XH-2026-0001"
     hconn.close()

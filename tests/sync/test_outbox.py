@@ -168,3 +168,22 @@ def test_enqueue_rides_the_callers_transaction(term):
     with pytest.raises(ValueError):
         outbox.enqueue(conn, "Bad Kind", rid, {})
     conn.close()
+
+
+def test_a_damaged_record_is_set_aside_not_blocking_the_others(term):
+    conn = tconn(term)
+    try:
+        good = [str(uuid.uuid4()) for _ in range(3)]
+        conn.execute("BEGIN IMMEDIATE")
+        outbox.enqueue(conn, "feedback", good[0], {"n": 0})
+        conn.execute("INSERT INTO outbox(uuid, kind, payload) VALUES (?, 'feedback', '[1, 2]')",
+                     (str(uuid.uuid4()),))
+        outbox.enqueue(conn, "feedback", good[1], {"n": 1})
+        outbox.enqueue(conn, "feedback", good[2], {"n": 2})
+        conn.execute("COMMIT")
+        assert [r["uuid"] for r in outbox.pending(conn)] == good
+        row = conn.execute("SELECT rejected, payload FROM outbox WHERE payload = '[1, 2]'").fetchone()
+        assert "已损坏" in row[0]                      # kept, marked, for staff to see
+        assert [r["uuid"] for r in outbox.pending(conn, 1)] == good[:1]
+    finally:
+        conn.close()

@@ -11,11 +11,13 @@ from conftest import VILLAGE, tconn
 
 
 def login(client, conn, username: str) -> None:
+    from content import staff_sessions  # noqa: PLC0415
     from content.auth import password_fingerprint  # noqa: PLC0415
     row = conn.execute("SELECT * FROM user WHERE username = ?", (username,)).fetchone()
     with client.session_transaction() as s:
         s["user_id"] = row["id"]
         s["pw"] = password_fingerprint(row)   # the admin ends sessions without it (password change)
+        s["sid"] = staff_sessions.start(conn, row["id"])   # and without an open server-side row
 
 
 def test_fleet_page_shows_terminals(hub, term):

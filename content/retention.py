@@ -1,0 +1,123 @@
+"""How long personal data stays, and where: terminals keep none once the hub holds it; the
+hub keeps applications and access records for configured periods.
+
+Terminals stand in unguarded rooms.  Once the hub acknowledges a resident's record the
+terminal's copy has done its work, so ``after_hub_holds`` keeps of an application only its
+receipt number, stage and dates, plus a digest for the status lookup (receipt number and
+the phone's last four digits), and empties the outbox payload of every acknowledged
+record.  Connections run with ``PRAGMA secure_delete`` (content.db), so the freed bytes are
+zeroed, and ``checkpoint`` truncates the WAL that still held the old pages.
+
+At the hub, ``purge_hub`` removes the personal details of applications closed longer than
+``application_retention_days`` ago (the row, its stage, dates and outcome stay for the
+annual report) and the sign-in records (addresses) older than ``access_log_retention_days``.
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import date, timedelta
+
+from .db import immediate
+
+# What a terminal keeps of an application once the hub holds it; every other text column
+# (name, ID number, phone, address, the request itself, and any column added later) is emptied.
+KEPT_ON_TERMINAL = frozenset({
+    "uuid", "receipt_no", "jurisdiction_code", "stage", "outcome", "received_on", "due_on",
+    "created_at", "updated_at", "clock_start", "paused_days", "paused_since",
+    "completion_requested_on", "third_party_due", "extension_days", "replied_on", "archived_on",
+    "staff_assisted", "lookup_hash", "scrubbed_at"})
+
+# What the hub keeps of an application after its retention period: the same, for statistics.
+KEPT_AFTER_RETENTION = KEPT_ON_TERMINAL | {"applicant_type", "applicant_subtype", "provision_form",
+                                           "delivery", "outcome_reason"}
+
+ACCESS_ACTIONS = ("login", "login_failed", "logout", "logout_everywhere")
+DEFAULT_APPLICATION_DAYS = 3 * 366
+DEFAULT_ACCESS_LOG_DAYS = 180
+
+
+def lookup_digest(receipt_no: str, phone_tail: str) -> str:
+    """What the status lookup compares once the phone number itself is gone.
+
+    Four digits are few: the digest keeps the number from being read off the disk, it does
+    not make it unguessable; the lookup is throttled per address for that reason."""
+    return hashlib.sha256(f"kiosk-lookup|{receipt_no}|{phone_tail}".encode()).hexdigest()
+
+
+def _emptied(conn: sqlite3.Connection, table: str, keep: frozenset) -> dict[str, object]:
+    """Column → empty value for every text column of ``table`` not in ``keep``."""
+    out = {}
+    for col in conn.execute(f'PRAGMA table_info("{table}")'):
+        if col["name"] in keep or (col["type"] or "").upper() != "TEXT":
+            continue
+        out[col["name"]] = "" if col["notnull"] else None
+    return out
+
+
+def after_hub_holds(conn: sqlite3.Connection, uuids: list[str], when: str) -> int:
+    """(terminal) Keep nothing personal of records the hub now holds; returns applications
+    scrubbed. No commit: call in the transaction that marks them sent."""
+    if not uuids:
+        return 0
+    from .applications import phone_tail  # noqa: PLC0415  (applications imports much; keep this light)
+    marks = ",".join("?" * len(uuids))
+    rows = conn.execute(f"SELECT uuid, receipt_no, phone FROM application WHERE uuid IN ({marks}) "
+                        "AND scrubbed_at IS NULL", uuids).fetchall()
+    empty = _emptied(conn, "application", KEPT_ON_TERMINAL)
+    sets = ", ".join(f'"{c}" = ?' for c in empty)
+    for r in rows:
+        conn.execute(f"UPDATE application SET {sets}, lookup_hash = ?, scrubbed_at = ? WHERE uuid = ?",
+                     [*empty.values(), lookup_digest(r["receipt_no"], phone_tail(r["phone"])), when,
+                      r["uuid"]])
+        conn.execute("UPDATE application_event SET note = '', data = '{}' WHERE application_uuid = ? "
+                     "AND action != 'register'", (r["uuid"],))
+    conn.execute(f"UPDATE outbox SET payload = '{{}}' WHERE uuid IN ({marks}) AND sent_at IS NOT NULL",
+                 uuids)
+    return len(rows)
+
+
+def sent_but_kept(conn: sqlite3.Connection, limit: int = 500) -> list[str]:
+    """(terminal) Records the hub acknowledged whose copy was never scrubbed (sent before this
+    rule, or a scrub interrupted): the next push scrubs them too."""
+    return [r[0] for r in conn.execute(
+        "SELECT uuid FROM outbox WHERE sent_at IS NOT NULL AND payload != '{}' LIMIT ?", (limit,))]
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the WAL into the database and truncate it: old page images (with the personal
+    data just overwritten) must not linger in the -wal file."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError:
+        pass        # busy readers: the next round truncates it
+
+
+def purge_hub(conn: sqlite3.Connection, today: date, application_days: int = DEFAULT_APPLICATION_DAYS,
+              access_log_days: int = DEFAULT_ACCESS_LOG_DAYS) -> dict:
+    """(hub) Remove what the retention periods no longer allow; returns how much."""
+    closed_before = (today - timedelta(days=application_days)).isoformat()
+    access_before = (today - timedelta(days=access_log_days)).isoformat()
+    empty = _emptied(conn, "application", KEPT_AFTER_RETENTION)
+    sets = ", ".join(f'"{c}" = ?' for c in empty)
+    with immediate(conn):
+        apps = conn.execute(
+            f"UPDATE application SET {sets}, scrubbed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+            "WHERE scrubbed_at IS NULL AND coalesce(archived_on, replied_on) IS NOT NULL "
+            "AND coalesce(archived_on, replied_on) < ?", [*empty.values(), closed_before]).rowcount
+        inbox = conn.execute(
+            "UPDATE sync_inbox SET payload = '{}' WHERE kind = 'application' AND payload != '{}' AND uuid IN "
+            "(SELECT uuid FROM application WHERE scrubbed_at IS NOT NULL)").rowcount \
+            if _has_table(conn, "sync_inbox") else 0
+        marks = ",".join("?" * len(ACCESS_ACTIONS))
+        logs = conn.execute(f"DELETE FROM audit_log WHERE action IN ({marks}) AND at < ?",
+                            [*ACCESS_ACTIONS, access_before]).rowcount
+        # Sessions last hours; their rows (with the address) go with the access records.
+        sessions = conn.execute("DELETE FROM staff_session WHERE created_at < ?",
+                                (access_before,)).rowcount
+    return {"applications": apps, "inbox": inbox, "access_logs": logs, "sessions": sessions}
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (name,)).fetchone() is not None

@@ -1,0 +1,74 @@
+"""content.retention at the hub: personal details of long-closed applications and old
+sign-in records go after their configured periods; statistics stay."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from content import applications, editing, retention
+from kiosk import config
+from test_citizen import GOOD
+
+TODAY = date(2026, 12, 1)
+
+
+def _application(conn, received: str, replied: str | None) -> str:
+    row = applications.create(conn, dict(GOOD), "340499100201", date.fromisoformat(received))
+    if replied:
+        conn.execute("UPDATE application SET stage = '归档', outcome = '予以公开', replied_on = ?, "
+                     "archived_on = ? WHERE uuid = ?", (replied, replied, row["uuid"]))
+    return row["uuid"]
+
+
+def test_closed_applications_lose_personal_details_after_the_period(conn):
+    old = _application(conn, "2022-03-01", "2022-03-20")
+    recent = _application(conn, "2026-10-01", "2026-10-20")
+    still_open = _application(conn, "2021-01-04", None)
+    done = retention.purge_hub(conn, TODAY, application_days=3 * 366)
+    assert done["applications"] == 1
+    o = applications.get(conn, old)
+    assert (o["name"], o["id_number"], o["phone"], o["title"]) == ("", "", "", "")
+    assert (o["stage"], o["outcome"], o["received_on"], o["applicant_type"]) == \
+        ("归档", "予以公开", "2022-03-01", GOOD["applicant_type"])
+    for kept in (recent, still_open):
+        assert applications.get(conn, kept)["id_number"] == GOOD["id_number"]
+    assert retention.purge_hub(conn, TODAY)["applications"] == 0        # once only
+    # A shorter period reaches the recent one too.
+    assert retention.purge_hub(conn, TODAY, application_days=30)["applications"] == 1
+
+
+def test_sign_in_records_expire_other_audit_entries_stay(conn):
+    with editing.transaction(conn):
+        for at, action in (("2026-01-01T08:00:00Z", "login"), ("2026-01-01T08:01:00Z", "login_failed"),
+                           ("2026-01-01T08:02:00Z", "approve"), ("2026-11-30T08:00:00Z", "login")):
+            conn.execute("INSERT INTO audit_log(at, username, action, entity, entity_id, remote) "
+                         "VALUES (?, 'x', ?, 'user', '1', '10.0.0.9')", (at, action))
+    before = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    done = retention.purge_hub(conn, TODAY, access_log_days=180)
+    assert done["access_logs"] == 2
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == before - 2
+    assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'approve' "
+                        "AND at LIKE '2026-01-01%'").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("key,value,ok", [("application_retention_days", 1100, True),
+                                          ("application_retention_days", 5, False),
+                                          ("access_log_retention_days", "180", False),
+                                          ("access_log_retention_days", 90, True)])
+def test_retention_settings_are_checked(key, value, ok):
+    if ok:
+        assert config.check_settings({key.upper(): value}, "kiosk.toml")
+    else:
+        with pytest.raises(ValueError, match=key):
+            config.check_settings({key.upper(): value}, "kiosk.toml")
+    assert key.upper() in config.DEFAULTS
+
+
+def test_hub_timer_applies_the_configured_periods(data_dir, conn):
+    from sync import service
+    uuid = _application(conn, "2024-01-02", "2024-01-20")
+    service.purge_expired(data_dir, {"APPLICATION_RETENTION_DAYS": 5000})
+    assert applications.get(conn, uuid)["name"] == GOOD["name"]         # within 5000 days
+    service.purge_expired(data_dir, {"APPLICATION_RETENTION_DAYS": 30})
+    assert applications.get(conn, uuid)["name"] == ""
