@@ -54,11 +54,15 @@ def test_every_post_route_refuses_a_missing_token(app):
     assert "请求已过期" in anon.post("/admin/login").get_data(as_text=True)
 
 
-def test_only_the_sync_inbox_may_be_exempt(app):
-    """Machine-to-machine blueprints opt out through content.security.csrf; nothing else does."""
+def test_only_machine_requests_may_be_exempt(app):
+    """Machine-to-machine blueprints opt out through content.security.csrf; nothing else does:
+    the sync inbox (each request signed by the terminal's key) and a board's report of what it
+    showed (accepted from this machine only, tests/test_display_proof.py)."""
     names = {getattr(bp, "name", bp) for bp in csrf._exempt_blueprints} - {"probe_inbox"}
-    assert names <= {"sync", "sync_hub", "hub", "inbox"}
+    assert names <= {"sync", "sync_hub", "hub", "inbox", "display_proof"}
     assert not csrf._exempt_views
+    assert app.test_client().post("/display/xinghuacun/shown", json={"hours": {}},
+                                  environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 403
 
 
 def test_exempting_a_blueprint_works(data_dir):
