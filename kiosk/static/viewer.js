@@ -8,7 +8,7 @@
   var box = null, img = null, caption = null, prevBtn = null, nextBtn = null, level = null;
   var items = [], index = 0, opener = null;
   var scale = 1, tx = 0, ty = 0;
-  var pointers = new Map(), pinch = null, drag = null, lastTap = 0;
+  var pointers = new Map(), pinch = null, drag = null, gesture = null, lastTap = 0;
 
   function button(cls, label, text, handler) {
     var b = document.createElement("button");
@@ -102,6 +102,7 @@
 
   function zoomTo(next, cx, cy) {
     next = Math.min(MAX, Math.max(MIN, next));
+    if (next < MIN * 1.02) next = MIN;     // 放大 then 缩小 lands back on the whole picture
     var r = img.parentNode.getBoundingClientRect();
     // Zoom about the given point (the fingers' midpoint), the stage's centre otherwise.
     var px = (cx === undefined ? r.left + r.width / 2 : cx) - (r.left + r.width / 2);
@@ -120,23 +121,23 @@
 
   function down(e) {
     e.preventDefault();
-    e.currentTarget.setPointerCapture(e.pointerId);
+    try { e.currentTarget.setPointerCapture(e.pointerId); } catch (err) { /* synthetic pointer */ }
     pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
-    if (pointers.size === 2) {
-      var p = Array.from(pointers.values());
-      pinch = { d: distance(p[0], p[1]), scale: scale };
-      drag = null;
-    } else if (pointers.size === 1) {
-      var now = Date.now();
-      if (now - lastTap < 320) { zoomTo(scale > 1 ? 1 : 2.5, e.clientX, e.clientY); lastTap = 0; }
-      else lastTap = now;
+    if (pointers.size === 1) {
+      gesture = { x: e.clientX, y: e.clientY, t: Date.now(), multi: false, moved: false };
       drag = { x: e.clientX, y: e.clientY, tx: tx, ty: ty };
+    } else if (pointers.size === 2) {
+      var p = Array.from(pointers.values());
+      pinch = { d: distance(p[0], p[1]) || 1, scale: scale };
+      drag = null;
+      if (gesture) gesture.multi = true;
     }
   }
 
   function move(e) {
     if (!pointers.has(e.pointerId)) return;
     pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (gesture && Math.hypot(e.clientX - gesture.x, e.clientY - gesture.y) > 12) gesture.moved = true;
     if (pinch && pointers.size >= 2) {
       var p = Array.from(pointers.values());
       zoomTo(pinch.scale * distance(p[0], p[1]) / pinch.d, (p[0].x + p[1].x) / 2, (p[0].y + p[1].y) / 2);
@@ -151,7 +152,15 @@
   function up(e) {
     pointers.delete(e.pointerId);
     if (pointers.size < 2) pinch = null;
-    if (pointers.size === 0) drag = null;
+    if (pointers.size > 0) return;
+    drag = null;
+    // A quick tap of one finger; two of them close together zoom in (or back out).
+    if (gesture && !gesture.multi && !gesture.moved && Date.now() - gesture.t < 300) {
+      var now = Date.now();
+      if (now - lastTap < 350) { zoomTo(scale > 1 ? 1 : 2.5, e.clientX, e.clientY); lastTap = 0; }
+      else lastTap = now;
+    }
+    gesture = null;
   }
 
   function show(i) {
