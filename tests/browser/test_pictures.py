@@ -108,7 +108,7 @@ def test_notice_pictures_and_zoom_viewer_on_a_portrait_kiosk(village_terminal, b
     assert all(w > 1000 for w in _loaded(page, ".picture img")) and page.locator(".picture img").count() == 3
     # Inline pictures fit the column: nothing sticks out sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= PORTRAIT["width"]
-    page.locator(".picture").first.scroll_into_view_if_needed()
+    page.locator(".picture-set").first.evaluate("el => el.scrollIntoView()")
     page.screenshot(path=str(artifacts / "pictures-notice-1080x1920.png"))
 
     page.locator(".picture").first.tap()
@@ -170,7 +170,7 @@ def test_pictures_at_every_viewport(village_terminal, browser, artifacts, name, 
     page.goto(url + f"/notices/{nid}")
     assert all(w > 1000 for w in _loaded(page, ".picture img"))
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    page.locator(".picture").first.scroll_into_view_if_needed()
+    page.locator(".picture-set").first.evaluate("el => el.scrollIntoView()")
     page.screenshot(path=str(artifacts / f"pictures-notice-{name}.png"))
     page.locator(".picture").first.tap()
     bar = page.locator(".viewer-bar").bounding_box()
@@ -206,4 +206,62 @@ def test_picture_slides_on_the_village_board(village_terminal, browser, artifact
         if i in (0, 1):
             page.screenshot(path=str(artifacts / f"board-picture-{i + 1}-1080x1920.png"))
     assert "低保政策.pdf（第 1 / 2 页）" in slides.nth(1).inner_text()
+    context.close()
+
+
+def test_staff_upload_and_review_confirmation_in_the_admin(live_server, browser, artifacts, tmp_path):
+    """An editor uploads a PDF and a photo through the form; the reviewer sees every page and
+    cannot approve before ticking the confirmation (1366×768, the staff's usual screen)."""
+    from pictures_util import leaflet_pdf, leaflet_png
+
+    from .staff import csp_watch, login
+    base = live_server.url
+    conn = sqlite3.connect(live_server.data_dir / "kiosk.sqlite3")
+    conn.row_factory = sqlite3.Row
+    (tmp_path / "明白卡.pdf").write_bytes(leaflet_pdf())
+    (tmp_path / "现场照片.png").write_bytes(leaflet_png())
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    csp = csp_watch(page)
+    login(page, base, "village-editor")
+    page.goto(base + "/admin/notices/new")
+    page.fill("#f-title", "村集体收益分配明白卡")
+    page.locator("button[name=then][value=continue]").click()
+    page.wait_for_url("**/edit")
+    edit_url = page.url
+    for name in ("明白卡.pdf", "现场照片.png"):
+        page.set_input_files("input[type=file][name=file]", str(tmp_path / name))
+        page.get_by_role("button", name="上传附件").click()
+        page.wait_for_url(edit_url)
+        assert f"已添加附件：{name}" in page.content()
+    nid = int(edit_url.rstrip("/").split("/")[-2])
+    page.goto(base + f"/admin/notices/{nid}")
+    page.get_by_role("button", name="提交审核").click()
+    context.clear_cookies()
+    login(page, base, "village-supervisor")
+    page.goto(base + f"/admin/notices/{nid}")
+    section = page.locator("#pictures")
+    assert "共 3 张" in section.locator("h2").inner_text()          # 2 PDF pages + 1 photo
+    assert all(w > 1000 for w in _loaded(page, "#pictures img"))
+    page.screenshot(path=str(artifacts / "admin-review-pictures-1366x768.png"), full_page=True)
+    approve = page.get_by_role("button", name="审核通过并发布")
+    approve.click()                                            # the browser refuses: box not ticked
+    assert page.url == base + f"/admin/notices/{nid}"
+    status = lambda: conn.execute("SELECT status FROM notice WHERE id = ?", (nid,)).fetchone()[0]  # noqa: E731
+    assert status() == "submitted"
+    page.locator("input[name=pictures_checked]").check()
+    approve.click()
+    page.wait_for_url(base + "/admin/review")
+    assert status() == "published"
+    assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'confirm_pictures' AND entity_id = ?",
+                        (str(nid),)).fetchone()[0] == 1
+    # The PDF original is a download for staff, never a page.
+    sha = conn.execute("SELECT sha256 FROM attachment WHERE notice_id = ? AND mime = 'application/pdf'",
+                       (nid,)).fetchone()[0]
+    with page.expect_download() as dl:
+        page.evaluate("url => { const a = document.createElement('a'); a.href = url; document.body.appendChild(a); a.click(); }",
+                      f"/admin/notices/{nid}/attachments/{sha}")
+    assert dl.value.suggested_filename == "明白卡.pdf"
+    assert csp == []
+    conn.close()
     context.close()
