@@ -39,6 +39,9 @@ OPEN_ACTION = "OpenAction"
 MAX_INFLATE_PER_STREAM = 16 * 1024 * 1024
 MAX_INFLATE_TOTAL = 64 * 1024 * 1024
 MAX_DEPTH = 64
+# Tokens read outside stream bodies (about 3 µs each): real files, whose bulk is in streams,
+# have far fewer; a file made of nothing but syntax is refused within a few seconds.
+MAX_TOKENS = 400_000
 
 _WS = b"\x00\t\n\x0c\r "
 _DELIM = b"()<>[]{}/%"
@@ -76,12 +79,19 @@ class Report:
     encrypted: bool = False
 
 
+@dataclass
+class _Budget:
+    """What one inspection may still spend, shared by the parsers of nested object streams."""
+    inflate: int = MAX_INFLATE_TOTAL
+    tokens: int = MAX_TOKENS
+
+
 class _Parser:
-    def __init__(self, data: bytes, report: Report, budget: list[int]):
+    def __init__(self, data: bytes, report: Report, budget: _Budget):
         self.data = data
         self.pos = 0
         self.report = report
-        self.budget = budget           # [bytes left to inflate], shared by nested parsers
+        self.budget = budget
 
     # --- tokens ---------------------------------------------------------------
     def _skip_space(self) -> None:
@@ -127,6 +137,9 @@ class _Parser:
         data = self.data
         if self.pos >= len(data):
             return None
+        self.budget.tokens -= 1
+        if self.budget.tokens < 0:
+            raise Unreadable("文件结构过于复杂")
         c = data[self.pos:self.pos + 1]
         two = data[self.pos:self.pos + 2]
         if two in (b"<<", b">>"):
@@ -316,8 +329,8 @@ def _is_object_stream(d: dict) -> bool:
     return d.get("Type") == Name("ObjStm") or ("N" in d and "First" in d)
 
 
-def _inflate(body: bytes, budget: list[int]) -> bytes:
-    limit = min(MAX_INFLATE_PER_STREAM, budget[0])
+def _inflate(body: bytes, budget: _Budget) -> bytes:
+    limit = min(MAX_INFLATE_PER_STREAM, budget.inflate)
     z = zlib.decompressobj()
     try:
         out = z.decompress(body, limit + 1)
@@ -325,7 +338,7 @@ def _inflate(body: bytes, budget: list[int]) -> bytes:
         raise Unreadable("压缩数据已损坏") from e
     if len(out) > limit or z.unconsumed_tail:
         raise Unreadable("压缩数据解压后过大")
-    budget[0] -= len(out)
+    budget.inflate -= len(out)
     return out
 
 
@@ -338,7 +351,7 @@ def _no_hidden_object(region: bytes) -> None:
 def inspect(data: bytes) -> Report:
     """What active content the PDF holds; raise Unreadable when it cannot be read fully."""
     report = Report(found=set())
-    _Parser(data, report, [MAX_INFLATE_TOTAL]).scan()
+    _Parser(data, report, _Budget()).scan()
     if report.encrypted:
         raise Unreadable("文件已加密")
     return report

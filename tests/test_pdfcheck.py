@@ -62,6 +62,8 @@ UNREADABLE = [
     ("object stream with another filter",
      build(page_objects(1), packed={20: JS}).replace(b"/FlateDecode", b"/LZWDecode  "), "压缩方式"),
     ("object stream that inflates too much", None, "过大"),
+    ("nothing but syntax (too many tokens to read in time)",
+     _with_object(b"[" + b"0 " * pdfcheck.MAX_TOKENS + b"]"), "过于复杂"),
     ("object hidden in a string", _with_object(b"(x) (5 0 obj << /S /JavaScript >> endobj)"), "藏有对象"),
     ("object hidden in a comment", _with_object(b"<< >> %9 0 obj << /S /JS >>"), "藏有对象"),
     ("object hidden in a stream body",
