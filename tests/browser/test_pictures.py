@@ -19,6 +19,7 @@ from sync import bundle, publish, terminal
 from sync.hub import token_hash
 
 from .conftest import LANDSCAPE, PORTRAIT, LiveServer, free_port
+from .test_touch import AXE_JS, SERIOUS, axe_page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pictures_util import notice_with_pictures  # noqa: E402
@@ -97,11 +98,12 @@ def _pinch(page, cx: float, cy: float, start: float, end: float, steps: int = 8)
 
 def test_notice_pictures_and_zoom_viewer_on_a_portrait_kiosk(village_terminal, browser, artifacts):
     url, nid = village_terminal
-    context = browser.new_context(viewport=PORTRAIT, locale="zh-CN", has_touch=True)
-    page = context.new_page()
+    context, page = axe_page(browser, PORTRAIT)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url + f"/notices/{nid}")
+    page.add_script_tag(path=str(AXE_JS))
+    assert page.evaluate(SERIOUS) == []
     assert page.locator(".pictures h2").inner_text() == "图片和附件"
     assert page.locator(".picture-name").all_inner_texts()[1].startswith("低保政策.pdf")
     assert "共 2 页" in page.locator(".picture-name").all_inner_texts()[1]
@@ -119,6 +121,7 @@ def test_notice_pictures_and_zoom_viewer_on_a_portrait_kiosk(village_terminal, b
         assert box["height"] >= 64 and box["width"] >= 64, (label, box)
     assert page.locator(".viewer-img").evaluate("el => el.naturalWidth") > 1000
     assert page.evaluate("document.activeElement.textContent").endswith("关闭")
+    assert page.evaluate(SERIOUS) == []                         # the open dialog too
     assert _scale(page) == pytest.approx(1)
     page.screenshot(path=str(artifacts / "pictures-viewer-1080x1920.png"))
 
