@@ -51,12 +51,17 @@ def test_uploaded_pictures_reach_the_village_terminal(hub, term, tmp_path):
         assert f'src="/pictures/{p["sha256"]}"' in deck
     assert deck.count("slide-picture") >= 3
 
+    for p in image_pics + pdf_pics:
+        assert publish.attachment_path(term, p["sha256"]).is_file()
     # Withdrawn on the hub: gone from the terminal's screens after the next sync.
     hub.execute("UPDATE notice SET status = 'withdrawn' WHERE id = ?", (nid,))
     hub.publish()
     assert terminal.sync_once(term).ok
     assert client.get(f"/notices/{nid}").status_code == 404
     assert client.get(f"/pictures/{image_pics[0]['sha256']}").status_code == 404
+    # ... and from its disk: a picture withdrawn (say, for a number seen too late) is deleted.
+    for p in image_pics + pdf_pics:
+        assert not publish.attachment_path(term, p["sha256"]).exists()
     tc = tconn(term)
     assert tc.execute("SELECT count(*) FROM attachment WHERE notice_id = ?", (nid,)).fetchone()[0] == 0
     tc.close()
