@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 
 from .. import auth, editing, jurisdictions
+from ..pictures import PDF_MAX_PAGES
 from ..db import get_db
 from . import KIND_PATTERN, KINDS, bp, deny, remote, render, user
 from .forms import ENTITY_LEVELS, FIELDS, MATERIAL_COLUMNS, WINDOW_ROWS, choices, grid_for, parse
@@ -98,7 +99,7 @@ def _form_context(conn, kind: str, data: dict, errors: dict, creating: bool):
                          extra_cols=0)
     return {"kind": kind, "ent": editing.entity(table), "fields": FIELDS[table], "data": data,
             "errors": errors, "opts": opts, "grid": grid, "materials": materials,
-            "creating": creating, "window_rows": WINDOW_ROWS}
+            "creating": creating, "window_rows": WINDOW_ROWS, "pdf_max_pages": PDF_MAX_PAGES}
 
 
 def _defaults(conn, table: str) -> dict:
