@@ -51,6 +51,7 @@ _HEX_STRING = re.compile(rb"<([0-9A-Fa-f\x00\t\n\x0c\r ]*)>")
 # "12 0 obj": an object header, also when comments stand between its parts.
 _SEP = rb"(?:[\x00\t\n\x0c\r ]|%[^\r\n]*)+"
 _OBJ_HEADER = re.compile(rb"\d+" + _SEP + rb"\d+" + _SEP + rb"obj(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
+_STRING_SPECIAL = re.compile(rb"[()\\]")
 _ENDSTREAM = re.compile(rb"(?:\r\n|\r|\n)?endstream")
 
 
@@ -112,24 +113,24 @@ class _Parser:
 
     def _string(self) -> bytes:
         """A literal string from just after its '(' (nesting and escapes as in the syntax)."""
-        data, n, depth, start = self.data, len(self.data), 1, self.pos
+        data, depth, start = self.data, 1, self.pos
         i = self.pos
-        while i < n:
+        while True:
+            m = _STRING_SPECIAL.search(data, i)
+            if m is None:
+                raise Unreadable("字符串没有结束")
+            i = m.start()
             c = data[i]
             if c == 0x5C:                 # backslash: the next byte is taken as it is
                 i += 2
                 continue
-            if c == 0x28:
-                depth += 1
-            elif c == 0x29:
-                depth -= 1
-                if depth == 0:
-                    self.pos = i + 1
-                    body = data[start:i]
-                    _no_hidden_object(body)
-                    return body
+            depth += 1 if c == 0x28 else -1
             i += 1
-        raise Unreadable("字符串没有结束")
+            if depth == 0:
+                self.pos = i
+                body = data[start:i - 1]
+                _no_hidden_object(body)
+                return body
 
     def token(self):
         """The next token: a value, '<<', '>>', '[', ']', a keyword, or None at the end."""
