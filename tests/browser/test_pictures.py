@@ -101,6 +101,14 @@ def test_notice_pictures_and_zoom_viewer_on_a_portrait_kiosk(village_terminal, b
     context, page = axe_page(browser, PORTRAIT)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # Reached as a resident does: the list, then the notice (an htmx swap, not a page load).
+    page.goto(url + "/notices")
+    page.locator(f'a[href="/notices/{nid}"]').first.tap()
+    page.wait_for_url(url + f"/notices/{nid}")
+    page.locator(".pictures").wait_for()
+    page.locator(".picture").first.tap()
+    page.locator(".viewer").wait_for(state="visible")
+    page.get_by_role("button", name="关闭").tap()
     page.goto(url + f"/notices/{nid}")
     page.add_script_tag(path=str(AXE_JS))
     assert page.evaluate(SERIOUS) == []
@@ -239,7 +247,9 @@ def test_staff_upload_and_review_confirmation_in_the_admin(live_server, browser,
         assert f"已添加附件：{name}" in page.content()
     nid = int(edit_url.rstrip("/").split("/")[-2])
     page.goto(base + f"/admin/notices/{nid}")
-    page.get_by_role("button", name="提交审核").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交审核").click()
+    assert "已提交审核" in page.content()
     context.clear_cookies()
     login(page, base, "village-supervisor")
     page.goto(base + f"/admin/notices/{nid}")
