@@ -155,7 +155,7 @@ def test_residents_see_pictures_and_never_the_pdf(app, conn):
         for p in json.loads(a["pictures"]):
             assert f'/pictures/{p["sha256"]}' in page
             r = public.get(f'/pictures/{p["sha256"]}')
-            assert r.status_code == 200 and r.mimetype == p["mime"] and "immutable" in r.headers["Cache-Control"]
+            assert r.status_code == 200 and r.mimetype == p["mime"] and r.headers["Cache-Control"] == "public, max-age=3600"
             assert r.data == read_blob(app.config["DATA_DIR"], p["sha256"])
             assert public.get(f'/pictures/{p["sha256"]}',
                               headers={"If-None-Match": f'"{p["sha256"]}"'}).status_code == 304
@@ -178,6 +178,7 @@ def test_residents_see_pictures_and_never_the_pdf(app, conn):
     editing.withdraw(conn, user_row(conn, "village-editor"), "notice", nid, "测试")
     sha = json.loads(photo["pictures"])[0]["sha256"]
     assert public.get(f"/pictures/{sha}").status_code == 404
+    assert public.get(f"/pictures/{sha}", headers={"If-None-Match": f'"{sha}"'}).status_code == 404
 
 
 def test_another_villages_instance_does_not_serve_the_picture(app, conn, tmp_path):
