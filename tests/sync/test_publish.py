@@ -37,7 +37,7 @@ def test_scopes_share_county_blobs(hub):
 
 def test_attachments_and_boards_travel(hub, term):
     """Pictures travel (here: an image stored before pictures existed shows itself); a PDF's
-    original never leaves the hub (content.pictures; tests/sync/test_pictures.py has the rest)."""
+    original never leaves the hub (content.pictures; tests/sync/test_pictures_e2e.py has the rest)."""
     data = b"\x89PNG\r\n\x1a\n demo picture"
     sha = hashlib.sha256(data).hexdigest()
     path = publish.attachment_path(hub.data_dir, sha)
