@@ -230,13 +230,11 @@ class _Parser:
             self.report.encrypted = True
 
     def _check_dict(self, d: dict) -> None:
+        # An action kept as a separate object (a reference) is checked where that object
+        # stands: its /S names a harmful kind (caught by name) or is harmless (/GoTo).
         action = d.get(OPEN_ACTION)
         if isinstance(action, dict) and action.get("S") != Name("GoTo"):
             self.report.found.add("打开文件时自动执行的动作")
-        elif isinstance(action, Ref):
-            # An action kept as a separate object: its own dictionary is checked where it stands;
-            # a plain /GoTo there is harmless, anything else is caught by its /S name above.
-            pass
 
     # --- the file -------------------------------------------------------------
     def scan(self) -> None:

@@ -8,6 +8,8 @@ page size would multiply), and both poppler tools run under ``prlimit`` (address
 space, CPU seconds, file size) and a wall-clock timeout.
 
 Functions here return encoded bytes and their facts; ``content.uploads`` stores them.
+``shown`` and ``published_picture`` say which pictures of an attachment residents see
+and whether one may be served.
 """
 from __future__ import annotations
 
