@@ -32,7 +32,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def village_terminal(tmp_path_factory, demo_template):
     """A hub with a reviewed notice carrying a 明白卡 image and a 2-page PDF, and a village
-    terminal synced from it over HTTP, served by `kiosk serve`: (terminal URL, notice id)."""
+    terminal synced from it over HTTP, served by `kiosk serve`: (its URL, notice id, its folder)."""
     tmp = tmp_path_factory.mktemp("pictures")
     hub_dir = tmp / "hub"
     shutil.copytree(demo_template, hub_dir)
@@ -57,7 +57,7 @@ def village_terminal(tmp_path_factory, demo_template):
     terminal.init_terminal(term, "pictures-token")
     assert terminal.sync_once(term).ok
     live = LiveServer(term).start()
-    yield live.url, nid
+    yield live.url, nid, term
     live.stop()
     for channel in list(server._map.values()):
         try:
@@ -97,7 +97,7 @@ def _pinch(page, cx: float, cy: float, start: float, end: float, steps: int = 8)
 
 
 def test_notice_pictures_and_zoom_viewer_on_a_portrait_kiosk(village_terminal, browser, artifacts):
-    url, nid = village_terminal
+    url, nid, _term = village_terminal
     context, page = axe_page(browser, PORTRAIT)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -170,7 +170,7 @@ def test_notice_pictures_and_zoom_viewer_on_a_portrait_kiosk(village_terminal, b
     ("1920x1080", LANDSCAPE, False), ("1920x1080-elderly", LANDSCAPE, True),
     ("1080x1920-elderly", PORTRAIT, True), ("390x844", PHONE, False)])
 def test_pictures_at_every_viewport(village_terminal, browser, artifacts, name, viewport, elderly):
-    url, nid = village_terminal
+    url, nid, _term = village_terminal
     context = browser.new_context(viewport=viewport, locale="zh-CN", has_touch=True)
     page = context.new_page()
     page.goto(url + "/")
@@ -196,9 +196,14 @@ def test_pictures_at_every_viewport(village_terminal, browser, artifacts, name, 
     context.close()
 
 
-def test_picture_slides_on_the_village_board(village_terminal, browser, artifacts):
-    url, nid = village_terminal
-    context = browser.new_context(viewport=PORTRAIT, locale="zh-CN")
+@pytest.mark.parametrize("orientation,viewport", [("portrait", PORTRAIT), ("landscape", LANDSCAPE)])
+def test_picture_slides_on_the_village_board(village_terminal, browser, artifacts, orientation, viewport):
+    url, nid, term = village_terminal
+    conn = sqlite3.connect(term / "kiosk.sqlite3")
+    conn.execute("UPDATE board SET orientation = ? WHERE slug = 'xinghuacun'", (orientation,))
+    conn.commit()
+    conn.close()
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
     page = context.new_page()
     page.goto(url + "/display/xinghuacun")
     slides = page.locator(".slide-picture")
@@ -215,7 +220,8 @@ def test_picture_slides_on_the_village_board(village_terminal, browser, artifact
         assert box["x"] >= main["x"] and box["x"] + box["width"] <= main["x"] + main["width"] + 1
         assert box["height"] > main["height"] * 0.5        # the picture is the slide, not a stamp
         if i in (0, 1):
-            page.screenshot(path=str(artifacts / f"board-picture-{i + 1}-1080x1920.png"))
+            size = f"{viewport['width']}x{viewport['height']}"
+            page.screenshot(path=str(artifacts / f"board-picture-{i + 1}-{size}.png"))
     assert "低保政策.pdf（第 1 / 2 页）" in slides.nth(1).inner_text()
     context.close()
 
