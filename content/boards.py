@@ -10,7 +10,7 @@ import json
 import sqlite3
 from datetime import date
 
-from . import jurisdictions
+from . import jurisdictions, pictures
 from .catalogue import _in
 from .notices import _BASE, _notice
 
@@ -97,11 +97,18 @@ def with_details(conn: sqlite3.Connection, notices: list[dict]) -> None:
         rows = {r["id"]: r for r in conn.execute(
             f"SELECT id, {', '.join(_DETAILS)} FROM notice WHERE id IN ({_in(chunk)})",
             [n["id"] for n in chunk])}
+        attachments: dict[int, list] = {}
+        for a in conn.execute(
+                f"SELECT notice_id, name, mime, sha256, size, pictures FROM attachment "
+                f"WHERE notice_id IN ({_in(chunk)}) ORDER BY id", [n["id"] for n in chunk]):
+            attachments.setdefault(a["notice_id"], []).append(
+                {"name": a["name"], "mime": a["mime"], "shown": pictures.shown(a)})
         for n in chunk:
             row = rows.get(n["id"])       # withdrawn a moment ago: shown without its details
             n["body"] = row["body"] if row else ""
             for key, empty in zip(_DETAILS[1:], ("{}", "[]", "[]")):
                 n[key] = json.loads(row[key] if row else empty)
+            n["attachments"] = attachments.get(n["id"], [])
 
 
 def emergency_notices(conn: sqlite3.Connection, chain: list[str], today: date) -> list[dict]:

@@ -40,6 +40,7 @@ ACTION_NAMES = {
     "update": "修改", "reset_password": "重置密码（一次性）", "disable": "停用", "enable": "启用",
     "hide": "隐藏", "show": "恢复显示", "merge": "撤并到承接单位", "retire": "撤销停用",
     "settings": "修改设置",
+    "confirm_pictures": "确认图片中没有个人信息",
 }
 
 
@@ -143,7 +144,8 @@ def row_data(conn: sqlite3.Connection, ent: Entity, row: sqlite3.Row | dict) -> 
         data[c] = json.loads(data[c]) if data[c] else None
     if "attachments" in ent.virtual:
         data["attachments"] = [
-            {"name": a["name"], "sha256": a["sha256"], "mime": a["mime"], "size": a["size"]}
+            {"name": a["name"], "sha256": a["sha256"], "mime": a["mime"], "size": a["size"],
+             "pictures": json.loads(a["pictures"])}
             for a in conn.execute("SELECT * FROM attachment WHERE notice_id = ? ORDER BY id",
                                   (row["id"],))]
     if "guide_ids" in ent.virtual:
@@ -407,9 +409,18 @@ def _check_reviewer(conn, user, ent, w) -> sqlite3.Row:
     return rev
 
 
+def pictures_to_confirm(data: dict) -> list[dict]:
+    """Attachments residents will see as pictures: a reviewer must have looked at each."""
+    return [a for a in data.get("attachments") or [] if a.get("pictures")]
+
+
 def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
-            remote: str = "") -> None:
-    """Publish the submitted revision: copy it into the main row, bump the content version."""
+            remote: str = "", *, pictures_checked: bool = False) -> None:
+    """Publish the submitted revision: copy it into the main row, bump the content version.
+
+    Text is checked by the privacy guard; pictures cannot be, so a version with pictures
+    is approved only when the reviewer confirms (``pictures_checked``) that none shows
+    unmasked personal data, and that confirmation is audited."""
     ent = entity(name)
     with transaction(conn):
         w = existing(conn, user, ent, obj_id, action=None)
@@ -418,6 +429,15 @@ def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
         findings = privacy_findings(ent, data)
         if findings:
             raise PrivacyBlocked(findings)
+        pictures = pictures_to_confirm(data)
+        if pictures and not pictures_checked:
+            raise EditError("这份内容含有图片或PDF页面：请逐张查看，确认其中没有未遮挡的身份证号、"
+                            "手机号、银行卡号等个人信息后，勾选确认再审核通过")
+        if pictures:
+            audit(conn, user, "confirm_pictures", ent.table, obj_id, None,
+                  {"rev": rev["rev"], "attachments": [
+                      {"name": a["name"], "sha256": a["sha256"], "pictures": len(a["pictures"])}
+                      for a in pictures]}, remote)
         values = _encode(ent, data)
         values = {k: v for k, v in values.items() if v is not None or k in ("matter_id", "time_limit")
                   or k in _NULLABLE}
@@ -451,11 +471,14 @@ def _sync_attachments(conn, notice_id: int, wanted: list[dict]) -> None:
         if sha not in keep:
             conn.execute("DELETE FROM attachment WHERE id = ?", (a["id"],))
     for a in wanted:
+        pictures = json.dumps(a.get("pictures") or [], ensure_ascii=False)
         if a["sha256"] in have:
-            conn.execute("UPDATE attachment SET name = ? WHERE id = ?", (a["name"], have[a["sha256"]]["id"]))
+            conn.execute("UPDATE attachment SET name = ?, pictures = ? WHERE id = ?",
+                         (a["name"], pictures, have[a["sha256"]]["id"]))
         else:
-            conn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, ?, ?, ?, ?)",
-                         (notice_id, a["name"], a["sha256"], a["mime"], a["size"]))
+            conn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size, pictures) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         (notice_id, a["name"], a["sha256"], a["mime"], a["size"], pictures))
 
 
 def _sync_handbook(conn, handbook_id: int, guide_ids: list[int]) -> None:

@@ -5,6 +5,7 @@ import json
 import sqlite3
 from datetime import date
 
+from . import pictures
 from .catalogue import _in
 
 
@@ -73,7 +74,7 @@ def get_notice(conn: sqlite3.Connection, notice_id: int, codes: list[str], today
         return None
     n = _notice(row)
     n["live"] = is_live(n, today)
-    n["attachments"] = [dict(a) for a in conn.execute(
+    n["attachments"] = [dict(a, shown=pictures.shown(a)) for a in conn.execute(
         "SELECT * FROM attachment WHERE notice_id = ? ORDER BY id", (notice_id,))]
     return n
 

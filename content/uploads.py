@@ -3,8 +3,11 @@
 The type is sniffed from the bytes, never taken from the file name. Images are
 decoded under Pillow's decompression-bomb guard (its warning counts as an
 error here) and re-encoded, which drops EXIF (GPS position, camera, owner),
-XMP, comments and colour-profile blocks. PDFs are kept byte for byte but must
-look like a PDF and carry no scripts or launch actions.
+XMP, comments and colour-profile blocks; a side longer than MAX_IMAGE_SIDE is
+scaled down. PDFs are kept byte for byte for staff but must pass
+``content.pdfcheck`` (no scripts, actions, links or embedded files). Every
+upload also gets the pictures residents see (``content.pictures``): an image's
+screen version, a PDF's page images. Only those pictures ever leave the hub.
 
 Blobs live at ``data_dir/blobs/ab/abcdef…`` named by the SHA-256 of the stored
 bytes, written to a temporary file and renamed, so a blob is either whole or
@@ -24,11 +27,14 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-__all__ = ["Upload", "UploadError", "store_upload", "blob_path", "read_blob",
+from . import pdfcheck, pictures
+
+__all__ = ["Upload", "UploadError", "store_upload", "blob_path", "read_blob", "write_blob",
            "MAX_UPLOAD_BYTES", "MAX_IMAGE_PIXELS", "ALLOWED_TYPES"]
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024          # default size limit (10 MiB)
 MAX_IMAGE_PIXELS = 40_000_000                # 40 megapixels: any phone photo, no bombs
+MAX_IMAGE_SIDE = 4096                        # the kept original is scaled down beyond this
 
 # mime → (Pillow format, file extension)
 ALLOWED_TYPES = {
@@ -41,7 +47,6 @@ ALLOWED_TYPES = {
 
 # Image metadata worth keeping: how the picture looks and animates, nothing about who made it.
 _KEEP_INFO = ("transparency", "duration", "loop", "background", "disposal")
-_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
 
 
 class UploadError(ValueError):
@@ -54,6 +59,14 @@ class Upload:
     mime: str
     size: int
     name: str
+    # What residents are shown: an image's screen version or a PDF's page images, each
+    # {"sha256", "mime", "width", "height", "size"}, stored as blobs beside the original.
+    pictures: tuple = ()
+
+    def as_attachment(self) -> dict:
+        """The attachment as a notice's revision data keeps it."""
+        return {"name": self.name, "sha256": self.sha256, "mime": self.mime, "size": self.size,
+                "pictures": [dict(p) for p in self.pictures]}
 
 
 def sniff(data: bytes) -> str | None:
@@ -81,16 +94,22 @@ def _safe_name(filename: str, ext: str) -> str:
 
 
 def _check_pdf(data: bytes) -> None:
+    """Refuse a PDF with active content, or one that cannot be inspected fully (content.pdfcheck)."""
     if b"%%EOF" not in data[-2048:]:
         raise UploadError("PDF 文件不完整（缺少文件结尾），请重新导出后上传")
-    for marker in _PDF_ACTIVE:
-        if re.search(re.escape(marker) + rb"(?![A-Za-z])", data):
-            raise UploadError("PDF 中含有脚本、嵌入文件或启动动作，出于安全考虑不能上传，"
-                              "请用“打印为PDF”重新生成后上传")
+    try:
+        report = pdfcheck.inspect(data)
+    except pdfcheck.Unreadable as e:
+        raise UploadError(f"无法完整检查这个 PDF（{e}），出于安全考虑不能上传；"
+                          "请用“打印为PDF”或扫描件重新生成后上传") from e
+    if report.found:
+        what = "、".join(sorted(report.found))
+        raise UploadError(f"PDF 中含有{what}，出于安全考虑不能上传；"
+                          "请去掉这些内容，或用“打印为PDF”重新生成后上传")
 
 
-def _clean_image(data: bytes, mime: str) -> bytes:
-    """Decode under the bomb guard and re-encode without metadata."""
+def _clean_image(data: bytes, mime: str) -> tuple[bytes, pictures.Picture]:
+    """Decode under the bomb guard, re-encode without metadata; also the screen version."""
     fmt = ALLOWED_TYPES[mime][0]
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -106,15 +125,18 @@ def _clean_image(data: bytes, mime: str) -> bytes:
             out = io.BytesIO()
             if frames > 1:
                 _save_animation(img, fmt, out)
+                img.seek(0)
+                screen = pictures.screen_version(img.convert("RGBA"), fmt)
             else:
-                _save_still(img, fmt, out)
+                upright = _save_still(img, fmt, out)
+                screen = pictures.screen_version(upright, fmt)
         except UploadError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             raise UploadError("图片像素数异常巨大（疑似“解压炸弹”），已拒绝") from e
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
             raise UploadError("图片文件已损坏或格式不正确，无法读取") from e
-    return out.getvalue()
+    return out.getvalue(), screen
 
 
 def _stripped(img: Image.Image) -> Image.Image:
@@ -122,10 +144,12 @@ def _stripped(img: Image.Image) -> Image.Image:
     return img
 
 
-def _save_still(img: Image.Image, fmt: str, out: io.BytesIO) -> None:
+def _save_still(img: Image.Image, fmt: str, out: io.BytesIO) -> Image.Image:
     # Turn the picture upright before its orientation tag goes with the EXIF.
     upright = ImageOps.exif_transpose(img) or img
     clean = _stripped(upright.copy())
+    if max(clean.size) > MAX_IMAGE_SIDE:
+        clean.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.LANCZOS)
     if fmt == "JPEG":
         if clean.mode not in ("RGB", "L", "CMYK"):
             clean = clean.convert("RGB")
@@ -136,6 +160,7 @@ def _save_still(img: Image.Image, fmt: str, out: io.BytesIO) -> None:
         clean.save(out, "GIF")
     else:
         clean.save(out, "WEBP", quality=90)
+    return clean
 
 
 def _save_animation(img: Image.Image, fmt: str, out: io.BytesIO) -> None:
@@ -161,7 +186,7 @@ def read_blob(data_dir: str | os.PathLike, sha256: str) -> bytes:
     return blob_path(data_dir, sha256).read_bytes()
 
 
-def _write_blob(data_dir: str | os.PathLike, data: bytes) -> str:
+def write_blob(data_dir: str | os.PathLike, data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
     path = blob_path(data_dir, digest)
     if path.exists() and path.stat().st_size == len(data):
@@ -195,13 +220,20 @@ def store_upload(data_dir: str | os.PathLike, filename: str, data: bytes,
     if mime is None:
         raise UploadError("只能上传图片（PNG、JPEG、GIF、WebP）或 PDF 文件；"
                           "这个文件的内容不是这些格式（与文件名后缀无关）")
-    if mime == "application/pdf":
-        _check_pdf(data)
-        stored = data
-    else:
-        stored = _clean_image(data, mime)
-        if len(stored) > limit:
-            raise UploadError(f"图片重新压缩后仍超过 {limit / 1048576:.0f} MB，请缩小后再上传")
-    digest = _write_blob(data_dir, stored)
+    try:
+        if mime == "application/pdf":
+            _check_pdf(data)
+            stored, shown = data, pictures.pdf_pages(data)
+        else:
+            stored, screen = _clean_image(data, mime)
+            shown = [screen]
+            if len(stored) > limit:
+                raise UploadError(f"图片重新压缩后仍超过 {limit / 1048576:.0f} MB，请缩小后再上传")
+    except pictures.PictureError as e:
+        raise UploadError(str(e)) from e
+    # Pictures first: the original is only useful once everything it needs is there.
+    made = tuple({"sha256": write_blob(data_dir, p.data), "mime": p.mime, "width": p.width,
+                  "height": p.height, "size": len(p.data)} for p in shown)
+    digest = write_blob(data_dir, stored)
     return Upload(sha256=digest, mime=mime, size=len(stored),
-                  name=_safe_name(filename, ALLOWED_TYPES[mime][1]))
+                  name=_safe_name(filename, ALLOWED_TYPES[mime][1]), pictures=made)

@@ -12,7 +12,10 @@ No database and no Flask here, so every rule can be tested with a frozen clock:
   pre-empts the rotation (even outside the windows) until it ends;
 * nothing to show inside a window gives the board's fallback slide;
 * long tables are split over several slides (pages), never cut off; long bodies
-  are shown as an excerpt (the QR code leads to the full text).
+  are shown as an excerpt (the QR code leads to the full text);
+* a notice's pictures (an image such as a 图解 or 明白卡, or the pages of a short
+  PDF) follow its text as picture slides; a notice that is only a picture shows
+  just the picture.
 """
 from __future__ import annotations
 
@@ -39,6 +42,10 @@ NOWRAP_CHARS = 8            # table cells this short never wrap (names, amounts,
 # them on every poll cost seconds of CPU, and nobody watches a day-long rotation. The rest
 # are pointed to on a closing slide (the kiosk and the QR code list them all).
 MAX_NOTICES = 100
+# Picture slides: at most this many per notice; a PDF goes on a board only when it is as
+# short as a leaflet (a 明白卡 front and back); longer ones are read on the kiosk.
+MAX_PICTURES = 4
+BOARD_PDF_PAGES = 2
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class Slide:
     period: Period | None = None
     until: datetime | None = None  # when the notice leaves the screen
     emergency: bool = False
+    picture: dict | None = None    # a picture slide: {"sha256", "width", "height", "name", "page", "pages"}
 
 
 @dataclass
@@ -278,6 +286,20 @@ def table_pages(columns: list, rows: list, chars: float, lines: int, first_lines
     return even if len(even) == len(fewest) else fewest
 
 
+def board_pictures(n: dict) -> list[dict]:
+    """The pictures of a notice that become slides: images, and every page of a short PDF.
+
+    ``n["attachments"]`` holds {"name", "mime", "shown": [picture, …]} (content.boards)."""
+    out = []
+    for a in n.get("attachments") or []:
+        shown = a.get("shown") or []
+        if not str(a.get("mime", "")).startswith("image/") and len(shown) > BOARD_PDF_PAGES:
+            continue
+        out += [dict(p, name=a.get("name", ""), page=i, pages=len(shown))
+                for i, p in enumerate(shown, 1)]
+    return out[:MAX_PICTURES]
+
+
 def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = False) -> list[Slide]:
     layout = LAYOUTS.get(board.get("orientation"), LAYOUTS["landscape"])
     today = now.date()
@@ -291,6 +313,7 @@ def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = F
                               layout["table_lines"] - math.ceil(extra))
         base = dict(notice=n, period=period(n, today), until=ends_at(n, now),
                     emergency=emergency or n.get("priority") == "紧急")
+        pictures = board_pictures(n)
         fields = list((n.get("fields") or {}).items())[:MAX_FIELDS]
         side_by_side = len(fields) > 1 and board.get("orientation") != "portrait"
         # The label keeps its own column, so the value wraps in what is left of it.
@@ -319,6 +342,9 @@ def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = F
         else:
             text, cut = excerpt(n.get("body", ""), layout["chars"],
                                 max(lines - field_lines, 3))
-            slides.append(Slide(key=f"{n['id']}-1", excerpt=text, truncated=cut, fields=fields,
-                                **base))
+            if text or fields or not pictures:
+                slides.append(Slide(key=f"{n['id']}-1", excerpt=text, truncated=cut, fields=fields,
+                                    **base))
+        for k, p in enumerate(pictures, 1):
+            slides.append(Slide(key=f"{n['id']}-p{k}", picture=p, **base))
     return slides

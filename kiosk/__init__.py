@@ -89,6 +89,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     pagecache.init_app(app)  # resident pages, dropped on any database commit
     from . import touch  # search, 适老化, attract screen, print sheets, usage counts
     app.register_blueprint(touch.bp)
+    from . import pictures  # /pictures/<sha256>: attachments as residents see them
+    app.register_blueprint(pictures.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -299,13 +299,22 @@ class Publisher:
                 files[chunk.name] = chunk.entry
             else:
                 files[chunk.name] = self.blob_for(chunk, rows)
-            if chunk.table.name == "attachment" and "sha256" in chunk.table.columns:
-                col = chunk.table.columns.index("sha256")
-                for row in rows:
-                    entry = self.attachment(row[col])
+            if chunk.table.name == "attachment":
+                for picture in self.pictures(chunk.table, rows):
+                    entry = self.attachment(picture)
                     if entry is not None:
                         files[f"blob/{entry['sha256']}"] = entry
         return files
+
+    @staticmethod
+    def pictures(table: Table, rows: list[list]) -> list[str]:
+        """The blobs terminals need for attachment rows: what residents see (content.pictures),
+        never a PDF's original."""
+        from content.pictures import shown  # noqa: PLC0415
+        out = []
+        for row in rows:
+            out += [p["sha256"] for p in shown(dict(zip(table.columns, row)))]
+        return out
 
 
 def _disk_version(path: Path) -> int:

@@ -36,7 +36,7 @@ from pathlib import Path
 from content import db, search
 from content.db import get_meta, set_meta
 
-from . import bundle
+from . import bundle, pictures
 from .hub import request_message
 from .hub_url import HubURLError, check_hub_url
 from .publish import (CONTENT_TABLES, META_TABLE, SHARED_META, attachment_path, describe,
@@ -547,15 +547,7 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
     remove = [] if full else [n for n, sha in old.items() if new.get(n, {}).get("sha256") != sha]
     add = list(new) if full else [n for n, e in new.items() if old.get(n) != e["sha256"]]
     add.sort(key=lambda n: (order.get(n.split("/")[0], 99), n))
-    # Attachments first: content-addressed and immutable, harmless if the commit never happens.
-    for name, entry in signed["files"].items():
-        if name.startswith("blob/"):
-            target = attachment_path(data_dir, entry["sha256"])
-            if not (target.is_file() and target.stat().st_size == entry["length"]):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(target.name + ".tmp")
-                shutil.copyfile(cache.path(entry["sha256"]), tmp)
-                os.replace(tmp, target)
+    pictures.install(data_dir, signed["files"], cache)
     _hook("begin")
     conn.execute("PRAGMA cache_size = -65536")   # 64 MiB: index updates of a big apply stay in memory
     if full:
@@ -607,6 +599,7 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
     for path in cache.root.glob("*"):
         if path.name not in keep_blobs:
             path.unlink(missing_ok=True)
+    pictures.prune(data_dir, signed["files"])
     return changed
 
 

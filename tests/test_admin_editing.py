@@ -149,7 +149,7 @@ def test_attachments_join_the_draft_and_go_public_on_approval(app, conn):
     assert got.status_code == 200 and got.data[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"Camera Maker" not in got.data
     editing.submit(conn, editor, "notice", nid)
-    editing.approve(conn, user_row(conn, "village-supervisor"), "notice", nid)
+    editing.approve(conn, user_row(conn, "village-supervisor"), "notice", nid, pictures_checked=True)
     rows = conn.execute("SELECT * FROM attachment WHERE notice_id=?", (nid,)).fetchall()
     assert [r["sha256"] for r in rows] == [sha]
     assert "现场照片.png" in app.test_client().get(f"/notices/{nid}").get_data(as_text=True)

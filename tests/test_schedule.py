@@ -235,3 +235,29 @@ def test_changes_at_is_the_next_moment_the_screen_may_change():
     before = at("2024-05-03T11:29:59")
     assert shown(board(), [plain, later], now) == shown(board(), [plain, later], before)
     assert shown(board(), [plain, later], at("2024-05-03T11:30")) != shown(board(), [plain, later], before)
+
+
+# --- picture slides -------------------------------------------------------------
+
+def _pic(n: int) -> dict:
+    return {"sha256": f"{n:064x}", "mime": "image/png", "width": 800, "height": 1200, "size": 10}
+
+
+def test_pictures_follow_the_text_and_a_picture_alone_is_just_the_picture():
+    leaflet = notice(id=7)
+    leaflet["attachments"] = [{"name": "明白卡.png", "mime": "image/png", "shown": [_pic(1)]},
+                              {"name": "两页.pdf", "mime": "application/pdf", "shown": [_pic(2), _pic(3)]},
+                              {"name": "长文件.pdf", "mime": "application/pdf",
+                               "shown": [_pic(i) for i in range(10, 13)]}]
+    s = schedule.screen(board(), [leaflet], at("2024-05-02T10:00:00"))
+    assert [sl.picture["name"] if sl.picture else "text" for sl in s.slides] == [
+        "text", "明白卡.png", "两页.pdf", "两页.pdf"]                     # 3-page PDF: kiosk only
+    assert [(sl.picture["page"], sl.picture["pages"]) for sl in s.slides[2:]] == [(1, 2), (2, 2)]
+    assert len({sl.key for sl in s.slides}) == 4
+    only = notice(id=8, body="")
+    only["attachments"] = [{"name": "图解.png", "mime": "image/png", "shown": [_pic(4)]}]
+    s = schedule.screen(board(), [only], at("2024-05-02T10:00:00"))
+    assert len(s.slides) == 1 and s.slides[0].picture["sha256"] == _pic(4)["sha256"]
+    many = notice(id=9)
+    many["attachments"] = [{"name": f"{i}.png", "mime": "image/png", "shown": [_pic(20 + i)]} for i in range(9)]
+    assert len(schedule.board_pictures(many)) == schedule.MAX_PICTURES

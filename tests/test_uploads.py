@@ -9,6 +9,7 @@ import zlib
 import pytest
 from PIL import Image, PngImagePlugin
 
+import pdf_util
 from content.uploads import (MAX_UPLOAD_BYTES, UploadError, blob_path, read_blob, sniff,
                              store_upload)
 
@@ -35,9 +36,7 @@ def _jpeg_with_exif() -> bytes:
 
 
 def _pdf() -> bytes:
-    return (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-            b"trailer << /Root 1 0 R >>\n%%EOF\n")
+    return pdf_util.benign(2)
 
 
 def test_png_is_stored_by_hash_atomically(tmp_path):
@@ -55,12 +54,13 @@ def test_png_is_stored_by_hash_atomically(tmp_path):
 def test_same_content_stored_once(tmp_path):
     a = store_upload(tmp_path, "a.png", _png())
     b = store_upload(tmp_path, "b.png", _png())
-    assert a.sha256 == b.sha256
-    blobs = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]
-    assert len(blobs) == 1
+    assert a.sha256 == b.sha256 and a.pictures == b.pictures
+    blobs = {p.name for p in (tmp_path / "blobs").rglob("*") if p.is_file()}
+    assert blobs == {a.sha256} | {p["sha256"] for p in a.pictures}
     c = store_upload(tmp_path, "c.png", _png(color=(0, 0, 0)))
     assert c.sha256 != a.sha256
-    assert len([p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]) == 2
+    blobs = {p.name for p in (tmp_path / "blobs").rglob("*") if p.is_file()}
+    assert blobs == {a.sha256, c.sha256} | {p["sha256"] for p in a.pictures + c.pictures}
 
 
 @pytest.mark.parametrize("content", [

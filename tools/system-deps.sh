@@ -7,6 +7,8 @@ fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 # tests/test_deploy.py checks the systemd units and nginx examples with the real tools.
 command -v systemd-analyze >/dev/null || need+=(systemd)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
+# The hub rasterises uploaded PDFs into page images (content/pictures.py).
+command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null || need+=(poppler-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${need[*]} ..."

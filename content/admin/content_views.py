@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 
 from .. import auth, editing, jurisdictions
+from ..pictures import PDF_MAX_PAGES
 from ..db import get_db
 from . import KIND_PATTERN, KINDS, bp, deny, remote, render, user
 from .forms import ENTITY_LEVELS, FIELDS, MATERIAL_COLUMNS, WINDOW_ROWS, choices, grid_for, parse
@@ -97,7 +99,7 @@ def _form_context(conn, kind: str, data: dict, errors: dict, creating: bool):
                          extra_cols=0)
     return {"kind": kind, "ent": editing.entity(table), "fields": FIELDS[table], "data": data,
             "errors": errors, "opts": opts, "grid": grid, "materials": materials,
-            "creating": creating, "window_rows": WINDOW_ROWS}
+            "creating": creating, "window_rows": WINDOW_ROWS, "pdf_max_pages": PDF_MAX_PAGES}
 
 
 def _defaults(conn, table: str) -> dict:
@@ -164,6 +166,7 @@ def content_detail(kind: str, obj_id: int):
                                        and auth.allowed(conn, u, "review", code)
                                        and u["id"] in editing.editors_since_publication(conn, ent, obj_id)),
                   names=_names(conn, ent, w["data"]), public_names=_names(conn, ent, w["public"]),
+                  pictures=editing.pictures_to_confirm(w["data"]),
                   jurisdiction=jurisdictions.get(conn, code) if code else None)
 
 
@@ -254,7 +257,8 @@ def _step(kind: str, obj_id: int, step: str):
         if step == "submit":
             editing.submit(conn, u, t, obj_id, remote())
         elif step == "approve":
-            editing.approve(conn, u, t, obj_id, remote())
+            editing.approve(conn, u, t, obj_id, remote(),
+                            pictures_checked=request.form.get("pictures_checked") == "1")
         elif step == "return":
             editing.return_for_changes(conn, u, t, obj_id, request.form.get("reason", ""), remote())
         elif step == "withdraw":
@@ -297,7 +301,7 @@ def attachment_add(obj_id: int):
         return redirect(url_for("admin.content_edit", kind="notices", obj_id=obj_id))
     data = dict(w["data"])
     attachments = [a for a in data.get("attachments") or [] if a["sha256"] != up.sha256]
-    attachments.append({"name": up.name, "sha256": up.sha256, "mime": up.mime, "size": up.size})
+    attachments.append(up.as_attachment())
     data["attachments"] = attachments
     editing.save_draft(conn, user(), ent.table, obj_id, data, remote())
     flash(f"已添加附件：{up.name}")
@@ -319,16 +323,25 @@ def attachment_remove(obj_id: int):
 @bp.route("/notices/<id:obj_id>/attachments/<sha256>")
 @auth.require_role()
 def attachment_get(obj_id: int, sha256: str):
-    """An attachment of a notice the user may read (drafts included)."""
+    """An attachment of a notice the user may read (drafts included), or one of its pictures.
+
+    Originals are downloads (``Content-Disposition: attachment``) under a sandboxing CSP, so a
+    file never runs as a page of this site; pictures are shown inline for review."""
     from .. import uploads  # noqa: PLC0415
     conn, ent, w = _load("notices", obj_id, "read")
-    known = {a["sha256"]: a for a in (w["data"].get("attachments") or []) + w["public"]["attachments"]}
-    a = known.get(sha256) or abort(404)
+    attachments = (w["data"].get("attachments") or []) + w["public"]["attachments"]
+    known = {a["sha256"]: (a, False) for a in attachments}
+    known.update({p["sha256"]: (p, True) for a in attachments for p in a.get("pictures") or []})
+    a, picture = known.get(sha256) or abort(404)
     try:
         body = uploads.read_blob(current_app.config["DATA_DIR"], sha256)
     except (OSError, ValueError):
         abort(404)
     resp = Response(body, mimetype=a["mime"])
-    resp.headers["Content-Disposition"] = "inline"
+    if picture:
+        resp.headers["Content-Disposition"] = "inline"
+    else:
+        resp.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote(a["name"])
+    resp.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     resp.headers["Cache-Control"] = "private, max-age=3600"
     return resp

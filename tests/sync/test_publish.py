@@ -36,18 +36,26 @@ def test_scopes_share_county_blobs(hub):
 
 
 def test_attachments_and_boards_travel(hub, term):
-    data = b"%PDF-1.4 demo attachment\n%%EOF\n"
+    """Pictures travel (here: an image stored before pictures existed shows itself); a PDF's
+    original never leaves the hub (content.pictures; tests/sync/test_pictures_e2e.py has the rest)."""
+    data = b"\x89PNG\r\n\x1a\n demo picture"
     sha = hashlib.sha256(data).hexdigest()
     path = publish.attachment_path(hub.data_dir, sha)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    pdf = b"%PDF-1.4 original\n%%EOF\n"
+    pdf_sha = hashlib.sha256(pdf).hexdigest()
+    publish.attachment_path(hub.data_dir, pdf_sha).parent.mkdir(parents=True, exist_ok=True)
+    publish.attachment_path(hub.data_dir, pdf_sha).write_bytes(pdf)
     hconn = hub.conn()
     notice_id = hconn.execute("SELECT id FROM notice WHERE jurisdiction_code = ? AND status = 'published' "
                               "LIMIT 1", (VILLAGE,)).fetchone()[0]
     other_id = hconn.execute("SELECT id FROM notice WHERE jurisdiction_code = ? AND status = 'published' "
                              "LIMIT 1", (OTHER_VILLAGE,)).fetchone()[0]
-    hconn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, '明细.pdf', ?, "
-                  "'application/pdf', ?)", (notice_id, sha, len(data)))
+    hconn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, '明细.png', ?, "
+                  "'image/png', ?)", (notice_id, sha, len(data)))
+    hconn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, '原件.pdf', ?, "
+                  "'application/pdf', ?)", (notice_id, pdf_sha, len(pdf)))
     hconn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, '别村.pdf', ?, "
                   "'application/pdf', 3)", (other_id, "0" * 64))
     board_sql = ("CREATE TABLE IF NOT EXISTS board (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, "
@@ -67,10 +75,12 @@ def test_attachments_and_boards_travel(hub, term):
     hub.publish()
     files = json.loads(hub.manifest_bytes(VILLAGE))["signed"]["files"]
     assert files[f"blob/{sha}"] == {"sha256": sha, "length": len(data)}
+    assert f"blob/{pdf_sha}" not in files
     assert terminal.sync_once(term).ok
     assert publish.attachment_path(term, sha).read_bytes() == data
+    assert not publish.attachment_path(term, pdf_sha).exists()
     tc = tconn(term)
-    assert [r[0] for r in tc.execute("SELECT name FROM attachment")] == ["明细.pdf"]
+    assert [r[0] for r in tc.execute("SELECT name FROM attachment ORDER BY id")] == ["明细.png", "原件.pdf"]
     slugs = {r[0] for r in tc.execute("SELECT slug FROM board")}
     assert "xinghua" in slugs and "nanmen" not in slugs and "draft" not in slugs
     hconn = hub.conn()
