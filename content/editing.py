@@ -281,6 +281,11 @@ def validate(conn: sqlite3.Connection, ent: Entity, data: dict, obj_id: int | No
         errors = board_settings.check(conn, data, obj_id)
         if errors:
             raise Invalid(errors)
+    if ent.table == "consultation":
+        from . import consultations  # noqa: PLC0415
+        errors = consultations.check(data)
+        if errors:
+            raise Invalid(errors)
 
 
 def _next_rev(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> int:
@@ -368,8 +373,9 @@ def submit(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
         if rev is None or rev["state"] not in ("draft", "returned"):
             raise EditError("没有可提交的草稿")
         failures = _guard(conn, ent, w["data"], "submit", figures_note)
-        conn.execute("UPDATE revision SET state = 'submitted', submitted_at = ? WHERE id = ?",
-                     (now_utc(), rev["id"]))
+        conn.execute("UPDATE revision SET state = 'submitted', submitted_at = ?, "
+                     "note = CASE WHEN ? = '' THEN note ELSE ? END WHERE id = ?",
+                     (now_utc(), *[(figures_note or "").strip()[:2000] if failures else ""] * 2, rev["id"]))
         if w["row"]["status"] == "draft":
             conn.execute(f"UPDATE {ent.table} SET status = 'submitted' WHERE id = ?", (obj_id,))
         audit(conn, user, "submit", ent.table, obj_id, None,
@@ -586,6 +592,8 @@ LABELS.update({
     "orientation": "屏幕方向", "slide_seconds": "每屏停留（秒）", "poll_seconds": "检查更新间隔（秒）",
     "windows": "每日显示时段", "fallback_title": "无公示时的标题", "fallback_text": "无公示时的说明",
     "sort": "排序",
+    "opens_on": "开始日期", "closes_on": "截止日期", "documents": "征求意见稿",
+    "result_summary": "意见采纳情况",
 })
 
 # Fields that hold codes, dates or settings rather than published text.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from admin_util import PASSWORD, add_user, login, user_row
-from content import editing
+from content import editing, office_phones
 
 VILLAGE, OTHER_VILLAGE, TOWN, COUNTY = "340499100201", "340499100202", "340499100000", "340499000000"
 ID = "340421198001011237"   # made up, with a valid check digit
@@ -183,8 +183,13 @@ def test_privacy_guard_on_attachment_names_and_other_nouns(conn):
         "content": "咨询 13912345678"})
     with pytest.raises(editing.PrivacyBlocked):
         editing.submit(conn, editor, "village_item", vid)
-    # Ordinary numbers raise no alarm.
+    # Ordinary numbers raise no alarm; a landline only once it is a marked office number
+    # (here the township's, which its villages may publish).
     ok = editing.create(conn, editor, "village_item", {
         "jurisdiction_code": VILLAGE, "category": "村级财务", "title": "2025年一季度收支",
         "content": "收入 123456.78 元，支出 98,765 元，凭证号 20250331001，电话 0554-1234567。"})
+    with pytest.raises(editing.PrivacyBlocked) as info:
+        editing.submit(conn, editor, "village_item", ok)
+    assert [f.kind for f in info.value.findings] == ["固定电话"]
+    office_phones.add(conn, user_row(conn, "township-editor"), TOWN, "0554-1234567", "东湖镇财政所")
     editing.submit(conn, editor, "village_item", ok)

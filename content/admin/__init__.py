@@ -27,6 +27,7 @@ KINDS = {
     "guides": "guide",
     "handbooks": "handbook",
     "boards": "board",
+    "consultations": "consultation",
 }
 KIND_OF = {v: k for k, v in KINDS.items()}
 KIND_LABELS = {k: editing.ENTITIES[v].label for k, v in KINDS.items()}
@@ -35,7 +36,8 @@ KIND_PATTERN = "any(" + ", ".join(f"'{k}'" for k in KINDS) + ")"
 # Public pages of each noun, linked from the admin so staff see what residents see.
 PUBLIC_URLS = {"catalogue_item": "/items/{id}", "village_item": "/village-items/{id}",
                "matter": "/matters/{id}", "notice": "/notices/{id}", "guide": "/guides/{id}",
-               "handbook": "/handbooks/{id}", "board": "/display/{slug}"}
+               "handbook": "/handbooks/{id}", "board": "/display/{slug}",
+               "consultation": "/consultations/{id}"}
 
 
 def today() -> date:
@@ -113,3 +115,4 @@ def not_found(_e):
 from . import content_views, io_views, session_views  # noqa: E402,F401  (routes register on bp)
 from . import citizen_views  # noqa: E402,F401  (applications, ratings, consultations)
 from . import emergency_views  # noqa: E402,F401  (紧急通知: set and clear without review)
+from . import office_phone_views  # noqa: E402,F401  (公开办公电话 the privacy guard lets through)
