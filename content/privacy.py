@@ -28,6 +28,7 @@ column: ``mask_table`` masks every name in columns whose header says 姓名,
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -79,8 +80,31 @@ _UNITS = ("元", "万", "亿", "亩", "%", "‰", "平方", "公里", "公斤", 
           "人次", "人", "户", "次", "个", "笔", "km", "kg")
 
 
+def _char_class(categories: set[str], extra_ranges=()) -> re.Pattern:
+    """A regex class of every character (BMP, plus ``extra_ranges``) in ``categories``."""
+    ranges, start, prev = [], None, None
+    for cp in [*range(0x80, 0x10000), *(c for lo, hi in extra_ranges for c in range(lo, hi + 1))]:
+        if unicodedata.category(chr(cp)) in categories:
+            if start is None or cp != prev + 1:
+                if start is not None:
+                    ranges.append((start, prev))
+                start = cp
+            prev = cp
+    if start is not None:
+        ranges.append((start, prev))
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+_FORMAT = _char_class(_DROPPED, [(0xE0000, 0xE01EF)])
+_NONASCII_DIGIT = re.compile(r"(?![0-9])\d")
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """The text as matched (see the module docstring) and, per character, its original offset."""
+    quick = unicodedata.normalize("NFKC", text)
+    if len(quick) == len(text) and not _FORMAT.search(text) and not _NONASCII_DIGIT.search(quick):
+        # No character expanded, vanished or needs reading as a digit: offsets are unchanged.
+        return quick.replace("\t", " "), range(len(text))
     out, where = [], []
     for i, ch in enumerate(text):
         if ch.isascii():
@@ -314,8 +338,18 @@ def _find_norm(norm: str) -> list[tuple[int, int, str]]:
 def _find(text: str, allowed=frozenset()) -> list[tuple[int, int, str, str]]:
     """(start, end, kind, matched text) of each personal number in ``text`` (original offsets)."""
     text = "" if text is None else str(text)
-    if not any(ch.isdigit() for ch in unicodedata.normalize("NFKC", text)):
-        return []
+    if len(_ANY_DIGIT.findall(unicodedata.normalize("NFKC", text))) < 11:
+        return ()                        # the shortest personal number has 11 digits
+    return _find_cached(text, frozenset(allowed))
+
+
+_ANY_DIGIT = re.compile(r"\d")
+
+
+@functools.lru_cache(maxsize=65536)
+def _find_cached(text: str, allowed: frozenset) -> list[tuple[int, int, str, str]]:
+    """``_find`` for texts with enough digits; cached, as the hub masks every published
+    text on each publish and most of them are unchanged."""
     norm, where = normalise(text)
     out = []
     for s, e, kind in _find_norm(norm):
@@ -324,7 +358,7 @@ def _find(text: str, allowed=frozenset()) -> list[tuple[int, int, str, str]]:
         if kind == LANDLINE and phone_digits(matched) in allowed:
             continue
         out.append((start, end, kind, matched))
-    return out
+    return tuple(out)
 
 
 # --- masking --------------------------------------------------------------------------
@@ -657,3 +691,46 @@ def mask_json_text(text: str, allowed=frozenset()) -> str:
         return mask_all(text, allowed)
     masked = mask_data(value, allowed)
     return text if masked == value else json.dumps(masked, ensure_ascii=False)
+
+
+# Columns of published tables that hold codes, keys, dates or settings, never free text.
+_NOT_PUBLISHED_TEXT = frozenset({
+    "id", "code", "key", "slug", "sha256", "mime", "uuid", "receipt_no", "status", "rev", "level",
+    "kind", "priority", "audience", "mode", "stage", "orientation", "levels", "domains", "windows",
+    "time_limit", "sort", "seq", "size", "value"})
+_JSON_TEXT = frozenset({"fields", "table_columns", "materials", "steps", "documents", "channels",
+                        "departments", "key_columns"})
+
+
+def _is_text_column(name: str) -> bool:
+    return not (name in _NOT_PUBLISHED_TEXT or name.endswith(("_id", "_code", "_at", "_on", "_by"))
+                or name in ("period_start", "period_end"))
+
+
+def mask_published_row(columns: list[str], row: list, allowed=frozenset()) -> tuple[list, int]:
+    """A row about to leave the hub in a bundle with every text column masked (the last
+    line of defence behind review); returns the row and how many cells had to change."""
+    out, changed = list(row), 0
+    names = {c: i for i, c in enumerate(columns)}
+    for i, name in enumerate(columns):
+        value = out[i]
+        if not isinstance(value, str) or not value or not _is_text_column(name):
+            continue
+        if name == "table_rows":
+            cols_text = row[names["table_columns"]] if "table_columns" in names else "[]"
+            try:
+                rows_value, cols_value = json.loads(value), json.loads(cols_text or "[]")
+                masked_rows = mask_table(cols_value, rows_value, allowed)
+                new = value if masked_rows == rows_value else json.dumps(masked_rows, ensure_ascii=False)
+            except (TypeError, ValueError):
+                new = mask_all(value, allowed)
+        elif name in _JSON_TEXT:
+            new = mask_json_text(value, allowed)
+        elif name == "online_url":
+            new = value if not scan_url(value, "", allowed) else mask_all(unquote_plus(value), allowed)
+        else:
+            new = mask_all(value, allowed)
+        if new != value:
+            out[i] = new
+            changed += 1
+    return out, changed
