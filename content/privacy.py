@@ -469,7 +469,8 @@ def _column_name(columns, j: int) -> str:
     return str(columns[j]) if j < len(columns) and str(columns[j]).strip() else f"第{j + 1}"
 
 
-_CELL_NUMBER = re.compile(r"[\d \-–—./_]*\d[Xx]?")
+_CELL_NUMBER = re.compile(r"[\d \-–—/_]*\d[Xx]?")       # no decimal point: not an amount
+_MOBILE_SPLITS = {(3, 4, 4), (3, 8), (7, 4), (4, 7), (3, 4, 4)}
 
 
 def _split_numbers(cells: list) -> list[tuple[int, int, str]]:
@@ -488,7 +489,8 @@ def _split_numbers(cells: list) -> list[tuple[int, int, str]]:
             joined = "".join(_digits(digits[k]) for k in range(j0, j1 + 1))
             if (len(joined) in (15, 18) and is_valid_id_number(joined)):
                 hit = (j0, j1, ID_NUMBER)
-            elif _mobile_part(joined) and joined[0] in "18":
+            elif _mobile_part(joined) and joined[0] in "18" and tuple(
+                    len(_digits(digits[k])) for k in range(j0, j1 + 1))[-3:] in _MOBILE_SPLITS:
                 hit = (j0, j1, MOBILE)
         if hit:
             out.append(hit)
