@@ -114,7 +114,7 @@ def compare_tables(before_cols, before_rows, after_cols, after_rows) -> TableCha
     matcher = difflib.SequenceMatcher(a=[key(r, before_cols) for r in b_rows],
                                       b=[key(r, after_cols) for r in a_rows], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal" or (op == "replace" and i2 - i1 == j2 - j1):
+        if op == "equal":
             for bi, ai in zip(range(i1, i2), range(j1, j2)):
                 pair(bi, ai)
             continue
