@@ -125,11 +125,12 @@ def compare_tables(before_cols, before_rows, after_cols, after_rows) -> TableCha
     return TableChange(columns, out)
 
 
-def compare(before: dict | None, after: dict) -> Comparison:
-    """The revision ``after`` against the published ``before`` (None: never published)."""
+def compare(before: dict | None, after: dict, keys=None) -> Comparison:
+    """The revision ``after`` against the published ``before`` (None: never published),
+    field by field in the order of ``keys`` (default: the revision's own keys)."""
     first = before is None
     before = before or {}
-    changed = [(k, before.get(k), after.get(k)) for k in after
+    changed = [(k, before.get(k), after.get(k)) for k in (keys or after)
                if k not in _NOT_SHOWN and (first and after.get(k) not in (None, "", [], {})
                                            or not first and before.get(k) != after.get(k))]
     key_data = []

@@ -140,7 +140,8 @@ def _check_total_rows(columns, rows, totals) -> list[Failure]:
             if abs(total - written) > TOLERANCE:
                 out.append(Failure(
                     f"表格第{i + 1}行「{columns[j]}」列（{word}）",
-                    f"{word}写的是 {_fmt(written)}，上面各行相加是 {_fmt(total)}，相差 {_fmt(written - total)}",
+                    f"{word}写的是 {_fmt(written)}，上面各行相加是 {_fmt(total)}"
+                    f"（{'少' if written < total else '多'}了 {_fmt(abs(written - total))}）",
                     i, columns[j]))
         if word == "小计":
             since = i + 1

@@ -369,16 +369,18 @@ def test_import_and_export_outside_reach(app, conn, world):
 
 def test_new_object_outside_reach_is_refused(app, conn, world):
     """Creating content for another jurisdiction through a forged form is refused."""
-    before = conn.execute("SELECT count(*) FROM notice").fetchone()[0]
-    for role in ("village_editor", "township_editor"):
+    before = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("notice", "consultation")]
+    for role in ("village_editor", "township_editor", "village_supervisor"):
         c = app.test_client()
         tok = login(c, f"m-{role}", PASSWORD)
         for code in (OTHER_VILLAGE, FAR_VILLAGE, OTHER_TOWN, COUNTY, N_VILLAGE):
-            r = c.post("/admin/notices/new", data={"csrf_token": tok, "jurisdiction_code": code,
-                                                   "subject_code": code, "title": "越权", "kind": "公示",
-                                                   "priority": "普通"})
-            assert r.status_code in (400, 403, 404), (role, code, r.status_code)
-    assert conn.execute("SELECT count(*) FROM notice").fetchone()[0] == before
+            for kind in ("notices", "consultations"):
+                r = c.post(f"/admin/{kind}/new", data={
+                    "csrf_token": tok, "jurisdiction_code": code, "subject_code": code, "title": "越权",
+                    "kind": "公示", "priority": "普通", "opens_on": "2020-01-01", "closes_on": "2020-01-31",
+                    "then": "submit"})
+                assert r.status_code in (400, 403, 404), (role, kind, code, r.status_code)
+    assert [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("notice", "consultation")] == before
 
 
 def test_supervisors_and_reviewers_cannot_edit_their_own_jurisdiction(app, conn, world):

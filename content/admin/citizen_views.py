@@ -128,6 +128,8 @@ def consultation_result(obj_id: int):
     error = None
     if not summary:
         error = "请填写意见采纳情况"
+    elif len(summary) > 20000:
+        error = "采纳情况请不超过20000字"
     elif consultations.check(data, today()).get("result_summary"):
         error = consultations.check(data, today())["result_summary"]
     else:

@@ -164,7 +164,9 @@ def detail_page(conn, kind: str, ent, w, http_status: int = 200, **extra):
     may_edit = auth.allowed(conn, u, "edit", code)
     findings = editing.privacy_findings(ent, w["data"], conn) if (w["open"] or w["published"]) else []
     failures = figures.check(ent.table, w["data"]) if (w["open"] or w["published"]) else []
-    cmp = changes.compare(w["public"] if w["published"] else None, w["data"]) if w["open"] else None
+    names = [f.name for f in FIELDS[ent.table]]
+    keys = names + [k for k in ent.virtual if k not in names]
+    cmp = changes.compare(w["public"] if w["published"] else None, w["data"], keys) if w["open"] else None
     changed = sorted(cmp.changed_names) if cmp else []
     if ent.table == "consultation":
         extra = {**consultation_context(conn, w), **extra}

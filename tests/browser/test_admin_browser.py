@@ -128,3 +128,38 @@ def test_review_page_shows_the_change_first_at_1366(live_server, browser, artifa
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     assert not problems, problems
     ctx.close()
+
+
+def test_demo_draft_shows_its_figure_failure_and_needs_reasons(live_server, browser, artifacts):
+    """The demo's one deliberate failure: the editor sees it before submitting and must explain
+    it; the supervisor sees it too and approving needs a reason."""
+    base = live_server.url
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = ctx.new_page()
+    problems = csp_watch(page)
+    login(page, base, "village-editor")
+    page.goto(base + "/admin/notices/?status=draft")
+    page.click("text=村级财务收支公示（草稿）")
+    page.wait_for_url(re.compile(r"/admin/notices/\d+$"))
+    nid = int(page.url.rsplit("/", 1)[1])
+    assert "数字核对不一致（2 处）" in page.inner_text("#figures")
+    assert "上面各行相加是 4,080" in page.inner_text("#figures")
+    page.screenshot(path=str(artifacts / "admin-figures-editor-1366x768.png"), full_page=True)
+    page.fill("input[name=figures_note]", "第3项防汛物资含100元运费，已补凭证")
+    page.click("button:has-text('提交审核')")
+    page.wait_for_url(f"{base}/admin/notices/{nid}")
+    assert "已提交审核" in page.inner_text("main")
+
+    sup = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+    problems += csp_watch(sup)
+    login(sup, base, "village-supervisor")
+    sup.goto(f"{base}/admin/notices/{nid}")
+    assert "第3项防汛物资含100元运费" in sup.inner_text("#decide")
+    sup.screenshot(path=str(artifacts / "admin-figures-review-1366x768.png"), full_page=True)
+    sup.fill("textarea[name=override_reason]", "已核对凭证，合计按凭证更正后另行公示")
+    sup.click("button:has-text('写明理由后审核通过并发布')")
+    sup.wait_for_url(base + "/admin/review")
+    assert "审核通过" in sup.inner_text("main")
+    assert not problems, problems
+    ctx.close()
+    sup.context.close()
