@@ -483,12 +483,15 @@ def _split_numbers(cells: list) -> list[tuple[int, int, str]]:
     j0 = 0
     while j0 < len(cells):
         hit = None
-        for j1 in range(j0 + 1, min(j0 + 4, len(cells))):
+        for j1 in range(j0 + 1, min(j0 + 5, len(cells))):
             if any(digits[k] is None for k in range(j0, j1 + 1)):
                 break
-            joined = "".join(_digits(digits[k]) for k in range(j0, j1 + 1))
+            parts = [_digits(digits[k]) for k in range(j0, j1 + 1)]
+            joined = "".join(parts)
             if (len(joined) in (15, 18) and is_valid_id_number(joined)):
                 hit = (j0, j1, ID_NUMBER)
+            elif all(len(p) == 4 for p in parts[:-1]) and is_bank_card(joined):
+                hit = (j0, j1, BANK_CARD)
             elif _mobile_part(joined) and joined[0] in "18" and tuple(
                     len(_digits(digits[k])) for k in range(j0, j1 + 1))[-3:] in _MOBILE_SPLITS:
                 hit = (j0, j1, MOBILE)
