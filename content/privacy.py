@@ -95,14 +95,19 @@ def _char_class(categories: set[str], extra_ranges=()) -> re.Pattern:
     return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
 
 
-_FORMAT = _char_class(_DROPPED, [(0xE0000, 0xE01EF)])
+@functools.cache
+def _format_chars() -> re.Pattern:
+    """Characters normalise() drops (built on first use: it reads the Unicode database)."""
+    return _char_class(_DROPPED, [(0xE0000, 0xE01EF)])
+
+
 _NONASCII_DIGIT = re.compile(r"(?![0-9])\d")
 
 
 def normalise(text: str) -> tuple[str, list[int]]:
     """The text as matched (see the module docstring) and, per character, its original offset."""
     quick = unicodedata.normalize("NFKC", text)
-    if len(quick) == len(text) and not _FORMAT.search(text) and not _NONASCII_DIGIT.search(quick):
+    if len(quick) == len(text) and not _format_chars().search(text) and not _NONASCII_DIGIT.search(quick):
         # No character expanded, vanished or needs reading as a digit: offsets are unchanged.
         return quick.replace("\t", " "), range(len(text))
     out, where = [], []
