@@ -349,6 +349,9 @@ def _find(text: str, allowed=frozenset()) -> list[tuple[int, int, str, str]]:
 
 
 _ANY_DIGIT = re.compile(r"\d")
+# Hex digests and UUIDs: long runs of hex digits standing alone, never a written number.
+_DIGEST = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-fA-F-]*[a-fA-F])(?:[0-9a-fA-F]{32,}|"
+                     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![0-9A-Za-z])")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -356,8 +359,11 @@ def _find_cached(text: str, allowed: frozenset) -> list[tuple[int, int, str, str
     """``_find`` for texts with enough digits; cached, as the hub masks every published
     text on each publish and most of them are unchanged."""
     norm, where = normalise(text)
+    digests = [(m.start(), m.end()) for m in _DIGEST.finditer(norm)]
     out = []
     for s, e, kind in _find_norm(norm):
+        if any(a <= s and e <= b for a, b in digests):
+            continue                     # inside a hash or UUID (an attachment's sha256 …)
         start, end = where[s], where[e - 1] + 1
         matched = text[start:end]
         if kind == LANDLINE and phone_digits(matched) in allowed:

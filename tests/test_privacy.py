@@ -390,6 +390,8 @@ MUST_NOT = [
     ("notice", ("field", "body"), "书号 978-7-5321-1234-5", None),
     ("notice", ("field", "body"), "坐标 117.0123456, 32.6543210", None),
     ("guide", ("field", "fee"), "不收费；工本费 20 元", None),
+    # A sha256 whose digits include 16925115707 (mobile-shaped): a digest, not a number.
+    ("notice", ("attachment",), "9ae2bdd7beedc2e766c6b76585530e16925115707dc7a06ab5ee4aa2776b2c7b.pdf", None),
     ("consultation", ("field", "body"), "征求意见时间为 2026-03-15 至 2026-04-14", None),
     ("catalogue_item", ("field", "time_limit_text"), "信息形成之日起20个工作日内", None),
     ("village_item", ("field", "content"), "收入 123456.78 元，支出 98,765 元，凭证号 20250331001", None),
