@@ -163,3 +163,29 @@ def test_demo_draft_shows_its_figure_failure_and_needs_reasons(live_server, brow
     assert not problems, problems
     ctx.close()
     sup.context.close()
+
+
+def test_consultation_result_is_submitted_for_review(live_server, browser, artifacts):
+    """A closed consultation's page: opinions, then the 采纳情况 form, which sends it to review."""
+    from content import db
+    conn = db.connect(live_server.data_dir / "kiosk.sqlite3")
+    cid = conn.execute("SELECT id FROM consultation WHERE closes_on < date('now')").fetchone()[0]
+    conn.close()
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = ctx.new_page()
+    problems = csp_watch(page)
+    login(page, live_server.url, "county-admin")
+    page.goto(f"{live_server.url}/admin/consultations/{cid}")
+    page.fill("textarea[name=result_summary]", "共收到意见12条，采纳8条；未采纳的4条已逐条说明理由。")
+    page.click("#result button:has-text('提交审核')")
+    page.wait_for_url(f"{live_server.url}/admin/consultations/{cid}")
+    main = page.inner_text("main")
+    assert "已提交审核" in main and "与当前公开版本的对比" in main and "共收到意见12条" in main
+    assert page.locator("#result textarea").count() == 0          # under review: no second form
+    page.screenshot(path=str(artifacts / "admin-consultation-result-1366x768.png"), full_page=True)
+    kiosk = ctx.new_page()
+    kiosk.goto(f"{live_server.url}/consultations/{cid}")
+    assert "共收到意见12条" not in kiosk.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert not problems, problems
+    ctx.close()
