@@ -86,6 +86,16 @@ def _fmt(n: Decimal) -> str:
     return text[:-3] if text.endswith(".00") else text
 
 
+_NOTE_WORDS = ("以下空白", "以下无", "此页无", "注：", "注:", "备注：", "说明：")
+
+
+def _is_note_row(row) -> bool:
+    """以下空白, 注：… — a line of the table that is neither a row of the list nor a total."""
+    cells = [str(c).strip() for c in row if c not in (None, "") and str(c).strip()]
+    return bool(cells) and all(number(c) is None for c in cells) \
+        and any(c.startswith(_NOTE_WORDS) for c in cells)
+
+
 def _is_total_row(row) -> str | None:
     for cell in row:
         if isinstance(cell, str) and number(cell) is None:
@@ -109,7 +119,7 @@ def check(table: str, data: dict) -> list[Failure]:
             for r in data.get("table_rows") or []]
     fields = data.get("fields") or {}
     failures: list[Failure] = []
-    totals = [(i, _is_total_row(r)) for i, r in enumerate(rows)]
+    totals = [(i, "note" if _is_note_row(r) else _is_total_row(r)) for i, r in enumerate(rows)]
     data_rows = [i for i, t in totals if t is None]
     failures += _check_total_rows(columns, rows, totals)
     failures += _check_products(columns, rows, data_rows, fields)
@@ -125,7 +135,7 @@ def _check_total_rows(columns, rows, totals) -> list[Failure]:
     out = []
     since = 0
     for i, word in totals:
-        if word is None:
+        if word is None or word == "note":
             continue
         block = [k for k, t in totals[(since if word == "小计" else 0):i] if t is None]
         for j in _summed_columns(columns):
@@ -207,7 +217,8 @@ def _check_fields(columns, rows, data_rows, fields) -> list[Failure]:
                     out.append(Failure(f"关键数据「{name}」",
                                        f"写的是 {value}，表格「{columns[j]}」列相加是 {_fmt(total)}{unit}",
                                        field=name))
-        elif _COUNT_FIELD.search(name) and unit in ("人", "户") and not same_unit and data_rows:
+        elif _COUNT_FIELD.search(name) and unit in ("人", "户") and not same_unit and data_rows \
+                and not (unit == "户" and any("关系" in c for c in columns)):   # rows are people
             if written != len(data_rows):
                 out.append(Failure(f"关键数据「{name}」",
                                    f"写的是 {value}，表格中有 {len(data_rows)} 行名单", field=name))

@@ -62,6 +62,11 @@ CASES = [
                                                  [["收入", "68,420", "3.2%"]]), []),
     ("text cells are skipped", notice(FARM, [["1", "甲", "待核实", "105.00", "100.00"]]), []),
     ("no table, no alarm", notice(fields={"发放总额": "1,000元"}), []),
+    ("以下空白 and notes are neither rows nor totals",
+     notice(["姓名", "金额（元）"], [["甲", "1"], ["乙", "2"], ["以下空白", ""], ["注：金额含补发", ""]],
+            {"发放人数": "2人", "发放总额": "3元"}), []),
+    ("households counted over rows of people: no guess",
+     notice(["户主", "姓名", "与户主关系"], [["甲", "甲", "本人"], ["甲", "甲妻", "配偶"]], {"发放户数": "1户"}), []),
 ]
 
 
