@@ -373,9 +373,10 @@ def submit(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
         if rev is None or rev["state"] not in ("draft", "returned"):
             raise EditError("没有可提交的草稿")
         failures = _guard(conn, ent, w["data"], "submit", figures_note)
+        note = (figures_note or "").strip()[:2000] if failures else ""
         conn.execute("UPDATE revision SET state = 'submitted', submitted_at = ?, "
                      "note = CASE WHEN ? = '' THEN note ELSE ? END WHERE id = ?",
-                     (now_utc(), *[(figures_note or "").strip()[:2000] if failures else ""] * 2, rev["id"]))
+                     (now_utc(), note, note, rev["id"]))
         if w["row"]["status"] == "draft":
             conn.execute(f"UPDATE {ent.table} SET status = 'submitted' WHERE id = ?", (obj_id,))
         audit(conn, user, "submit", ent.table, obj_id, None,
@@ -601,10 +602,6 @@ _NOT_TEXT = {"jurisdiction_code", "subject_code", "review_by", "formed_on", "per
              "period_end", "expires_on", "opens_on", "closes_on", "key", "time_limit",
              "slug", "orientation", "windows", "levels", "domains", "guide_ids", "kind", "priority",
              "audience", "mode", "domain_id", "matter_id", "item_id", "village_item_id"}
-
-
-def _text_fields(data: dict) -> dict[str, str]:
-    return {k: v for k, v in data.items() if isinstance(v, str) and k not in _NOT_TEXT}
 
 
 def privacy_findings(ent: Entity, data: dict, conn: sqlite3.Connection | None = None) -> list:
