@@ -104,6 +104,14 @@ def _format_chars() -> re.Pattern:
 _NONASCII_DIGIT = re.compile(r"(?![0-9])\d")
 
 
+@functools.cache
+def _compat_digits() -> re.Pattern:
+    """Characters that NFKC turns into digits without being digits themselves (①, ⑫, ¹)."""
+    chars = [chr(cp) for cp in range(0x80, 0x10000)
+             if not chr(cp).isdecimal() and any(c.isdigit() for c in unicodedata.normalize("NFKC", chr(cp)))]
+    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """The text as matched (see the module docstring) and, per character, its original offset."""
     quick = unicodedata.normalize("NFKC", text)
@@ -343,7 +351,7 @@ def _find_norm(norm: str) -> list[tuple[int, int, str]]:
 def _find(text: str, allowed=frozenset()) -> list[tuple[int, int, str, str]]:
     """(start, end, kind, matched text) of each personal number in ``text`` (original offsets)."""
     text = "" if text is None else str(text)
-    if len(_ANY_DIGIT.findall(unicodedata.normalize("NFKC", text))) < 11:
+    if len(_ANY_DIGIT.findall(text)) + 2 * len(_compat_digits().findall(text)) < 11:
         return ()                        # the shortest personal number has 11 digits
     return _find_cached(text, frozenset(allowed))
 
@@ -486,9 +494,14 @@ _MOBILE_SPLITS = {(3, 4, 4), (3, 8), (7, 4), (4, 7), (3, 4, 4)}
 
 def _split_numbers(cells: list) -> list[tuple[int, int, str]]:
     """Numbers split across adjacent cells of one row: (first cell, last cell, kind)."""
+    texts = ["" if c is None or isinstance(c, bool) else str(c) for c in cells]
+    # Cheap test first: only whole-number cells next to each other can hold a split number.
+    maybe = [bool(t) and not any(ch in t for ch in ".,，元") and bool(_ANY_DIGIT.search(t)) for t in texts]
+    if not any(a and b for a, b in zip(maybe, maybe[1:])):
+        return []
     digits = []
-    for cell in cells:
-        norm = normalise("" if cell is None or isinstance(cell, bool) else str(cell))[0].strip()
+    for t, m in zip(texts, maybe):
+        norm = normalise(t)[0].strip() if m else ""
         digits.append(norm if norm and _CELL_NUMBER.fullmatch(norm) else None)
     out = []
     j0 = 0
@@ -718,28 +731,50 @@ _JSON_TEXT = frozenset({"fields", "table_columns", "materials", "steps", "docume
                         "departments", "key_columns"})
 
 
+@functools.lru_cache(maxsize=64)
+def _text_columns(columns: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    return tuple((i, c) for i, c in enumerate(columns) if _is_text_column(c))
+
+
 def _is_text_column(name: str) -> bool:
     return not (name in _NOT_PUBLISHED_TEXT or name.endswith(("_id", "_code", "_at", "_on", "_by"))
                 or name in ("period_start", "period_end"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _mask_rows_text(value: str, allowed: frozenset) -> str:
+    """A table's rows (JSON) with every personal number masked, split ones included; names
+    stay as approved (whether to shorten them is the reviewer's call, not the bundle's)."""
+    try:
+        rows = json.loads(value)
+    except (TypeError, ValueError):
+        return mask_all(value, allowed)
+    if not isinstance(rows, list):
+        return mask_json_text(value, allowed)
+    out, changed = [], False
+    for row in rows:
+        if not isinstance(row, list):
+            new = mask_data(row, allowed)
+        else:
+            new = [mask_all(c, allowed) if isinstance(c, str) else c for c in row]
+            for j0, j1, kind in _split_numbers(new):
+                new = _mask_split(new, j0, j1, kind)
+        changed |= new != row
+        out.append(new)
+    return json.dumps(out, ensure_ascii=False) if changed else value
 
 
 def mask_published_row(columns: list[str], row: list, allowed=frozenset()) -> tuple[list, int]:
     """A row about to leave the hub in a bundle with every text column masked (the last
     line of defence behind review); returns the row and how many cells had to change."""
     out, changed = list(row), 0
-    names = {c: i for i, c in enumerate(columns)}
-    for i, name in enumerate(columns):
+    allowed = frozenset(allowed)
+    for i, name in _text_columns(tuple(columns)):
         value = out[i]
-        if not isinstance(value, str) or not value or not _is_text_column(name):
+        if not isinstance(value, str) or not value:
             continue
         if name == "table_rows":
-            cols_text = row[names["table_columns"]] if "table_columns" in names else "[]"
-            try:
-                rows_value, cols_value = json.loads(value), json.loads(cols_text or "[]")
-                masked_rows = mask_table(cols_value, rows_value, allowed)
-                new = value if masked_rows == rows_value else json.dumps(masked_rows, ensure_ascii=False)
-            except (TypeError, ValueError):
-                new = mask_all(value, allowed)
+            new = _mask_rows_text(value, allowed)
         elif name in _JSON_TEXT:
             new = mask_json_text(value, allowed)
         elif name == "online_url":
