@@ -90,6 +90,24 @@ def submit(conn: sqlite3.Connection, consultation_id: int, body: str, today: dat
     return record
 
 
+def check(data: dict, today: date | None = None) -> dict[str, str]:
+    """The rules of a consultation revision (field → Chinese message): a window that
+    closes after it opens, and a result (采纳情况) only once the window has closed."""
+    errors = {}
+    dates = {}
+    for key in ("opens_on", "closes_on"):
+        try:
+            dates[key] = date.fromisoformat(str(data.get(key) or ""))
+        except ValueError:
+            errors[key] = "请填写日期（年-月-日）"
+    if len(dates) == 2 and dates["closes_on"] < dates["opens_on"]:
+        errors["closes_on"] = "截止日期不能早于开始日期"
+    today = today or date.today()
+    if (data.get("result_summary") or "").strip() and "closes_on" in dates and dates["closes_on"] >= today:
+        errors["result_summary"] = f"征求意见截止（{dates['closes_on']}）后才能公布采纳情况"
+    return errors
+
+
 def responses(conn: sqlite3.Connection, consultation_id: int) -> list[sqlite3.Row]:
     return conn.execute(
         """SELECT r.*, j.name AS jurisdiction_name FROM consultation_response r

@@ -13,11 +13,16 @@ Designed alignment cases (matter key @ village code: what differs). Every
 case's publications share one formed_on except the stale one, so only the
 designed difference shows. Machine-readable copy: ``DESIGNED_CASES``.
 
-* farmland-protection-subsidy @ 340499100201 杏花村 — 不一致 (one cell):
-  王*明's 补贴金额 is "1,050.00" in 东湖镇人民政府's list and "1,005.00" in
-  杏花村村民委员会's list (10.00亩 × 105元); totals and all other rows agree.
-* elderly-allowance @ 340499101201 柳林村 — 不一致 (one field): 发放总额 is
-  "2,250元" in 柳林乡人民政府's notice and "1,950元" in 柳林村's; rows agree.
+* farmland-protection-subsidy @ 340499100201 杏花村 — 不一致 (one row):
+  王*明 has 10.00亩 and 补贴金额 "1,050.00" in 东湖镇人民政府's list, 9.60亩 and
+  "1,008.00" in 杏花村村民委员会's list, so the totals differ too (7,770元 vs
+  7,728元); all other rows agree and each list adds up on its own.
+* elderly-allowance @ 340499101201 柳林村 — 不一致 (one field): 发放标准 is
+  "80—89周岁每人每月50元，90—99周岁每人每月100元" in 柳林乡人民政府's notice and
+  "80周岁以上每人每月50元" in 柳林村's; rows and totals (2,250元) agree.
+
+Every published list adds up (content.figures).  One draft of 杏花村 does not,
+on purpose: its 合计 row is 100元 short, to show the figure check.
 * dibao-review @ 340499001001 南门社区 — 不一致 (a missing row): 刘*芳 is in
   城关街道办事处's list only; 审核户数 "4户" vs "3户", 保障人数 "6人" vs "4人",
   月保障金合计 "4,140元" vs "2,620元".
@@ -404,9 +409,15 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
             refs["item_id"] = items[(code, *n["item"])]
         if n.get("village_item"):
             refs["village_item_id"] = village_items[(code, n["village_item"])]
-        notice(code, n.get("subject", code), n, published=published,
-               formed=_wd(today, n.get("formed", n["published"])),
-               domain_id=domain_ids[n["domain"]] if n.get("domain") else None, **refs)
+        nid = notice(code, n.get("subject", code), n, published=published,
+                     formed=_wd(today, n.get("formed", n["published"])),
+                     domain_id=domain_ids[n["domain"]] if n.get("domain") else None, **refs)
+        if n.get("draft"):
+            # A draft the village editor is still working on: never on a screen.
+            conn.execute("UPDATE notice SET status = 'draft', published_at = NULL WHERE id = ?", (nid,))
+            conn.execute("UPDATE revision SET state = 'draft', note = ?, "
+                         "data = json_set(data, '$.status', 'draft', '$.published_at', NULL) "
+                         "WHERE entity = 'notice' AND entity_id = ?", (n["draft"], nid))
 
     # -- guides and handbooks
     gdata = _json("guides.json")
@@ -447,6 +458,24 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
 
     # -- noticeboards (电子公示栏)
     _demo_boards(conn, county)
+    _demo_office_phones(conn, c["code"])
+
+
+def _demo_office_phones(conn: sqlite3.Connection, county_code: str) -> None:
+    """Every landline the demo content publishes is an office number of the demo county
+    (公开办公电话), marked so that the privacy guard lets it through."""
+    from . import privacy  # noqa: PLC0415
+    seen = set()
+    for table, cols in (("notice", "title, body, publisher, fields, table_rows"),
+                        ("guide", "phone, summary, conditions, office, address, steps"),
+                        ("village_item", "content, responsible"), ("consultation", "body, documents")):
+        for row in conn.execute(f"SELECT {cols} FROM {table}"):
+            for text in row:
+                for f in privacy.scan_data({"t": text or ""}, {}):
+                    if f.kind == privacy.LANDLINE and f.digits not in seen:
+                        seen.add(f.digits)
+                        conn.execute("INSERT INTO office_phone(jurisdiction_code, digits, number, label) "
+                                     "VALUES (?, ?, ?, '示例数据中的办公电话')", (county_code, f.digits, f.text))
 
 
 def _demo_boards(conn: sqlite3.Connection, county: dict) -> None:

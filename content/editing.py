@@ -36,7 +36,8 @@ ACTION_NAMES = {
     "login": "登录", "login_failed": "登录失败", "logout": "退出", "logout_everywhere": "退出所有设备",
     "import": "导入",
     "attach": "添加附件", "detach": "删除附件", "passwd": "修改密码",
-    "urgent": "紧急发布（免审核）",
+    "urgent": "紧急发布（免审核）", "office_phone_add": "登记公开办公电话",
+    "office_phone_remove": "取消公开办公电话",
     "update": "修改", "reset_password": "重置密码（一次性）", "disable": "停用", "enable": "启用",
     "hide": "隐藏", "show": "恢复显示", "merge": "撤并到承接单位", "retire": "撤销停用",
     "settings": "修改设置",
@@ -89,6 +90,11 @@ ENTITIES: dict[str, Entity] = {e.table: e for e in (
            ("slug", "name", "location", "jurisdiction_code", "levels", "domains", "orientation",
             "slide_seconds", "poll_seconds", "windows", "fallback_title", "fallback_text", "sort"),
            json_columns=("levels", "domains", "windows"), title_keys=("name",), fixed=("slug",)),
+    # 征求意见: the call for opinions and, after it closes, its result (采纳情况), both reviewed.
+    Entity("consultation", "征求意见",
+           ("jurisdiction_code", "domain_id", "title", "body", "opens_on", "closes_on", "documents",
+            "result_summary"),
+           json_columns=("documents",)),
 )}
 
 
@@ -114,6 +120,16 @@ class PrivacyBlocked(EditError):
     def __init__(self, findings: list):
         super().__init__(f"发现 {len(findings)} 处未遮挡的个人信息，已拒绝发布")
         self.findings = findings
+
+
+class FiguresBlocked(EditError):
+    """Figures that do not add up (content.figures); going on needs a written reason."""
+
+    def __init__(self, failures: list, step: str):
+        super().__init__(f"发现 {len(failures)} 处数字核对不一致，"
+                         + ("请改正后再提交，或填写说明后提交" if step == "submit"
+                            else "请退回修改，或填写理由后审核通过"))
+        self.failures = failures
 
 
 def now_utc() -> str:
@@ -271,6 +287,11 @@ def validate(conn: sqlite3.Connection, ent: Entity, data: dict, obj_id: int | No
         errors = board_settings.check(conn, data, obj_id)
         if errors:
             raise Invalid(errors)
+    if ent.table == "consultation":
+        from . import consultations  # noqa: PLC0415
+        errors = consultations.check(data)
+        if errors:
+            raise Invalid(errors)
 
 
 def _next_rev(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> int:
@@ -362,22 +383,44 @@ def save_draft(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: i
 
 
 def submit(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
-           remote: str = "") -> None:
-    """Send the open draft to review; refused while it holds unmasked personal data."""
+           remote: str = "", figures_note: str = "") -> None:
+    """Send the open draft to review; refused while it holds unmasked personal data, or
+    figures that do not add up unless the editor explains why (``figures_note``)."""
     ent = entity(name)
     with transaction(conn):
         w = existing(conn, user, ent, obj_id)
         rev = w["open"]
         if rev is None or rev["state"] not in ("draft", "returned"):
             raise EditError("没有可提交的草稿")
-        findings = privacy_findings(ent, w["data"])
-        if findings:
-            raise PrivacyBlocked(findings)
-        conn.execute("UPDATE revision SET state = 'submitted', submitted_at = ? WHERE id = ?",
-                     (now_utc(), rev["id"]))
+        failures = _guard(conn, ent, w["data"], "submit", figures_note)
+        note = (figures_note or "").strip()[:2000] if failures else ""
+        conn.execute("UPDATE revision SET state = 'submitted', submitted_at = ?, "
+                     "note = CASE WHEN ? = '' THEN note ELSE ? END WHERE id = ?",
+                     (now_utc(), note, note, rev["id"]))
         if w["row"]["status"] == "draft":
             conn.execute(f"UPDATE {ent.table} SET status = 'submitted' WHERE id = ?", (obj_id,))
-        audit(conn, user, "submit", ent.table, obj_id, None, {"rev": rev["rev"]}, remote)
+        audit(conn, user, "submit", ent.table, obj_id, None,
+              {"rev": rev["rev"], **_override(failures, figures_note)}, remote)
+
+
+def _guard(conn, ent: Entity, data: dict, step: str, reason: str = "") -> list:
+    """The checks before submit and approve: personal data always blocks; figures that do
+    not add up block unless a reason is given. Returns the figure failures let through."""
+    from . import figures  # noqa: PLC0415
+    findings = privacy_findings(ent, data, conn)
+    if findings:
+        raise PrivacyBlocked(findings)
+    failures = figures.check(ent.table, data)
+    if failures and not (reason or "").strip():
+        raise FiguresBlocked(failures, step)
+    return failures
+
+
+def _override(failures: list, reason: str) -> dict:
+    """What the audit log keeps when figure failures were let through."""
+    if not failures:
+        return {}
+    return {"figures_reason": reason.strip()[:2000], "figures": [f.message for f in failures]}
 
 
 def editors_since_publication(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> set[int]:
@@ -415,9 +458,10 @@ def pictures_to_confirm(data: dict) -> list[dict]:
 
 
 def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
-            remote: str = "", *, pictures_checked: bool = False) -> None:
+            remote: str = "", override_reason: str = "", *, pictures_checked: bool = False) -> None:
     """Publish the submitted revision: copy it into the main row, bump the content version.
 
+    Figures that do not add up are published only with the reviewer's reason (audited).
     Text is checked by the privacy guard; pictures cannot be, so a version with pictures
     is approved only when the reviewer confirms (``pictures_checked``) that none shows
     unmasked personal data, and that confirmation is audited."""
@@ -426,9 +470,7 @@ def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
         w = existing(conn, user, ent, obj_id, action=None)
         rev = _check_reviewer(conn, user, ent, w)
         data = w["data"]
-        findings = privacy_findings(ent, data)
-        if findings:
-            raise PrivacyBlocked(findings)
+        failures = _guard(conn, ent, data, "approve", override_reason)
         pictures = pictures_to_confirm(data)
         if pictures and not pictures_checked:
             raise EditError("这份内容含有图片或PDF页面：请逐张查看，确认其中没有未遮挡的身份证号、"
@@ -451,11 +493,14 @@ def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
             _sync_attachments(conn, obj_id, data.get("attachments") or [])
         if ent.table == "handbook":
             _sync_handbook(conn, obj_id, data.get("guide_ids") or [])
+        if ent.table == "consultation" and data.get("result_summary") \
+                and data["result_summary"] != (w["public"].get("result_summary") if w["published"] else ""):
+            conn.execute("UPDATE consultation SET result_published_on = ? WHERE id = ?", (stamp[:10], obj_id))
         conn.execute("UPDATE revision SET state = 'published', reviewer_id = ?, reviewed_at = ? "
                      "WHERE id = ?", (user["id"], stamp, rev["id"]))
         bump_content_version(conn)
         audit(conn, user, "approve", ent.table, obj_id, w["public"] if w["published"] else None,
-              data, remote)
+              {**data, **_override(failures, override_reason)}, remote)
 
 
 # Optional columns that may be cleared (NULL) by an edit.
@@ -533,7 +578,7 @@ def publish_urgent(conn: sqlite3.Connection, user: sqlite3.Row, name: str, data:
     code = jurisdiction_of(conn, ent, data)
     require(conn, user, "edit", code)
     validate(conn, ent, data)
-    findings = privacy_findings(ent, data)
+    findings = privacy_findings(ent, data, conn)
     if findings:
         raise PrivacyBlocked(findings)
     with transaction(conn):
@@ -589,55 +634,47 @@ LABELS.update({
     "orientation": "屏幕方向", "slide_seconds": "每屏停留（秒）", "poll_seconds": "检查更新间隔（秒）",
     "windows": "每日显示时段", "fallback_title": "无公示时的标题", "fallback_text": "无公示时的说明",
     "sort": "排序",
+    "opens_on": "开始日期", "closes_on": "截止日期", "documents": "征求意见稿",
+    "result_summary": "意见采纳情况",
 })
 
+# Fields that hold codes, dates or settings rather than published text.
 _NOT_TEXT = {"jurisdiction_code", "subject_code", "review_by", "formed_on", "period_start",
-             "period_end", "expires_on", "online_url", "key",
-             "phone",   # a guide's office phone is published on purpose
-             "slug", "orientation"}  # a board's address and layout, fixed words
+             "period_end", "expires_on", "opens_on", "closes_on", "key", "time_limit",
+             "slug", "orientation", "windows", "levels", "domains", "guide_ids", "kind", "priority",
+             "audience", "mode", "domain_id", "matter_id", "item_id", "village_item_id"}
 
 
-def _text_fields(data: dict) -> dict[str, str]:
-    return {k: v for k, v in data.items() if isinstance(v, str) and k not in _NOT_TEXT}
+def privacy_findings(ent: Entity, data: dict, conn: sqlite3.Connection | None = None) -> list:
+    """Unmasked personal data in anything that would be published (see content.privacy):
+    every text of every noun, landlines allowed only when marked as published office
+    numbers of the content's jurisdiction (content.office_phones)."""
+    from . import office_phones, privacy  # noqa: PLC0415  (imported lazily: only publishing needs them)
+    labels = {**LABELS, "title": "标题", "body": "正文", "publisher": "发布单位"}
+    code = jurisdiction_of(conn, ent, data) if conn is not None else None
+    return privacy.scan_data(data, labels, _NOT_TEXT, office_phones.allowed(conn, code))
 
 
-def privacy_findings(ent: Entity, data: dict) -> list:
-    """Unmasked personal data in what would be published (see content.privacy)."""
-    from . import privacy  # noqa: PLC0415  (imported lazily: only publishing needs it)
-    if ent.table == "notice":
-        return list(privacy.scan_notice(
-            title=data.get("title") or "", body=data.get("body") or "",
-            fields=data.get("fields") or {}, table_columns=data.get("table_columns") or [],
-            table_rows=data.get("table_rows") or [],
-            attachment_names=[a["name"] for a in data.get("attachments") or []]))
-    findings = []
-    for key, text in _text_fields(data).items():
-        findings += privacy.scan_text(text, where=LABELS.get(key, key))
-    for key in ("materials", "steps"):
-        for i, item in enumerate(data.get(key) or [], 1):
-            values = item.values() if isinstance(item, dict) else [item]
-            for text in values:
-                findings += privacy.scan_text(str(text), where=f"{LABELS[key]}第{i}项")
-    return findings
+def masked(ent: Entity, data: dict, conn: sqlite3.Connection | None = None) -> dict:
+    """The same data with every finding masked (and names in name columns of tables)."""
+    from urllib.parse import unquote_plus  # noqa: PLC0415
 
-
-def masked(ent: Entity, data: dict) -> dict:
-    """The same data with every personal number masked (and names in name columns of tables)."""
-    from . import privacy  # noqa: PLC0415
+    from . import office_phones, privacy  # noqa: PLC0415
+    allowed = office_phones.allowed(conn, jurisdiction_of(conn, ent, data) if conn is not None else None)
     out = json.loads(json.dumps(data))
-    for key, text in _text_fields(out).items():
-        out[key] = privacy.mask_all(text)
-    if ent.table == "notice":
-        out["fields"] = {k: privacy.mask_all(v) if isinstance(v, str) else v
-                         for k, v in (out.get("fields") or {}).items()}
-        out["table_rows"] = privacy.mask_table(out.get("table_columns") or [],
-                                               out.get("table_rows") or [])
-        for a in out.get("attachments") or []:
-            a["name"] = privacy.mask_all(a["name"])
-    for key in ("materials", "steps"):
-        items = out.get(key) or []
-        out[key] = [({k: privacy.mask_all(str(v)) for k, v in i.items()} if isinstance(i, dict)
-                     else privacy.mask_all(str(i))) for i in items] if items else items
+    for key, value in out.items():
+        if key in _NOT_TEXT or key in ("table_columns", "table_rows", "attachments") or value is None:
+            continue
+        if key == "online_url":
+            if privacy.scan_url(value, "", allowed):
+                out[key] = privacy.mask_all(unquote_plus(value), allowed)
+            continue
+        out[key] = privacy.mask_data(value, allowed)
+    if "table_rows" in out:
+        out["table_columns"] = privacy.mask_data(out.get("table_columns") or [], allowed)
+        out["table_rows"] = privacy.mask_table(out["table_columns"], out.get("table_rows") or [], allowed)
+    for a in out.get("attachments") or []:
+        a["name"] = privacy.mask_all(a["name"], allowed)
     return out
 
 
@@ -646,7 +683,7 @@ def mask(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
     """One-click masking: a new draft with every finding masked."""
     ent = entity(name)
     w = existing(conn, user, ent, obj_id)
-    rev = save_draft(conn, user, name, obj_id, masked(ent, w["data"]), remote)
+    rev = save_draft(conn, user, name, obj_id, masked(ent, w["data"], conn), remote)
     with transaction(conn):
         audit(conn, user, "mask", ent.table, obj_id, None, {"rev": rev}, remote)
     return rev

@@ -1,16 +1,15 @@
-"""Privacy guard: find and mask personal numbers before anything is published.
+"""Privacy guard: personal data in anything that would be published, found and masked.
 
-Three kinds are detected, each strictly enough that ordinary numbers in
-notices (amounts, dates, landlines, document numbers, 12-digit area codes)
-never raise an alarm:
+``content.personal_numbers`` reads a text the way a person types it and finds
+身份证号, 手机号, 银行卡号 and 固定电话 in it; this module applies that to what a
+record publishes: paragraphs (``scan_text``), key data names and values,
+addresses with their query string (``scan_url``), table headers and cells and
+numbers split across adjacent cells of a row (``scan_table``), list items and
+attachment names (``scan_data`` walks any record), and masks the same places
+(``mask_table``, ``mask_data``, ``mask_published_row`` for the hub's bundles).
 
-* 身份证号 — 18 digits with a valid ISO 7064 MOD 11-2 check digit (0-9 or X),
-  a real province code and a plausible birth date; 15-digit old numbers with
-  a real province code and a plausible date (19YYMMDD).
-* 手机号 — mainland mobiles 1[3-9]xxxxxxxxx (optionally +86, or 3-4-4 groups).
-* 银行卡号 — 13 to 19 digits whose prefix is a card scheme's (UnionPay 62,
-  Visa 4, Mastercard 51-55/2221-2720, …) and which pass the Luhn check;
-  written plain or in groups of four.
+A landline is allowed when its digits are in ``allowed``: the published office
+numbers (公开办公电话) of the content's jurisdiction, see content.office_phones.
 
 Names cannot be told from other words in free text, so they are masked by
 column: ``mask_table`` masks every name in columns whose header says 姓名,
@@ -18,182 +17,37 @@ column: ``mask_table`` masks every name in columns whose header says 姓名,
 """
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from urllib.parse import unquote_plus
+
+from .personal_numbers import (  # noqa: F401  (re-exported: this module is the guard's API)
+    _FULLWIDTH, ANY_DIGIT, BANK_CARD, ID_NUMBER, KEEP, LANDLINE, MASKERS, MOBILE, _luhn, digits_of, find,
+    is_bank_card, is_digit_like, is_landline, is_mobile, is_valid_id_number, mask_all, mask_bank_card,
+    mask_id, mask_landline, mask_mobile, mobile_part, normalise, phone_digits)
 
 __all__ = [
-    "Finding", "is_valid_id_number", "is_mobile", "is_bank_card",
-    "scan_text", "scan_notice", "mask_id", "mask_mobile", "mask_name",
-    "mask_bank_card", "mask_all", "mask_table", "is_name_column",
+    "Finding", "is_valid_id_number", "is_mobile", "is_bank_card", "is_landline",
+    "scan_text", "scan_table", "scan_notice", "scan_data", "mask_id", "mask_mobile", "mask_name",
+    "mask_bank_card", "mask_landline", "mask_all", "mask_table", "mask_data", "is_name_column",
+    "phone_digits",
 ]
-
-ID_NUMBER, MOBILE, BANK_CARD = "身份证号", "手机号", "银行卡号"
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str          # 身份证号 | 手机号 | 银行卡号
+    kind: str          # 身份证号 | 手机号 | 银行卡号 | 固定电话
     where: str         # 标题, 正文第2段, 表格第3行「身份证号」列, 字段「联系电话」, 附件名（第1个）
     text: str          # the number as written
     masked: str        # what to publish instead
     start: int = -1    # offset of ``text`` in the scanned string (cell, paragraph, title…)
 
+    @property
+    def digits(self) -> str:
+        return phone_digits(self.text)
 
-# Province-level codes (GB/T 2260) that begin real ID numbers.
-_PROVINCES = frozenset({
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
-    "65", "71", "81", "82", "83", "91",
-})
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-# Full-width digits and X as typed on Chinese keyboards; same length, so offsets hold.
-_FULLWIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
-_SEPARATORS = str.maketrans("", "", " -")
-
-
-def _digits(s: str) -> str:
-    return str(s).translate(_FULLWIDTH).translate(_SEPARATORS).strip()
-
-
-def _plausible_date(year: int, month: int, day: int) -> bool:
-    try:
-        born = date(year, month, day)
-    except ValueError:
-        return False
-    return date(1900, 1, 1) <= born <= date.today()
-
-
-def is_valid_id_number(s: str) -> bool:
-    """A mainland resident ID number: 18 digits with a valid check digit, or an old 15-digit one."""
-    n = _digits(s).upper()
-    if len(n) == 18 and n[:17].isdigit() and (n[17].isdigit() or n[17] == "X"):
-        if n[:2] not in _PROVINCES:
-            return False
-        if not _plausible_date(int(n[6:10]), int(n[10:12]), int(n[12:14])):
-            return False
-        total = sum(int(d) * w for d, w in zip(n[:17], _ID_WEIGHTS))
-        return _ID_CHECK[total % 11] == n[17]
-    if len(n) == 15 and n.isdigit():
-        return (n[:2] in _PROVINCES
-                and _plausible_date(1900 + int(n[6:8]), int(n[8:10]), int(n[10:12])))
-    return False
-
-
-def is_mobile(s: str) -> bool:
-    """A mainland mobile number, 1[3-9] and nine more digits (a +86 prefix is allowed)."""
-    n = _digits(s)
-    if n.startswith("+86"):
-        n = n[3:]
-    elif len(n) == 13 and n.startswith("86"):
-        n = n[2:]
-    return len(n) == 11 and n.isdigit() and n[0] == "1" and n[1] in "3456789"
-
-
-def _luhn(n: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(n)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _card_prefix_ok(n: str) -> bool:
-    """Does the prefix belong to a card scheme issuing cards of this length?"""
-    length = len(n)
-    two, four = int(n[:2]), int(n[:4])
-    if n[0] == "4":                                   # Visa (and co-branded Chinese debit cards)
-        return length in (13, 16, 19)
-    if 51 <= two <= 55 or 2221 <= four <= 2720:       # Mastercard
-        return length == 16
-    if two in (34, 37):                               # American Express
-        return length == 15
-    if two in (62, 81):                               # UnionPay
-        return 16 <= length <= 19
-    if two in (60, 64, 65) or two == 35:              # Discover, JCB, domestic 60xx debit
-        return 16 <= length <= 19
-    if two in (30, 36, 38):                           # Diners Club
-        return 14 <= length <= 16
-    if two == 95:                                     # older domestic bank cards (9558…, 9559…)
-        return 16 <= length <= 19
-    return False
-
-
-def is_bank_card(s: str) -> bool:
-    """A payment card number: 13-19 digits, a card scheme's prefix, a valid Luhn check digit."""
-    n = _digits(s)
-    return 13 <= len(n) <= 19 and n.isdigit() and _card_prefix_ok(n) and _luhn(n)
-
-
-# Candidates: numbers standing alone (no letters or digits glued on either side, not
-# part of a decimal), written plain or in the usual groups.
-_CANDIDATE = re.compile(r"""
-    (?<![0-9A-Za-z])(?<!\d\.)
-    (?:
-        \+?86[ -]?1[3-9]\d(?:(?P<m>[ -])\d{4}(?P=m)\d{4}|\d{8})      # +86 mobile
-      | \d{6}(?P<i>[ -])\d{8}(?P=i)\d{3}[0-9Xx]                      # ID in 6-8-4 groups
-      | \d{4}(?P<c>[ -])\d{4}(?:(?P=c)\d{4}){1,2}(?:(?P=c)\d{1,4})?   # card in groups of four
-      | 1[3-9]\d(?P<p>[ -])\d{4}(?P=p)\d{4}                           # mobile in 3-4-4 groups
-      | \d+[Xx]?                                                     # a plain run
-    )
-    (?![0-9A-Za-z])(?!\.\d)
-""", re.VERBOSE)
-
-
-def _id_shaped(n: str) -> bool:
-    """18 characters with a province code and a plausible birth date where an ID has them."""
-    return (len(n) == 18 and n[:17].isdigit() and n[:2] in _PROVINCES
-            and _plausible_date(int(n[6:10]), int(n[10:12]), int(n[12:14])))
-
-
-def _classify(candidate: str) -> str | None:
-    n = _digits(candidate)
-    if candidate.lstrip().startswith("+") or (len(n) == 13 and n.startswith("86")):
-        return MOBILE if is_mobile(candidate) else None
-    if is_valid_id_number(n):
-        return ID_NUMBER
-    if _id_shaped(n):
-        # An ID number with a wrong check digit (a typo) is not a card number either.
-        return None
-    if is_bank_card(n):
-        return BANK_CARD
-    if is_mobile(n):
-        return MOBILE
-    return None
-
-
-def _mask_digits(text: str, keep_head: int, keep_tail: int) -> str:
-    """Replace digits (and X) by * except the first and last few, keeping separators."""
-    positions = [i for i, ch in enumerate(text) if ch.isdigit() or ch in "Xx"]
-    hide = set(positions[keep_head:len(positions) - keep_tail])
-    return "".join("*" if i in hide else ch for i, ch in enumerate(text))
-
-
-def mask_id(s: str) -> str:
-    """3404**********1237: the first four and last four characters kept."""
-    return _mask_digits(str(s), 4, 4)
-
-
-def mask_mobile(s: str) -> str:
-    """138****5678 (a +86 prefix is kept as written)."""
-    text = str(s)
-    prefix = ""
-    m = re.match(r"\s*\+?86[ -]?(?=1)", text.translate(_FULLWIDTH))
-    if m and len(_digits(text)) > 11:
-        prefix, text = text[:m.end()], text[m.end():]
-    return prefix + _mask_digits(text, 3, 4)
-
-
-def mask_bank_card(s: str) -> str:
-    """6222 **** **** 7890 or 6222********7890: the first four and last four digits kept."""
-    return _mask_digits(str(s), 4, 4)
-
-
-_MASKERS = {ID_NUMBER: mask_id, MOBILE: mask_mobile, BANK_CARD: mask_bank_card}
 
 # Words that sit in name columns but are not names.
 _NOT_NAMES = frozenset({"合计", "小计", "总计", "以下空白", "无", "本人", "户主", "配偶",
@@ -211,42 +65,23 @@ def mask_name(s: str) -> str:
     return name[0] + "".join(ch if ch in "·•" else "*" for ch in name[1:-1]) + name[-1]
 
 
-def _find(text: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, kind, matched text) of each personal number in ``text``."""
-    found = []
-    for m in _CANDIDATE.finditer(str(text).translate(_FULLWIDTH)):
-        kind = _classify(m.group())
-        if kind:
-            found.append((m.start(), m.end(), kind, str(text)[m.start():m.end()]))
-    return found
-
-
-def _findings(text: str, where: str) -> list[Finding]:
-    return [Finding(kind, where, matched, _MASKERS[kind](matched), start)
-            for start, _end, kind, matched in _find(text)]
-
-
-def mask_all(text: str) -> str:
-    """The text with every ID number, mobile and card number masked."""
-    text = "" if text is None else str(text)
-    out, last = [], 0
-    for start, end, kind, matched in _find(text):
-        out.append(text[last:start])
-        out.append(_MASKERS[kind](matched))
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+def _findings(text: str, where: str, allowed=frozenset()) -> list[Finding]:
+    return [Finding(kind, where, matched, MASKERS[kind](matched), start)
+            for start, _end, kind, matched in find(text, allowed)]
 
 
 def _paragraphs(text: str) -> list[str]:
     return [p for p in str(text or "").splitlines() if p.strip()]
 
 
-def scan_text(text: str, where: str = "正文") -> list[Finding]:
+def scan_text(text: str, where: str = "正文", allowed=frozenset()) -> list[Finding]:
     """Findings in a multi-paragraph text, located as ``{where}第N段`` (N counts non-empty lines)."""
+    paragraphs = _paragraphs(text)
+    if len(paragraphs) == 1 and where != "正文":
+        return _findings(paragraphs[0], where, allowed)
     findings = []
-    for n, para in enumerate(_paragraphs(text), 1):
-        findings += _findings(para, f"{where}第{n}段")
+    for n, para in enumerate(paragraphs, 1):
+        findings += _findings(para, f"{where}第{n}段", allowed)
     return findings
 
 
@@ -271,24 +106,80 @@ def _column_name(columns, j: int) -> str:
     return str(columns[j]) if j < len(columns) and str(columns[j]).strip() else f"第{j + 1}"
 
 
-def scan_table(columns, rows) -> list[Finding]:
-    """Findings in table cells, located as 表格第N行「列名」列 (N counts data rows from 1)."""
+_CELL_NUMBER = re.compile(r"[\d \-–—/_]*\d[Xx]?")       # no decimal point: not an amount
+_MOBILE_SPLITS = {(3, 4, 4), (3, 8), (7, 4), (4, 7), (3, 4, 4)}
+
+
+def _split_numbers(cells: list) -> list[tuple[int, int, str]]:
+    """Numbers split across adjacent cells of one row: (first cell, last cell, kind)."""
+    texts = ["" if c is None or isinstance(c, bool) else str(c) for c in cells]
+    # Cheap test first: only whole-number cells next to each other can hold a split number.
+    maybe = [bool(t) and not any(ch in t for ch in ".,，元") and bool(ANY_DIGIT.search(t)) for t in texts]
+    if not any(a and b for a, b in zip(maybe, maybe[1:])):
+        return []
+    digits = []
+    for t, m in zip(texts, maybe):
+        norm = normalise(t)[0].strip() if m else ""
+        digits.append(norm if norm and _CELL_NUMBER.fullmatch(norm) else None)
+    out = []
+    j0 = 0
+    while j0 < len(cells):
+        hit = None
+        for j1 in range(j0 + 1, min(j0 + 5, len(cells))):
+            if any(digits[k] is None for k in range(j0, j1 + 1)):
+                break
+            parts = [digits_of(digits[k]) for k in range(j0, j1 + 1)]
+            joined = "".join(parts)
+            if (len(joined) in (15, 18) and is_valid_id_number(joined)):
+                hit = (j0, j1, ID_NUMBER)
+            elif all(len(p) == 4 for p in parts[:-1]) and is_bank_card(joined):
+                hit = (j0, j1, BANK_CARD)
+            elif mobile_part(joined) and joined[0] in "18" and tuple(
+                    len(digits_of(digits[k])) for k in range(j0, j1 + 1))[-3:] in _MOBILE_SPLITS:
+                hit = (j0, j1, MOBILE)
+        if hit:
+            out.append(hit)
+            j0 = hit[1] + 1
+        else:
+            j0 += 1
+    return out
+
+
+def scan_table(columns, rows, allowed=frozenset()) -> list[Finding]:
+    """Findings in table headers and cells, located as 表格第N行「列名」列 (N counts data rows
+    from 1), including numbers split across adjacent cells of a row."""
     columns = list(columns or [])
     findings = []
+    for j, header in enumerate(columns):
+        findings += _findings(str(header or ""), f"表格第{j + 1}列的列名", allowed)
     for i, row in enumerate(rows or [], 1):
-        for j, cell in enumerate(_cells(row, columns)):
-            if cell is None or cell == "":
+        cells = _cells(row, columns)
+        found_in = set()
+        for j, cell in enumerate(cells):
+            if cell is None or cell == "" or isinstance(cell, bool):
                 continue
-            findings += _findings(str(cell), f"表格第{i}行「{_column_name(columns, j)}」列")
+            hits = _findings(str(cell), f"表格第{i}行「{_column_name(columns, j)}」列", allowed)
+            if hits:
+                found_in.add(j)
+            findings += hits
+        for j0, j1, kind in _split_numbers(cells):
+            if found_in & set(range(j0, j1 + 1)):
+                continue
+            text = "".join(str(cells[k]) for k in range(j0, j1 + 1))
+            names = "」「".join(_column_name(columns, k) for k in range(j0, j1 + 1))
+            findings.append(Finding(kind, f"表格第{i}行「{names}」列（号码被拆在相邻单元格）",
+                                    text, MASKERS[kind](text), 0))
     return findings
 
 
 def scan_notice(title: str | dict = "", body: str = "", fields: dict | None = None,
-                table_columns=None, table_rows=None, attachment_names=()) -> list[Finding]:
-    """Everything a notice would publish: title, body, key fields, table cells, attachment names.
+                table_columns=None, table_rows=None, attachment_names=(), publisher: str = "",
+                online_url: str = "", allowed=frozenset()) -> list[Finding]:
+    """Everything a notice would publish: title, body, publisher, online address (its query
+    string decoded), key-data names and values, table headers and cells, attachment names.
 
-    ``title`` may also be a whole notice dict (title, body, fields, table_columns,
-    table_rows, and attachments as dicts with a name, or attachment_names).
+    ``title`` may also be a whole notice dict (title, body, publisher, online_url, fields,
+    table_columns, table_rows, and attachments as dicts with a name, or attachment_names).
     """
     if isinstance(title, dict):
         notice = title
@@ -298,17 +189,75 @@ def scan_notice(title: str | dict = "", body: str = "", fields: dict | None = No
                      for a in notice.get("attachments") or []]
         return scan_notice(notice.get("title") or "", notice.get("body") or "",
                            notice.get("fields") or {}, notice.get("table_columns") or [],
-                           notice.get("table_rows") or [], names)
-    findings = _findings(title or "", "标题")
-    findings += scan_text(body or "", "正文")
+                           notice.get("table_rows") or [], names, notice.get("publisher") or "",
+                           notice.get("online_url") or "", allowed)
+    findings = _findings(title or "", "标题", allowed)
+    findings += scan_text(body or "", "正文", allowed)
+    findings += _findings(publisher or "", "发布单位", allowed)
+    findings += scan_url(online_url, "网上办理地址", allowed)
+    findings += scan_fields(fields, allowed)
+    findings += scan_table(table_columns, table_rows, allowed)
+    for n, name in enumerate(attachment_names or (), 1):
+        findings += _findings(str(name), f"附件名（第{n}个）", allowed)
+    return findings
+
+
+def scan_url(url: str, where: str, allowed=frozenset()) -> list[Finding]:
+    """An address as residents' phones open it: percent-escapes decoded, query string included."""
+    url = str(url or "")
+    if not url:
+        return []
+    decoded = unquote_plus(url)
+    return [Finding(f.kind, where, f.text, f.masked, f.start) for f in _findings(decoded, where, allowed)]
+
+
+def scan_fields(fields, allowed=frozenset()) -> list[Finding]:
+    """Key data (关键数据): names as well as values."""
+    findings = []
     for key, value in (fields or {}).items():
         if isinstance(value, (list, tuple)):
             value = "\n".join(str(v) for v in value)
+        findings += _findings(str(key), f"关键数据名称「{key}」", allowed)
         findings += [Finding(f.kind, f"字段「{key}」", f.text, f.masked, f.start)
-                     for f in _findings(str(value if value is not None else ""), "")]
-    findings += scan_table(table_columns, table_rows)
-    for n, name in enumerate(attachment_names or (), 1):
-        findings += _findings(str(name), f"附件名（第{n}个）")
+                     for f in _findings(str(value if value is not None else ""), "", allowed)]
+    return findings
+
+
+def scan_data(data: dict, labels: dict[str, str], skip=frozenset(), allowed=frozenset()) -> list[Finding]:
+    """Every text a content record would publish, whatever its noun: strings, lists and
+    dicts (keys too) walked all the way down; tables, key data, addresses and attachment
+    names read as such.  ``skip`` names fields that hold codes, dates or settings."""
+    findings: list[Finding] = []
+
+    def walk(value, where: str) -> None:
+        if isinstance(value, str):
+            findings.extend(scan_text(value, where, allowed))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                findings.extend(_findings(str(k), f"{where}的名称「{k}」", allowed))
+                walk(v, f"{where}「{labels.get(k, k)}」")
+        elif isinstance(value, (list, tuple)):
+            for n, v in enumerate(value, 1):
+                walk(v, f"{where}第{n}项")
+
+    for key, value in data.items():
+        if key in skip or value is None or isinstance(value, (bool, int, float)):
+            continue
+        label = labels.get(key, key)
+        if key == "table_rows":
+            findings += scan_table(data.get("table_columns") or [], value, allowed)
+        elif key == "table_columns":
+            continue                       # read with the rows
+        elif key == "fields" and isinstance(value, dict):
+            findings += scan_fields(value, allowed)
+        elif key == "online_url":
+            findings += scan_url(value, label, allowed)
+        elif key == "attachments":
+            for n, a in enumerate(value or [], 1):
+                name = a.get("name", "") if isinstance(a, dict) else str(a)
+                findings += _findings(name, f"附件名（第{n}个）", allowed)
+        else:
+            walk(value, label)
     return findings
 
 
@@ -317,7 +266,24 @@ def _mask_names_in(cell: str) -> str:
         lambda m: m.group() if m.group() in _NOT_NAMES else mask_name(m.group()), cell)
 
 
-def mask_table(columns, rows) -> list:
+def _mask_split(cells: list, j0: int, j1: int, kind: str) -> list:
+    """Mask a number split over cells j0..j1 as if it were written in one piece."""
+    head, tail = KEEP[kind]
+    total = sum(sum(1 for ch in str(cells[k]) if is_digit_like(ch)) for k in range(j0, j1 + 1))
+    seen, out = 0, list(cells)
+    for k in range(j0, j1 + 1):
+        chars = []
+        for ch in str(cells[k]):
+            if is_digit_like(ch):
+                chars.append(ch if seen < head or seen >= total - tail else "*")
+                seen += 1
+            else:
+                chars.append(ch)
+        out[k] = "".join(chars)
+    return out
+
+
+def mask_table(columns, rows, allowed=frozenset()) -> list:
     """Rows with every personal number masked and names masked in name columns.
 
     Rows keep their shape (lists stay lists, dicts stay dicts); numbers that are
@@ -330,7 +296,7 @@ def mask_table(columns, rows) -> list:
         if cell is None or isinstance(cell, bool):
             return cell
         text = str(cell)
-        masked = mask_all(text)
+        masked = mask_all(text, allowed)
         if j in name_cols:
             masked = _mask_names_in(masked)
         return cell if masked == text else masked
@@ -340,6 +306,100 @@ def mask_table(columns, rows) -> list:
         if isinstance(row, dict):
             out.append({k: cell_mask(columns.index(k) if k in columns else -1, v)
                         for k, v in row.items()})
-        else:
-            out.append([cell_mask(j, c) for j, c in enumerate(row)])
+            continue
+        cells = [cell_mask(j, c) for j, c in enumerate(row)]
+        for j0, j1, kind in _split_numbers(cells):
+            cells = _mask_split(cells, j0, j1, kind)
+        out.append(cells)
     return out
+
+
+def mask_data(value, allowed=frozenset()):
+    """Any JSON-like value with every string masked (dict keys included); tables are
+    masked with their name columns when given as {"table_columns", "table_rows"}."""
+    if isinstance(value, str):
+        return mask_all(value, allowed)
+    if isinstance(value, dict):
+        out = {mask_all(str(k), allowed) if isinstance(k, str) else k: mask_data(v, allowed)
+               for k, v in value.items()}
+        if isinstance(value.get("table_rows"), list):
+            out["table_rows"] = mask_table(out.get("table_columns") or [], value["table_rows"], allowed)
+        return out
+    if isinstance(value, list):
+        return [mask_data(v, allowed) for v in value]
+    return value
+
+
+def mask_json_text(text: str, allowed=frozenset()) -> str:
+    """A JSON column's text with every string in it masked (unchanged when nothing was found)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return mask_all(text, allowed)
+    masked = mask_data(value, allowed)
+    return text if masked == value else json.dumps(masked, ensure_ascii=False)
+
+
+# Columns of published tables that hold codes, keys, dates or settings, never free text.
+_NOT_PUBLISHED_TEXT = frozenset({
+    "id", "code", "key", "slug", "sha256", "mime", "uuid", "receipt_no", "status", "rev", "level",
+    "kind", "priority", "audience", "mode", "stage", "orientation", "levels", "domains", "windows",
+    "time_limit", "sort", "seq", "size", "value"})
+_JSON_TEXT = frozenset({"fields", "table_columns", "materials", "steps", "documents", "channels",
+                        "departments", "key_columns"})
+
+
+@functools.lru_cache(maxsize=64)
+def _text_columns(columns: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    return tuple((i, c) for i, c in enumerate(columns) if _is_text_column(c))
+
+
+def _is_text_column(name: str) -> bool:
+    return not (name in _NOT_PUBLISHED_TEXT or name.endswith(("_id", "_code", "_at", "_on", "_by"))
+                or name in ("period_start", "period_end"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _mask_rows_text(value: str, allowed: frozenset) -> str:
+    """A table's rows (JSON) with every personal number masked, split ones included; names
+    stay as approved (whether to shorten them is the reviewer's call, not the bundle's)."""
+    try:
+        rows = json.loads(value)
+    except (TypeError, ValueError):
+        return mask_all(value, allowed)
+    if not isinstance(rows, list):
+        return mask_json_text(value, allowed)
+    out, changed = [], False
+    for row in rows:
+        if not isinstance(row, list):
+            new = mask_data(row, allowed)
+        else:
+            new = [mask_all(c, allowed) if isinstance(c, str) else c for c in row]
+            for j0, j1, kind in _split_numbers(new):
+                new = _mask_split(new, j0, j1, kind)
+        changed |= new != row
+        out.append(new)
+    return json.dumps(out, ensure_ascii=False) if changed else value
+
+
+def mask_published_row(columns: list[str], row: list, allowed=frozenset()) -> tuple[list, int]:
+    """A row about to leave the hub in a bundle with every text column masked (the last
+    line of defence behind review); returns the row and how many cells had to change."""
+    out, changed = list(row), 0
+    allowed = frozenset(allowed)
+    for i, name in _text_columns(tuple(columns)):
+        value = out[i]
+        if not isinstance(value, str) or not value:
+            continue
+        if name == "table_rows":
+            new = _mask_rows_text(value, allowed)
+        elif name in _JSON_TEXT:
+            new = mask_json_text(value, allowed)
+        elif name == "online_url":
+            new = value if not scan_url(value, "", allowed) else mask_all(unquote_plus(value), allowed)
+        else:
+            new = mask_all(value, allowed)
+        if new != value:
+            out[i] = new
+            changed += 1
+    return out, changed

@@ -30,7 +30,8 @@ MAY_READ = {
 HOME = {"county_admin": COUNTY, "county_reviewer": COUNTY, "township_editor": TOWN,
         "township_reviewer": TOWN, "village_editor": VILLAGE, "village_supervisor": VILLAGE}
 KIND = {"catalogue_item": "catalogue", "village_item": "village-items", "matter": "matters",
-        "notice": "notices", "guide": "guides", "handbook": "handbooks", "board": "boards"}
+        "notice": "notices", "guide": "guides", "handbook": "handbooks", "board": "boards",
+        "consultation": "consultations"}
 LEVEL = {COUNTY: "county", TOWN: "township", OTHER_TOWN: "township", VILLAGE: "village",
          OTHER_VILLAGE: "village", FAR_VILLAGE: "village", N_COUNTY: "county", N_TOWN: "township",
          N_VILLAGE: "village"}
@@ -215,6 +216,8 @@ def _data(table: str, code: str) -> dict:
         "board": {"jurisdiction_code": code, "slug": f"matrix-{code}", "name": title,
                   "orientation": "landscape", "slide_seconds": 15, "poll_seconds": 30,
                   "fallback_title": "矩阵", "levels": [], "domains": [], "windows": []},
+        "consultation": {"jurisdiction_code": code, "title": title, "body": "矩阵测试",
+                         "opens_on": "2020-01-01", "closes_on": "2020-01-31"},
     }[table]
 
 
@@ -298,7 +301,8 @@ def _post_data(tok: str, url: str) -> dict:
     data = {"csrf_token": tok, "title": "HACKED", "level1": "HACKED", "reason": "矩阵", "sha256": "0" * 64,
             "jurisdiction_code": COUNTY, "subject_code": COUNTY, "kind": "公示", "priority": "普通",
             "name": "HACKED", "slug": "hacked", "orientation": "landscape", "slide_seconds": "15",
-            "poll_seconds": "30", "fallback_title": "HACKED"}
+            "poll_seconds": "30", "fallback_title": "HACKED", "result_summary": "HACKED",
+            "opens_on": "2020-01-01", "closes_on": "2020-01-31"}
     if url.endswith("/attachments"):
         data["file"] = (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "a.pdf")
     return data
@@ -325,7 +329,9 @@ def test_role_jurisdiction_action_matrix(app, conn, world):
     assert checked > 500
     # Routes added later join by themselves; these are known to be in it (boards, 紧急通知).
     assert {"/admin/boards/N/edit", "/admin/boards/N/approve", "/admin/boards/N/preview",
-            "/admin/boards/N/preview/slides", "/admin/notices/N/clear-emergency"} <= seen
+            "/admin/boards/N/preview/slides", "/admin/notices/N/clear-emergency",
+            "/admin/consultations/N/approve", "/admin/consultations/N/result",
+            "/admin/consultations/N/edit"} <= seen
     assert _snapshot(conn, world) == before
 
 
@@ -363,16 +369,18 @@ def test_import_and_export_outside_reach(app, conn, world):
 
 def test_new_object_outside_reach_is_refused(app, conn, world):
     """Creating content for another jurisdiction through a forged form is refused."""
-    before = conn.execute("SELECT count(*) FROM notice").fetchone()[0]
-    for role in ("village_editor", "township_editor"):
+    before = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("notice", "consultation")]
+    for role in ("village_editor", "township_editor", "village_supervisor"):
         c = app.test_client()
         tok = login(c, f"m-{role}", PASSWORD)
         for code in (OTHER_VILLAGE, FAR_VILLAGE, OTHER_TOWN, COUNTY, N_VILLAGE):
-            r = c.post("/admin/notices/new", data={"csrf_token": tok, "jurisdiction_code": code,
-                                                   "subject_code": code, "title": "越权", "kind": "公示",
-                                                   "priority": "普通"})
-            assert r.status_code in (400, 403, 404), (role, code, r.status_code)
-    assert conn.execute("SELECT count(*) FROM notice").fetchone()[0] == before
+            for kind in ("notices", "consultations"):
+                r = c.post(f"/admin/{kind}/new", data={
+                    "csrf_token": tok, "jurisdiction_code": code, "subject_code": code, "title": "越权",
+                    "kind": "公示", "priority": "普通", "opens_on": "2020-01-01", "closes_on": "2020-01-31",
+                    "then": "submit"})
+                assert r.status_code in (400, 403, 404), (role, kind, code, r.status_code)
+    assert [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("notice", "consultation")] == before
 
 
 def test_supervisors_and_reviewers_cannot_edit_their_own_jurisdiction(app, conn, world):

@@ -42,7 +42,7 @@ def test_published_item_stays_public_until_the_new_revision_is_approved(app, con
     page = kiosk.get(f"/village-items/{item['id']}").get_data(as_text=True)
     assert old_title in page and "新标题" not in page
     detail = editor.get(f"/admin/village-items/{item['id']}").get_data(as_text=True)
-    assert "修改中的版本" in detail and "当前公开的版本" in detail and "已修改" in detail
+    assert "与当前公开版本的对比" in detail and "原来（公开中）" in detail and "修改后的内容" in detail
     assert _version(conn) == version
 
     editing.approve(conn, user_row(conn, "village-supervisor"), "village_item", item["id"])

@@ -1,10 +1,12 @@
 """Review before publication: who may approve what, returns with reasons, the privacy guard."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from admin_util import PASSWORD, add_user, login, user_row
-from content import editing
+from content import editing, office_phones
 
 VILLAGE, OTHER_VILLAGE, TOWN, COUNTY = "340499100201", "340499100202", "340499100000", "340499000000"
 ID = "340421198001011237"   # made up, with a valid check digit
@@ -183,8 +185,114 @@ def test_privacy_guard_on_attachment_names_and_other_nouns(conn):
         "content": "咨询 13912345678"})
     with pytest.raises(editing.PrivacyBlocked):
         editing.submit(conn, editor, "village_item", vid)
-    # Ordinary numbers raise no alarm.
+    # Ordinary numbers raise no alarm; a landline only once it is a marked office number
+    # (here the township's, which its villages may publish).
     ok = editing.create(conn, editor, "village_item", {
         "jurisdiction_code": VILLAGE, "category": "村级财务", "title": "2025年一季度收支",
         "content": "收入 123456.78 元，支出 98,765 元，凭证号 20250331001，电话 0554-1234567。"})
+    with pytest.raises(editing.PrivacyBlocked) as info:
+        editing.submit(conn, editor, "village_item", ok)
+    assert [f.kind for f in info.value.findings] == ["固定电话"]
+    office_phones.add(conn, user_row(conn, "township-editor"), TOWN, "0554-1234567", "东湖镇财政所")
     editing.submit(conn, editor, "village_item", ok)
+
+
+# Every noun: (author, reviewer, jurisdiction, minimal data, a text field the guard must read).
+NOUNS = {
+    "notice": ("village-editor", "village-supervisor", _notice(), "publisher"),
+    "village_item": ("village-editor", "village-supervisor",
+                     {"jurisdiction_code": VILLAGE, "category": "村级财务", "title": "收支"}, "responsible"),
+    "consultation": ("village-editor", "village-supervisor",
+                     {"jurisdiction_code": VILLAGE, "title": "村规民约修订", "opens_on": "2020-01-01",
+                      "closes_on": "2020-01-31"}, "body"),
+    "board": ("village-editor", "village-supervisor",
+              {"jurisdiction_code": VILLAGE, "slug": "guard-board", "name": "公示栏", "orientation": "landscape",
+               "slide_seconds": 15, "poll_seconds": 30, "fallback_title": "暂无", "levels": [], "domains": [],
+               "windows": []}, "location"),
+    "catalogue_item": ("township-editor", "county-admin",
+                       {"jurisdiction_code": TOWN, "domain_id": 1, "level1": "事项", "content_elements": "内容"},
+                       "publisher"),
+    "guide": ("township-editor", "county-admin", {"jurisdiction_code": TOWN, "title": "指南"}, "office"),
+    "handbook": ("township-editor", "county-admin", {"jurisdiction_code": TOWN, "title": "一本通"}, "description"),
+    "matter": ("county-admin", "county-checker", {"key": "guard-matter", "title": "对照事项"}, "description"),
+}
+
+
+@pytest.mark.parametrize("noun", sorted(NOUNS))
+def test_privacy_guard_on_submit_and_approve_for_every_noun(conn, noun):
+    add_user(conn, "county-checker", "county_reviewer", COUNTY)
+    author, reviewer, data, field = NOUNS[noun]
+    editor = user_row(conn, author)
+    leaky = dict(data, **{field: "联系\u3000138－1234－5678"})
+    oid = editing.create(conn, editor, noun, leaky)
+    with pytest.raises(editing.PrivacyBlocked):
+        editing.submit(conn, editor, noun, oid)
+    # Clean, submitted; then the submitted revision is changed behind the form's back.
+    editing.save_draft(conn, editor, noun, oid, dict(data))
+    editing.submit(conn, editor, noun, oid)
+    conn.execute("UPDATE revision SET data = json_set(data, ?, ?) WHERE entity = ? AND entity_id = ? "
+                 "AND state = 'submitted'", (f"$.{field}", f"ID{ID}", noun, oid))
+    with pytest.raises(editing.PrivacyBlocked):
+        editing.approve(conn, user_row(conn, reviewer), noun, oid)
+    assert _status(conn, noun, oid) == "submitted"
+    # Without the leak the same reviewer publishes it.
+    conn.execute("UPDATE revision SET data = json_set(data, ?, '') WHERE entity = ? AND entity_id = ? "
+                 "AND state = 'submitted'", (f"$.{field}", noun, oid))
+    editing.approve(conn, user_row(conn, reviewer), noun, oid)
+    assert _status(conn, noun, oid) == "published"
+
+
+def test_figures_need_a_reason_to_submit_and_to_approve(app, conn):
+    editor, supervisor = user_row(conn, "village-editor"), user_row(conn, "village-supervisor")
+    data = _notice(fields={"发放人数": "3人", "发放总额": "300元"},
+                   table_columns=["姓名", "面积（亩）", "标准（元/亩）", "金额（元）"],
+                   table_rows=[["张*", "1.00", "100", "100.00"], ["李*", "2.00", "100", "250.00"],
+                               ["合计", "3.00", "", "300.00"]])
+    nid = editing.create(conn, editor, "notice", data)
+    with pytest.raises(editing.FiguresBlocked) as info:
+        editing.submit(conn, editor, "notice", nid)
+    wheres = [f.where for f in info.value.failures]
+    assert any("第2行" in w for w in wheres)                    # 2 × 100 ≠ 250
+    assert any("合计" in w for w in wheres)                     # 100 + 250 ≠ 300
+    assert any("发放人数" in w for w in wheres)                 # 3人 for 2 rows
+    editing.submit(conn, editor, "notice", nid, figures_note="第2户含补发的50元，见附件说明")
+    c = app.test_client()
+    tok = login(c, "village-supervisor")
+    html = c.get(f"/admin/notices/{nid}").get_data(as_text=True)
+    # The review page: the change, then the findings, then the decision with a reason box.
+    assert html.index('id="changes"') < html.index('id="figures"') < html.index('id="decide"')
+    assert "第2户含补发的50元" in html and 'name="override_reason"' in html
+    assert 'figure-bad' in html
+    r = _post(c, f"/admin/notices/{nid}/approve", tok)
+    assert r.status_code == 302 and _status(conn, "notice", nid) == "submitted"
+    with pytest.raises(editing.FiguresBlocked):
+        editing.approve(conn, supervisor, "notice", nid, override_reason="  ")
+    _post(c, f"/admin/notices/{nid}/approve", tok, override_reason="已核对凭证，补发款另行说明")
+    assert _status(conn, "notice", nid) == "published"
+    after = json.loads(conn.execute("SELECT after FROM audit_log WHERE entity = 'notice' AND entity_id = ? "
+                                    "AND action = 'approve'", (str(nid),)).fetchone()[0])
+    assert after["figures_reason"] == "已核对凭证，补发款另行说明" and len(after["figures"]) >= 3
+    submit = json.loads(conn.execute("SELECT after FROM audit_log WHERE entity = 'notice' AND entity_id = ? "
+                                     "AND action = 'submit'", (str(nid),)).fetchone()[0])
+    assert submit["figures_reason"] == "第2户含补发的50元，见附件说明"
+
+
+def test_review_page_marks_changed_cells_and_rows_before_the_decision(app, conn):
+    editor = user_row(conn, "village-editor")
+    cols = ["姓名", "面积（亩）", "标准（元/亩）", "金额（元）"]
+    rows = [["张*", "1.00", "100", "100.00"], ["李*", "2.00", "100", "200.00"], ["王*", "3.00", "100", "300.00"]]
+    nid = editing.create(conn, editor, "notice", _notice(table_columns=cols, table_rows=rows))
+    editing.submit(conn, editor, "notice", nid)
+    editing.approve(conn, user_row(conn, "village-supervisor"), "notice", nid)
+    new_rows = [["张*", "1.50", "100", "150.00"], ["王*", "3.00", "100", "300.00"], ["赵*", "1.00", "100", "100.00"]]
+    editing.save_draft(conn, editor, "notice", nid, _notice(title="三月村级财务收支公示（更正）",
+                                                            table_columns=cols, table_rows=new_rows))
+    editing.submit(conn, editor, "notice", nid)
+    c = app.test_client()
+    login(c, "village-supervisor")
+    html = c.get(f"/admin/notices/{nid}").get_data(as_text=True)
+    assert "改动 1 行，新增 1 行，删除 1 行" in html
+    assert "<del>1.00</del> <ins>1.50</ins>" in html and "<del>100.00</del> <ins>150.00</ins>" in html
+    assert 'class="row-added"' in html and 'class="row-removed"' in html
+    assert html.index("三月村级财务收支公示（更正）") < html.index("审核通过并发布")
+    assert html.index('id="changes"') < html.index('id="decide"')

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, timedelta
 
 import pytest
@@ -259,6 +260,17 @@ def test_opinion_stored_masked_in_the_window(client, conn):
     row = conn.execute("SELECT * FROM consultation_response").fetchone()
     assert row["consultation_id"] == open_id and "11010519491231002X" not in row["body"]
     assert "有害垃圾回收点" in row["body"]
+
+
+def test_opinion_masked_however_the_number_is_typed(client, conn):
+    """What an IME or a careless paste produces is masked before it is stored (and sent upstream)."""
+    open_id, _ = consultation_ids(conn)
+    body = "联系我：１３８－１２３４　５６７８，或Tel138\u200b1234\u00ad5678，家里0554-7654321"
+    assert post(client, f"/consultations/{open_id}", {"body": body}).status_code == 200
+    stored = conn.execute("SELECT body FROM consultation_response").fetchone()[0]
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", stored) if ch.isdigit())
+    assert "12345678" not in digits and "7654321" not in digits, stored
+    assert "联系我" in stored
 
 
 def test_opinion_after_the_deadline_refused(client, conn):

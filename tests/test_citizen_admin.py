@@ -152,7 +152,15 @@ def test_ratings_aggregated_per_item_domain_and_jurisdiction(app, client, conn):
     assert jname in staff.get("/admin/ratings?by=jurisdiction").get_data(as_text=True)
 
 
-def test_consultation_result_only_after_closing_without_personal_data(app, client, conn):
+def _reviewer(app, conn, code="340499000000"):
+    """A county reviewer (the demo has none): county consultations need one who did not write them."""
+    add_user(conn, "county-checker", "county_reviewer", code)
+    c = app.test_client()
+    login(c, "county-checker", PASSWORD)
+    return c
+
+
+def test_consultation_result_goes_through_review(app, client, conn):
     open_id, closed_id = consultation_ids(conn)
     post(client, f"/consultations/{open_id}", {"body": "建议增加回收点"})
     staff = staff_client(app)
@@ -161,16 +169,35 @@ def test_consultation_result_only_after_closing_without_personal_data(app, clien
     r = staff.post(f"{url}/result", data={"result_summary": "采纳", "csrf_token": token(staff, url)})
     assert r.status_code == 422 and "截止" in r.get_data(as_text=True)
     url = f"/admin/consultations/{closed_id}"
-    r = staff.post(f"{url}/result", data={"result_summary": "联系人电话13812345678",
-                                          "csrf_token": token(staff, url)})
-    assert r.status_code == 422 and "个人信息" in r.get_data(as_text=True)
+    before = conn.execute("SELECT result_summary, rev FROM consultation WHERE id = ?", (closed_id,)).fetchone()[:]
+    for leak in ("联系人电话13812345678", "联系人电话138\u00ad1234\u200b5678", "电话：＋８６　１３８－１２３４－５６７８"):
+        r = staff.post(f"{url}/result", data={"result_summary": leak, "csrf_token": token(staff, url)})
+        assert r.status_code == 422 and "个人信息" in r.get_data(as_text=True), leak
+    assert conn.execute("SELECT count(*) FROM revision WHERE entity = 'consultation' AND entity_id = ? "
+                        "AND state != 'published'", (closed_id,)).fetchone()[0] == 0
     version = conn.execute("SELECT value FROM meta WHERE key = 'content_version'").fetchone()[0]
     r = staff.post(f"{url}/result", data={"result_summary": "共收到意见40条，采纳30条。",
                                           "csrf_token": token(staff, url)})
     assert r.status_code == 303
+    # Submitted, not published: the kiosk still shows the old result, nothing changed for terminals.
+    assert "共收到意见40条" not in client.get(f"/consultations/{closed_id}").get_data(as_text=True)
+    assert conn.execute("SELECT result_summary, rev FROM consultation WHERE id = ?", (closed_id,)).fetchone()[:] == before
+    assert conn.execute("SELECT value FROM meta WHERE key = 'content_version'").fetchone()[0] == version
+    # The author cannot approve it; a county reviewer can, after seeing the change.
+    tok = token(staff, url)
+    assert staff.post(f"{url}/approve", data={"csrf_token": tok}).status_code == 403
+    reviewer = _reviewer(app, conn)
+    page = reviewer.get(url).get_data(as_text=True)
+    assert "意见采纳情况" in page and "共收到意见40条" in page
+    assert page.index("与当前公开版本的对比") < page.index("审核通过并发布")
+    r = reviewer.post(f"{url}/approve", data={"csrf_token": token(reviewer, url)})
+    assert r.status_code == 302
     assert "共收到意见40条" in client.get(f"/consultations/{closed_id}").get_data(as_text=True)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'content_version'").fetchone()[0] != version
-    assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'consultation_result'").fetchone()[0] == 1
+    row = conn.execute("SELECT * FROM consultation WHERE id = ?", (closed_id,)).fetchone()
+    assert row["result_published_on"] == date.today().isoformat() and row["rev"] > before[1]
+    actions = [a[0] for a in conn.execute("SELECT action FROM audit_log WHERE entity = 'consultation' "
+                                           "AND entity_id = ? ORDER BY id", (str(closed_id),))]
+    assert actions == ["save", "submit", "approve"]
 
 
 def test_village_editor_cannot_publish_county_results(app, conn):
@@ -181,21 +208,51 @@ def test_village_editor_cannot_publish_county_results(app, conn):
     assert r.status_code in (403, 404)
 
 
-def test_new_consultation_published_to_the_kiosk(app, client, conn):
+def _new_consultation(client, code, title):
+    today = date.today()
+    return client.post("/admin/consultations/new", data={
+        "jurisdiction_code": code, "title": title, "body": "说明",
+        "doc_title": "养护办法（征求意见稿）", "doc_text": "第一条 为了……", "opens_on": today.isoformat(),
+        "closes_on": (today + timedelta(days=30)).isoformat(), "then": "submit",
+        "csrf_token": token(client, "/admin/consultations/new")})
+
+
+def test_new_consultation_waits_for_review(app, client, conn):
     staff = staff_client(app)
-    url = "/admin/consultations/"
     today = date.today()
     bad = staff.post("/admin/consultations/new", data={
         "jurisdiction_code": "340499000000", "title": "", "opens_on": today.isoformat(),
-        "closes_on": (today - timedelta(days=1)).isoformat(), "csrf_token": token(staff, url)})
-    assert bad.status_code == 422 and "请填写标题" in bad.get_data(as_text=True)
-    r = staff.post("/admin/consultations/new", data={
-        "jurisdiction_code": "340499000000", "title": "《淮川县农村公路养护办法》征求意见", "body": "说明",
-        "doc_title": "养护办法（征求意见稿）", "doc_text": "第一条 为了……", "opens_on": today.isoformat(),
-        "closes_on": (today + timedelta(days=30)).isoformat(), "csrf_token": token(staff, url)})
-    assert r.status_code == 303
-    html = client.get("/consultations").get_data(as_text=True)
-    assert "农村公路养护办法" in html
+        "closes_on": (today - timedelta(days=1)).isoformat(), "csrf_token": token(staff, "/admin/consultations/new")})
+    assert bad.status_code == 400
+    html = bad.get_data(as_text=True)
+    assert "必填" in html and "截止日期不能早于开始日期" in html
+    r = _new_consultation(staff, "340499000000", "《淮川县农村公路养护办法》征求意见")
+    assert r.status_code == 302
+    cid = conn.execute("SELECT id FROM consultation WHERE title LIKE '%农村公路养护办法%'").fetchone()[0]
+    assert conn.execute("SELECT status FROM consultation WHERE id = ?", (cid,)).fetchone()[0] == "submitted"
+    assert "农村公路养护办法" not in client.get("/consultations").get_data(as_text=True)
+    assert client.get(f"/consultations/{cid}").status_code == 404
+    reviewer = _reviewer(app, conn)
+    url = f"/admin/consultations/{cid}"
+    assert reviewer.post(f"{url}/approve", data={"csrf_token": token(reviewer, url)}).status_code == 302
+    assert "农村公路养护办法" in client.get("/consultations").get_data(as_text=True)
+    stored = conn.execute("SELECT documents FROM consultation WHERE id = ?", (cid,)).fetchone()[0]
+    assert "第一条" in stored
+
+
+def test_village_consultation_is_approved_by_the_village_supervisor(app, client, conn):
+    """A village editor's consultation is not live at once: the 村务监督委员会 approves it."""
+    editor = staff_client(app, "village-editor")
+    r = _new_consultation(editor, XINGHUA, "杏花村村规民约修订征求意见")
+    assert r.status_code == 302
+    cid = conn.execute("SELECT id FROM consultation WHERE title = '杏花村村规民约修订征求意见'").fetchone()[0]
+    assert "村规民约" not in client.get("/consultations").get_data(as_text=True)
+    url = f"/admin/consultations/{cid}"
+    assert editor.post(f"{url}/approve", data={"csrf_token": token(editor, url)}).status_code == 403
+    supervisor = staff_client(app, "village-supervisor")
+    assert "村规民约" in supervisor.get("/admin/review").get_data(as_text=True)
+    assert supervisor.post(f"{url}/approve", data={"csrf_token": token(supervisor, url)}).status_code == 302
+    assert "村规民约" in client.get("/consultations").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url", ["/admin/applications/", "/admin/ratings", "/admin/consultations/"])

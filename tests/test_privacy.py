@@ -231,7 +231,7 @@ ORDINARY = [
     "本次发放耕地地力保护补贴资金共计12,600元，涉及农户105户，补贴面积1,234.56亩。",
     "补贴标准为每亩105000分之一，合计105000元。",
     "公示时间：2026年3月15日至2026年3月21日（20260315—20260321）。",
-    "监督电话：0554-1234567，传真（0554）7654321，也可拨打05541234567。",
+    "服务热线：12345，客服 400-800-1234，短号 96180。",
     "根据《淮川县人民政府关于印发……的通知》（淮川政〔2026〕12号）和皖民发〔2025〕103号文件。",
     "杏花村行政区划代码340499101201，东湖镇340499101000，邮政编码232001。",
     "统一社会信用代码：91340400MA2N0XYZ3K，组织机构代码 12340400485960812X 号文。",
@@ -253,7 +253,7 @@ def _ordinary_generated(n: int) -> list[str]:
         amount = rng.randrange(1, 10_000_000)
         day = date(2000, 1, 1) + timedelta(days=rng.randrange(0, 12000))
         out.append(f"发放金额{amount}元（{amount:,}元），日期{day:%Y%m%d}，{day:%Y-%m-%d}，"
-                   f"电话0554-{rng.randrange(2000000, 8999999)}，"
+                   f"热线{rng.randrange(10000, 99999)}，"
                    f"代码3404{rng.randrange(10**7, 10**8)}，面积{rng.randrange(1, 99999)}.{rng.randrange(100):02d}平方米，"
                    f"文号淮川政〔{day.year}〕{rng.randrange(1, 300)}号。")
     return out
@@ -270,10 +270,155 @@ def test_ordinary_table_raises_no_alarm():
     columns = ["序号", "村名", "行政区划代码", "面积（亩）", "补贴金额（元）", "发放日期", "监督电话"]
     rows = [[i, "杏花村", f"3404991012{i:02d}", 1234.5 + i, 105000 + i * 37, "20260315",
              "0554-1234567"] for i in range(1, 60)]
-    assert privacy.scan_table(columns, rows) == []
-    assert mask_table(columns, rows) == rows
+    office = {privacy.phone_digits("0554-1234567")}
+    assert privacy.scan_table(columns, rows, office) == []
+    assert mask_table(columns, rows, office) == rows
+    # The same landline not marked as a published office number is a finding in every row.
+    assert len(privacy.scan_table(columns, rows)) == 59
 
 
 def test_masked_numbers_are_not_found_again():
     text = "身份证号3404**********1238，电话138****5678，卡号6222 **** **** 7890。"
     assert scan_text(text) == []
+
+
+# --- the battery: formats × places, through the guard every submit and approve runs -------
+
+_CARD = luhn_complete("622202", 19, random.Random(5))
+_BAD_LUHN = _CARD[:-1] + str((int(_CARD[-1]) + 1) % 10)
+_ID = "340421198001011237"
+_OLD = "340402800101123"
+_MOB = "13812345678"
+
+
+def _place(noun: str, where: tuple, value) -> dict:
+    """A record of ``noun`` with ``value`` at ``where`` (a field, key data, a table, …)."""
+    data = {"jurisdiction_code": "340499100201", "title": "普通标题"}
+    kind = where[0]
+    if kind == "field":
+        data[where[1]] = value
+    elif kind == "key":
+        data["fields"] = {value: "张三"}
+    elif kind == "kv":
+        data["fields"] = {where[1]: value}
+    elif kind == "header":
+        data.update(table_columns=["序号", value], table_rows=[["1", "甲"]])
+    elif kind == "cells":
+        data.update(table_columns=[f"第{i}项" for i in range(len(value))], table_rows=[value])
+    elif kind == "attachment":
+        data["attachments"] = [{"name": value, "sha256": "a" * 64, "mime": "application/pdf", "size": 1}]
+    elif kind == "list":
+        data[where[1]] = ["第一步", value]
+    elif kind == "materials":
+        data["materials"] = [{"name": "申请书", "spec": "原件", "copies": "1", "note": value}]
+    elif kind == "documents":
+        data["documents"] = [{"title": "征求意见稿", "text": value}]
+    return data
+
+
+MUST_FIND = [
+    ("notice", ("field", "publisher"), f"杏花村委员会 {_MOB}", "手机号"),
+    ("notice", ("field", "online_url"), f"https://x.invalid/apply?id={_ID}", "身份证号"),
+    ("notice", ("field", "online_url"), "https://x.invalid/a?sfz=%33%34%30%34%32%31198001011237", "身份证号"),
+    ("notice", ("key",), f"联系人{_MOB}", "手机号"),
+    ("notice", ("kv", "联系电话"), "138 1234 5678", "手机号"),
+    ("notice", ("header",), f"电话{_MOB}", "手机号"),
+    ("notice", ("cells",), ["张三", "１３８１２３４５６７８"], "手机号"),
+    ("notice", ("cells",), ["张三", _ID[:6], _ID[6:]], "身份证号"),
+    ("notice", ("cells",), ["张三", "138", "1234", "5678"], "手机号"),
+    ("notice", ("cells",), ["张三", *(_CARD[i:i + 4] for i in range(0, 19, 4))], "银行卡号"),
+    ("notice", ("field", "body"), "电话138－1234\u30005678", "手机号"),
+    ("notice", ("field", "body"), "电话138\u00a01234\u00a05678", "手机号"),
+    ("notice", ("field", "body"), "电话138\u200b1234\u200b5678", "手机号"),
+    ("notice", ("field", "body"), "证号3404\u00ad2119\u00ad8001\u00ad011237", "身份证号"),
+    ("notice", ("field", "body"), "电话138.1234.5678", "手机号"),
+    ("notice", ("field", "body"), "电话138/1234/5678", "手机号"),
+    ("notice", ("field", "body"), "电话138_1234_5678", "手机号"),
+    ("notice", ("field", "body"), "电话138—1234–5678", "手机号"),
+    ("notice", ("field", "title"), f"Tel{_MOB}", "手机号"),
+    ("notice", ("field", "title"), f"ID{_ID}", "身份证号"),
+    ("notice", ("field", "body"), f"0086 {_MOB}", "手机号"),
+    ("notice", ("field", "body"), "+86-138-1234-5678", "手机号"),
+    ("notice", ("field", "body"), "电话" + _MOB.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")), "手机号"),
+    ("notice", ("field", "body"), "电话①③⑧①②③④⑤⑥⑦⑧", "手机号"),
+    ("notice", ("field", "body"), f"老身份证{_OLD}", "身份证号"),
+    ("notice", ("field", "body"), "卡号 " + " ".join(_CARD[i:i + 4] for i in range(0, 19, 4)), "银行卡号"),
+    ("notice", ("attachment",), f"{_ID}.pdf", "身份证号"),
+    ("guide", ("field", "phone"), "0554-7654321", "固定电话"),
+    ("guide", ("list", "steps"), f"携带身份证{_ID}到窗口", "身份证号"),
+    ("guide", ("materials",), f"咨询{_MOB}", "手机号"),
+    ("consultation", ("field", "body"), f"联系人手机{_MOB}", "手机号"),
+    ("consultation", ("field", "result_summary"), f"采纳了{_ID}的意见", "身份证号"),
+    ("consultation", ("documents",), f"起草人电话{_MOB}", "手机号"),
+    ("board", ("field", "name"), f"公示栏管理员{_MOB}", "手机号"),
+    ("board", ("field", "fallback_text"), f"值班{_MOB}", "手机号"),
+    ("catalogue_item", ("field", "content_elements"), f"经办人{_MOB}", "手机号"),
+    ("village_item", ("field", "content"), "申请人11010519491231002X", "身份证号"),
+    ("handbook", ("field", "description"), f"咨询{_MOB}", "手机号"),
+    ("matter", ("field", "description"), f"联系{_MOB}", "手机号"),
+]
+
+MUST_NOT = [
+    ("notice", ("field", "body"), "公示时间：2026年3月15日至2026年3月21日", None),
+    ("notice", ("field", "body"), "公示期（20260315—20260321）", None),
+    ("notice", ("field", "body"), "共计发放 12,600.00 元", None),
+    ("notice", ("field", "body"), "项目总投资 13812345678元", None),           # phone-like amount
+    ("notice", ("field", "body"), "结余 13812345678.50", None),               # phone-like decimal
+    ("notice", ("field", "body"), "依据皖政办〔2020〕12号文件", None),
+    ("notice", ("field", "body"), "淮川政〔2026〕103号", None),
+    ("notice", ("field", "body"), "邮政编码 232001", None),
+    ("notice", ("field", "body"), "统一社会信用代码 91340400MA2N0XYZ3K", None),
+    ("notice", ("field", "body"), "编号 340421198001011236", None),            # check digit fails
+    ("notice", ("field", "body"), "行政区划代码340499100201", None),
+    ("notice", ("field", "body"), "政务服务便民热线 12345", None),
+    ("notice", ("field", "body"), "客服 400-800-1234", None),
+    ("notice", ("field", "body"), "2019 2020 2021 2022 年连续评为先进村", None),
+    ("notice", ("field", "body"), "身份证号 3404**********1237", None),
+    ("notice", ("field", "body"), "电话 138****5678", None),
+    ("notice", ("field", "body"), "完成投资的85.5%", None),
+    ("notice", ("kv", "补贴面积合计"), "1,234.56亩", None),
+    ("notice", ("field", "body"), f"卡号 {_BAD_LUHN}", None),
+    ("notice", ("field", "body"), "对公账号 1306 0123 4567 8901", None),
+    ("notice", ("field", "body"), "受理时间 08:30-12:00、14:30-17:30", None),
+    ("notice", ("cells",), ["2", "王*明", "10.00", "105.00", "1,050.00"], None),
+    ("notice", ("cells",), ["13", "8", "105", "1,365.00"], None),
+    ("notice", ("cells",), ["张*", "1.50", "100", "150.00"], None),            # 1.50100150.00
+    ("notice", ("cells",), ["1", "150", "100", "15000"], None),                # 15010015000
+    ("notice", ("field", "body"), "户籍人口 1034567 人", None),
+    ("notice", ("field", "body"), "第2026031501号公告", None),
+    ("notice", ("field", "body"), "流水号 2026031512345678901234", None),
+    ("notice", ("field", "body"), "书号 978-7-5321-1234-5", None),
+    ("notice", ("field", "body"), "坐标 117.0123456, 32.6543210", None),
+    ("guide", ("field", "fee"), "不收费；工本费 20 元", None),
+    # A sha256 whose digits include 16925115707 (mobile-shaped): a digest, not a number.
+    ("notice", ("attachment",), "9ae2bdd7beedc2e766c6b76585530e16925115707dc7a06ab5ee4aa2776b2c7b.pdf", None),
+    ("consultation", ("field", "body"), "征求意见时间为 2026-03-15 至 2026-04-14", None),
+    ("catalogue_item", ("field", "time_limit_text"), "信息形成之日起20个工作日内", None),
+    ("village_item", ("field", "content"), "收入 123456.78 元，支出 98,765 元，凭证号 20250331001", None),
+    ("board", ("field", "fallback_text"), "往期公示可在查询机查阅（2026年第1期）", None),
+]
+
+
+@pytest.mark.parametrize("noun, where, value, expected", MUST_FIND + MUST_NOT,
+                         ids=[f"{'find' if e else 'pass'}-{n}-{'-'.join(map(str, w))}-{i}"
+                              for i, (n, w, _v, e) in enumerate(MUST_FIND + MUST_NOT)])
+def test_guard_battery(noun, where, value, expected):
+    from content import editing
+    findings = editing.privacy_findings(editing.entity(noun), _place(noun, where, value))
+    assert [f.kind for f in findings] == ([expected] if expected else []), findings
+    if expected:   # and one-click masking leaves nothing behind
+        masked = editing.masked(editing.entity(noun), _place(noun, where, value))
+        assert editing.privacy_findings(editing.entity(noun), masked) == [], masked
+
+
+def test_battery_is_large_and_balanced():
+    assert len(MUST_FIND) >= 25 and len(MUST_NOT) >= 25 and len(MUST_FIND) + len(MUST_NOT) >= 50
+    assert {n for n, *_ in MUST_FIND} >= set(__import__("content.editing").editing.ENTITIES)
+
+
+def test_marked_office_numbers_pass_and_others_do_not():
+    office = {privacy.phone_digits("0554-4801345")}
+    text = "监督电话：0554-4801345，村民张三家中电话（0554）7654321"
+    assert [f.text for f in scan_text(text, allowed=office)] == ["0554）7654321"]
+    assert mask_all(text, office) == "监督电话：0554-4801345，村民张三家中电话（0554）*****21"
+    assert [f.kind for f in scan_text(text)] == ["固定电话", "固定电话"]

@@ -27,6 +27,7 @@ KINDS = {
     "guides": "guide",
     "handbooks": "handbook",
     "boards": "board",
+    "consultations": "consultation",
 }
 KIND_OF = {v: k for k, v in KINDS.items()}
 KIND_LABELS = {k: editing.ENTITIES[v].label for k, v in KINDS.items()}
@@ -35,7 +36,8 @@ KIND_PATTERN = "any(" + ", ".join(f"'{k}'" for k in KINDS) + ")"
 # Public pages of each noun, linked from the admin so staff see what residents see.
 PUBLIC_URLS = {"catalogue_item": "/items/{id}", "village_item": "/village-items/{id}",
                "matter": "/matters/{id}", "notice": "/notices/{id}", "guide": "/guides/{id}",
-               "handbook": "/handbooks/{id}", "board": "/display/{slug}"}
+               "handbook": "/handbooks/{id}", "board": "/display/{slug}",
+               "consultation": "/consultations/{id}"}
 
 
 def today() -> date:
@@ -118,3 +120,4 @@ from . import due_views  # noqa: E402,F401  (应公开未公开: checklist and d
 from . import proof_views  # noqa: E402,F401  (公示留痕: coverage and the 公示证明)
 from . import staff_views, county_views  # noqa: E402,F401  (accounts; divisions, domains, public URL)
 from . import sign_out_views  # noqa: E402,F401  (退出所有设备)
+from . import office_phone_views  # noqa: E402,F401  (公开办公电话 the privacy guard lets through)

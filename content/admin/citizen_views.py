@@ -1,13 +1,12 @@
 """Citizen services in the admin: application workflow, ratings and opinions, consultation results."""
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 
-from .. import applications, auth, consultations, editing, feedback, privacy
+from .. import applications, auth, consultations, editing, feedback
 from ..db import get_db
 from . import bp, remote, render, today, user
 
@@ -114,115 +113,37 @@ def ratings():
                   comments=feedback.comments(conn, codes, 50))
 
 
-@bp.route("/consultations/")
+# Consultations are content like any other (the generic views in content_views): created,
+# edited, reviewed and published through revisions.  Only the result has a form of its own
+# beside the opinions, and it goes through the same review.
+
+@bp.route("/consultations/<id:obj_id>/result", methods=["POST"])
 @auth.require_role()
-def consultation_admin_list():
-    conn = get_db()
-    codes = _codes()
-    return render("admin/citizen/consultations.html", rows=consultations.overview(conn, codes, today()),
-                  may_create=bool(auth.permitted_codes(conn, user(), "edit")),
-                  creatable=_creatable(conn), domains=conn.execute("SELECT id, name FROM domain ORDER BY sort, id").fetchall(),
-                  form={}, errors={})
-
-
-def _creatable(conn):
-    codes = auth.permitted_codes(conn, user(), "edit")
-    return conn.execute(f"SELECT code, name FROM jurisdiction WHERE code IN ({','.join('?' * len(codes)) or 'NULL'}) "
-                        "AND level != 'village' ORDER BY code", codes).fetchall()
-
-
-def _consultation(consultation_id: int, action: str = "read"):
-    conn = get_db()
-    c = consultations.get(conn, consultation_id, None, today())
-    if c is None or not auth.can_reach(conn, user(), c["jurisdiction_code"]):
-        abort(404)
-    if action == "edit" and not auth.allowed(conn, user(), "edit", c["jurisdiction_code"]):
-        abort(403)
-    return conn, c
-
-
-@bp.route("/consultations/<id:consultation_id>")
-@auth.require_role()
-def consultation_admin_detail(consultation_id: int):
-    conn, c = _consultation(consultation_id)
-    return render("admin/citizen/consultation.html", c=c, opinions=consultations.responses(conn, consultation_id),
-                  may_edit=auth.allowed(conn, user(), "edit", c["jurisdiction_code"]), error=None,
-                  summary=c["result_summary"])
-
-
-@bp.route("/consultations/<id:consultation_id>/result", methods=["POST"])
-@auth.require_role()
-def consultation_result(consultation_id: int):
-    """Publish the 采纳情况 once the window has closed (kept as a revision, audited, sent to terminals)."""
-    conn, c = _consultation(consultation_id, "edit")
-    summary = (request.form.get("result_summary") or "").strip()
+def consultation_result(obj_id: int):
+    """Write the 采纳情况 once the window has closed: saved as a new draft and sent to review."""
+    from .content_views import _load, detail_page  # noqa: PLC0415
+    conn, ent, w = _load("consultations", obj_id, "edit")
+    summary = (request.form.get("result_summary") or "").strip().replace("\r\n", "\n")
+    data = dict(w["data"], result_summary=summary)
     error = None
-    if c["state"] != "closed":
-        error = f"征求意见截止（{c['closes_on']}）后才能公布采纳情况"
-    elif not summary:
+    if not summary:
         error = "请填写意见采纳情况"
-    elif privacy.scan_text(summary, "采纳情况"):
-        found = privacy.scan_text(summary, "采纳情况")
-        error = "采纳情况中有未遮挡的个人信息：" + "、".join(f"{f.where}的{f.kind}" for f in found) + "，请删除或遮挡后再公布"
+    elif len(summary) > 20000:
+        error = "采纳情况请不超过20000字"
+    elif consultations.check(data, today()).get("result_summary"):
+        error = consultations.check(data, today())["result_summary"]
+    else:
+        found = editing.privacy_findings(ent, data, conn)
+        if found:
+            error = ("采纳情况中有未遮挡的个人信息：" + "、".join(f"{f.where}的{f.kind}" for f in found)
+                     + "，请删除或遮挡后再提交")
     if error:
-        return render("admin/citizen/consultation.html", 422, c=c, opinions=consultations.responses(conn, consultation_id),
-                      may_edit=True, error=error, summary=summary)
-    with editing.transaction(conn):
-        rev = c["rev"] + 1
-        conn.execute("UPDATE consultation SET result_summary = ?, result_published_on = ?, rev = ?, "
-                     "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                     (summary, today().isoformat(), rev, consultation_id))
-        data = dict(conn.execute("SELECT * FROM consultation WHERE id = ?", (consultation_id,)).fetchone())
-        conn.execute("INSERT INTO revision(entity, entity_id, rev, data, state, author_id, note, jurisdiction_code) "
-                     "VALUES ('consultation', ?, ?, ?, 'published', ?, '公布意见采纳情况', ?)",
-                     (consultation_id, rev, json.dumps(data, ensure_ascii=False), user()["id"], c["jurisdiction_code"]))
-        editing.audit(conn, user(), "consultation_result", "consultation", consultation_id,
-                      {"result_summary": c["result_summary"]}, {"result_summary": summary}, remote())
-        editing.bump_content_version(conn)
-    flash("意见采纳情况已公布，查询机将在下次同步后显示", "ok")
-    return redirect(url_for("admin.consultation_admin_detail", consultation_id=consultation_id), code=303)
-
-
-@bp.route("/consultations/new", methods=["POST"])
-@auth.require_role()
-def consultation_create():
-    conn = get_db()
-    form = {k: (request.form.get(k) or "").strip() for k in
-            ("jurisdiction_code", "domain_id", "title", "body", "doc_title", "doc_text", "opens_on", "closes_on")}
-    errors = {}
-    if not auth.allowed(conn, user(), "edit", form["jurisdiction_code"]):
-        errors["jurisdiction_code"] = "请选择您有权发布的单位"
-    if not form["title"]:
-        errors["title"] = "请填写标题"
-    dates = {}
-    for k in ("opens_on", "closes_on"):
-        try:
-            dates[k] = date.fromisoformat(form[k])
-        except ValueError:
-            errors[k] = "请填写日期（年-月-日）"
-    if not errors.get("closes_on") and not errors.get("opens_on") and dates["closes_on"] < dates["opens_on"]:
-        errors["closes_on"] = "截止日期不能早于开始日期"
-    text = " ".join((form["title"], form["body"], form["doc_title"], form["doc_text"]))
-    if privacy.scan_text(text):
-        errors["body"] = "内容中有未遮挡的身份证号、手机号或银行卡号，请删除或遮挡"
-    domain_id = int(form["domain_id"]) if form["domain_id"].isdigit() else None
-    if errors:
-        return render("admin/citizen/consultations.html", 422, rows=consultations.overview(conn, _codes(), today()),
-                      may_create=True, creatable=_creatable(conn),
-                      domains=conn.execute("SELECT id, name FROM domain ORDER BY sort, id").fetchall(),
-                      form=form, errors=errors)
-    documents = [{"title": form["doc_title"] or "征求意见稿", "text": form["doc_text"]}] if form["doc_text"] else []
-    with editing.transaction(conn):
-        cur = conn.execute(
-            "INSERT INTO consultation(jurisdiction_code, domain_id, title, body, opens_on, closes_on, documents, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'published')",
-            (form["jurisdiction_code"], domain_id, form["title"], form["body"], form["opens_on"], form["closes_on"],
-             json.dumps(documents, ensure_ascii=False)))
-        data = dict(conn.execute("SELECT * FROM consultation WHERE id = ?", (cur.lastrowid,)).fetchone())
-        conn.execute("INSERT INTO revision(entity, entity_id, rev, data, state, author_id, note, jurisdiction_code) "
-                     "VALUES ('consultation', ?, 1, ?, 'published', ?, '发布征求意见', ?)",
-                     (cur.lastrowid, json.dumps(data, ensure_ascii=False), user()["id"], form["jurisdiction_code"]))
-        editing.audit(conn, user(), "consultation_create", "consultation", cur.lastrowid, None, data, remote())
-        editing.bump_content_version(conn)
-    flash("征求意见已发布", "ok")
-    return redirect(url_for("admin.consultation_admin_detail", consultation_id=cur.lastrowid), code=303)
+        return detail_page(conn, "consultations", ent, w, 422, result_error=error, result_text=summary)
+    editing.save_draft(conn, user(), ent.table, obj_id, data, remote())
+    try:
+        editing.submit(conn, user(), ent.table, obj_id, remote())
+    except editing.EditError as e:
+        flash(str(e), "error")
+    else:
+        flash("意见采纳情况已提交审核，审核通过后在查询机上公布", "ok")
+    return redirect(url_for("admin.content_detail", kind="consultations", obj_id=obj_id), code=303)

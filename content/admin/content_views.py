@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 
-from .. import auth, editing, jurisdictions
+from .. import auth, changes, editing, figures, jurisdictions
 from ..pictures import PDF_MAX_PAGES
 from ..db import get_db
 from . import KIND_PATTERN, KINDS, bp, deny, remote, render, user
@@ -154,13 +154,29 @@ def _after_save(kind: str, obj_id: int):
 @auth.require_role()
 def content_detail(kind: str, obj_id: int):
     conn, ent, w = _load(kind, obj_id, "read")
+    return detail_page(conn, kind, ent, w)
+
+
+def detail_page(conn, kind: str, ent, w, http_status: int = 200, **extra):
+    """One object for its editors and reviewers: the change against the published version
+    first, then personal data and figure findings, then the decision."""
     u = user()
+    obj_id = w["id"]
     code = w["jurisdiction_code"]
     may_edit = auth.allowed(conn, u, "edit", code)
-    findings = editing.privacy_findings(ent, w["data"]) if (w["open"] or w["published"]) else []
-    changed = [k for k in w["data"] if w["data"].get(k) != w["public"].get(k)] if w["open"] else []
-    return render("admin/detail.html", kind=kind, ent=ent, w=w, fields=FIELDS[ent.table],
+    findings = editing.privacy_findings(ent, w["data"], conn) if (w["open"] or w["published"]) else []
+    failures = figures.check(ent.table, w["data"]) if (w["open"] or w["published"]) else []
+    names = [f.name for f in FIELDS[ent.table]]
+    keys = names + [k for k in ent.virtual if k not in names]
+    cmp = changes.compare(w["public"] if w["published"] else None, w["data"], keys) if w["open"] else None
+    changed = sorted(cmp.changed_names) if cmp else []
+    if ent.table == "consultation":
+        extra = {**consultation_context(conn, w), **extra}
+    return render("admin/detail.html", http_status, kind=kind, ent=ent, w=w, fields=FIELDS[ent.table],
                   history=editing.history(conn, ent, obj_id), findings=findings, changed=changed,
+                  failures=failures, cmp=cmp, **extra,
+                  bad_cells={(f.row, f.column) for f in failures if f.row is not None},
+                  bad_fields={f.field for f in failures if f.field},
                   may_edit=may_edit, may_review=editing.can_review(conn, u, ent.table, obj_id),
                   reviewer_but_editor=(w["open"] is not None and w["open"]["state"] == "submitted"
                                        and auth.allowed(conn, u, "review", code)
@@ -168,6 +184,14 @@ def content_detail(kind: str, obj_id: int):
                   names=_names(conn, ent, w["data"]), public_names=_names(conn, ent, w["public"]),
                   pictures=editing.pictures_to_confirm(w["data"]),
                   jurisdiction=jurisdictions.get(conn, code) if code else None)
+
+
+def consultation_context(conn, w) -> dict:
+    """Opinions received and whether the result (采纳情况) may be written yet."""
+    from .. import consultations  # noqa: PLC0415
+    from . import today  # noqa: PLC0415
+    closed = w["data"].get("closes_on") and w["data"]["closes_on"] < today().isoformat()
+    return {"opinions": consultations.responses(conn, w["id"]), "consultation_closed": bool(closed)}
 
 
 def _names(conn, ent, data: dict) -> dict:
@@ -255,9 +279,10 @@ def _step(kind: str, obj_id: int, step: str):
     u, t = user(), ent.table
     try:
         if step == "submit":
-            editing.submit(conn, u, t, obj_id, remote())
+            editing.submit(conn, u, t, obj_id, remote(), figures_note=request.form.get("figures_note", ""))
         elif step == "approve":
             editing.approve(conn, u, t, obj_id, remote(),
+                            override_reason=request.form.get("override_reason", ""),
                             pictures_checked=request.form.get("pictures_checked") == "1")
         elif step == "return":
             editing.return_for_changes(conn, u, t, obj_id, request.form.get("reason", ""), remote())
@@ -272,6 +297,9 @@ def _step(kind: str, obj_id: int, step: str):
                       back=url_for("admin.content_detail", kind=kind, obj_id=obj_id))
     except editing.PrivacyBlocked as e:
         flash(str(e) + "：请查看下方标出的位置，可以一键遮挡。", "error")
+        return redirect(url_for("admin.content_detail", kind=kind, obj_id=obj_id))
+    except editing.FiguresBlocked as e:
+        flash(str(e) + "：请查看下方“数字核对不一致”。", "error")
         return redirect(url_for("admin.content_detail", kind=kind, obj_id=obj_id))
     except editing.EditError as e:
         flash(str(e), "error")

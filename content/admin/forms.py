@@ -29,6 +29,7 @@ ENTITY_LEVELS = {
     "guide": ("county", "township", "village"),
     "handbook": ("county", "township"),
     "board": ("county", "township", "village"),
+    "consultation": ("county", "township", "village"),
 }
 
 MATERIAL_COLUMNS = [("name", "材料名称"), ("spec", "要求"), ("copies", "份数"), ("note", "备注")]
@@ -38,7 +39,7 @@ MATERIAL_COLUMNS = [("name", "材料名称"), ("spec", "要求"), ("copies", "�
 class Field:
     name: str
     kind: str = "text"   # text textarea int date url select multicheck lines kv grid materials
-    #                      number (seconds) windows (daily time windows)
+    #                      number (seconds) windows (daily time windows) documents (one text put out)
     required: bool = False
     choices: str = ""    # name of a choice list (see choices())
     help: str = ""
@@ -142,6 +143,16 @@ FIELDS: dict[str, list[Field]] = {
         Field("fallback_title", required=True, help="没有正在公示的内容时屏幕上的大标题"),
         Field("fallback_text", "textarea", help="没有正在公示的内容时显示的说明，可以分段"),
         Field("sort", "int", help="公示栏列表中的顺序，小的在前"),
+    ],
+    "consultation": [
+        Field("jurisdiction_code", "select", True, "jurisdiction"),
+        Field("title", required=True, help="如：《淮川县农村公路养护办法（征求意见稿）》公开征求意见"),
+        Field("domain_id", "select", choices="domain"),
+        Field("body", "textarea", help="征求意见的说明：为什么征求、怎样提意见"),
+        Field("documents", "documents", help="征求意见稿的名称和全文"),
+        Field("opens_on", "date", True), Field("closes_on", "date", True),
+        Field("result_summary", "textarea", help="征求意见截止后填写：收到多少条意见、采纳哪些、未采纳的理由；"
+                                                "和其他内容一样经审核后公布"),
     ],
 }
 
@@ -327,6 +338,12 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
                 columns, rows = parse_grid(form)
                 data["table_columns"] = columns
                 value = rows
+            elif f.kind == "documents":
+                text = (form.get("doc_text") or "").replace("\r\n", "\n").strip()
+                title = (form.get("doc_title") or "").strip()
+                if len(text) > 200000:
+                    raise ValueError("文件全文太长")
+                value = [{"title": title or "征求意见稿", "text": text}] if text else []
             elif f.kind == "materials":
                 _cols, rows = parse_grid(_Fixed(form, "m", [lbl for _, lbl in MATERIAL_COLUMNS]), "m")
                 value = [{k: r[i] for i, (k, _) in enumerate(MATERIAL_COLUMNS)} for r in rows]
@@ -346,6 +363,10 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
         if not errors.get("subject_code") and data.get("subject_code") and data.get("jurisdiction_code"):
             if data["subject_code"] not in auth.reachable_codes(conn, {"jurisdiction_code": data["jurisdiction_code"]}):
                 errors["subject_code"] = "只能选择本单位或下级区域"
+    if entity_name == "consultation":
+        from .. import consultations  # noqa: PLC0415
+        for key, message in consultations.check(data).items():
+            errors.setdefault(key, message)
     if entity_name == "board" and not errors.get("jurisdiction_code"):
         # The domain rules (reserved and duplicate names, ranges, windows) on what was parsed.
         checked = dict(data)

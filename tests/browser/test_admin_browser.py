@@ -80,3 +80,112 @@ def test_resident_screens_qr_and_htmx_under_csp(live_server, page, artifacts):
     assert "default-src 'self'" in headers["content-security-policy"]
     assert not problems, problems
     assert not page.js_errors
+
+
+def test_review_page_shows_the_change_first_at_1366(live_server, browser, artifacts):
+    """The supervisor's view of a corrected list on a 1366×768 office screen: the change
+    against the published version (changed cells marked, an added and a removed row) and the
+    figure check come before the decision, and no changed column is cut off."""
+    from content import db, editing
+    conn = db.connect(live_server.data_dir / "kiosk.sqlite3")
+    editor = conn.execute("SELECT * FROM user WHERE username = 'village-editor'").fetchone()
+    nid = conn.execute("SELECT id FROM notice WHERE jurisdiction_code = '340499100201' AND status = 'published' "
+                       "AND table_rows LIKE '%王*明%'").fetchone()[0]
+    w = editing.working(conn, editing.entity("notice"), nid)
+    data = dict(w["data"])
+    rows = [list(r) for r in data["table_rows"]]
+    wang = next(r for r in rows if r[1] == "王*明")
+    wang[4], wang[6] = "10.00", "1,050.00"                  # the township's figures
+    removed = rows.pop(-1)
+    rows.append(["11", "周*成", "3404**********2210", "四组", "2.00", "105.00", "210.00"])
+    data.update(table_rows=rows, fields=dict(data["fields"], 补贴面积合计="74.00亩", 发放总额="7,770元"))
+    editing.save_draft(conn, editor, "notice", nid, data)
+    editing.submit(conn, editor, "notice", nid, figures_note="按乡镇复核结果更正")
+    conn.close()
+
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = ctx.new_page()
+    problems = csp_watch(page)
+    login(page, live_server.url, "village-supervisor")
+    page.goto(f"{live_server.url}/admin/notices/{nid}")
+    page.screenshot(path=str(artifacts / "admin-review-diff-1366x768.png"))
+    page.screenshot(path=str(artifacts / "admin-review-diff-1366x768-full.png"), full_page=True)
+    changes = page.locator("#changes").bounding_box()
+    decide = page.locator("#decide").bounding_box()
+    figures = page.locator("#figures")
+    assert changes["y"] < decide["y"]
+    assert figures.count() == 0 or figures.bounding_box()["y"] < decide["y"]
+    # The change is on the first screen, not below the buttons.
+    assert changes["y"] < 768
+    changed = page.locator(".diff-table td.changed")
+    assert changed.count() == 2
+    for i in range(changed.count()):
+        box = changed.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1366, box
+    assert page.locator(".diff-table tr.row-added").count() == 1
+    assert page.locator(".diff-table tr.row-removed").count() == 1
+    assert removed[1] in page.locator(".diff-table tr.row-removed").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert not problems, problems
+    ctx.close()
+
+
+def test_demo_draft_shows_its_figure_failure_and_needs_reasons(live_server, browser, artifacts):
+    """The demo's one deliberate failure: the editor sees it before submitting and must explain
+    it; the supervisor sees it too and approving needs a reason."""
+    base = live_server.url
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = ctx.new_page()
+    problems = csp_watch(page)
+    login(page, base, "village-editor")
+    page.goto(base + "/admin/notices/?status=draft")
+    page.click("text=村级财务收支公示（草稿）")
+    page.wait_for_url(re.compile(r"/admin/notices/\d+$"))
+    nid = int(page.url.rsplit("/", 1)[1])
+    assert "数字核对不一致（2 处）" in page.inner_text("#figures")
+    assert "上面各行相加是 4,080" in page.inner_text("#figures")
+    page.screenshot(path=str(artifacts / "admin-figures-editor-1366x768.png"), full_page=True)
+    page.fill("input[name=figures_note]", "第3项防汛物资含100元运费，已补凭证")
+    page.click("button:has-text('提交审核')")
+    page.wait_for_url(f"{base}/admin/notices/{nid}")
+    assert "已提交审核" in page.inner_text("main")
+
+    sup = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+    problems += csp_watch(sup)
+    login(sup, base, "village-supervisor")
+    sup.goto(f"{base}/admin/notices/{nid}")
+    assert "第3项防汛物资含100元运费" in sup.inner_text("#decide")
+    sup.screenshot(path=str(artifacts / "admin-figures-review-1366x768.png"), full_page=True)
+    sup.fill("textarea[name=override_reason]", "已核对凭证，合计按凭证更正后另行公示")
+    sup.click("button:has-text('写明理由后审核通过并发布')")
+    sup.wait_for_url(base + "/admin/review")
+    assert "审核通过" in sup.inner_text("main")
+    assert not problems, problems
+    ctx.close()
+    sup.context.close()
+
+
+def test_consultation_result_is_submitted_for_review(live_server, browser, artifacts):
+    """A closed consultation's page: opinions, then the 采纳情况 form, which sends it to review."""
+    from content import db
+    conn = db.connect(live_server.data_dir / "kiosk.sqlite3")
+    cid = conn.execute("SELECT id FROM consultation WHERE closes_on < date('now')").fetchone()[0]
+    conn.close()
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = ctx.new_page()
+    problems = csp_watch(page)
+    login(page, live_server.url, "county-admin")
+    page.goto(f"{live_server.url}/admin/consultations/{cid}")
+    page.fill("textarea[name=result_summary]", "共收到意见12条，采纳8条；未采纳的4条已逐条说明理由。")
+    page.click("#result button:has-text('提交审核')")
+    page.wait_for_url(f"{live_server.url}/admin/consultations/{cid}")
+    main = page.inner_text("main")
+    assert "已提交审核" in main and "与当前公开版本的对比" in main and "共收到意见12条" in main
+    assert page.locator("#result textarea").count() == 0          # under review: no second form
+    page.screenshot(path=str(artifacts / "admin-consultation-result-1366x768.png"), full_page=True)
+    kiosk = ctx.new_page()
+    kiosk.goto(f"{live_server.url}/consultations/{cid}")
+    assert "共收到意见12条" not in kiosk.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert not problems, problems
+    ctx.close()

@@ -90,3 +90,26 @@ def test_attachments_and_boards_travel(hub, term):
     hconn.close()
     assert slugs == expected
     tc.close()
+
+
+def test_nothing_unmasked_goes_into_a_bundle(hub):
+    """Personal data that got past review (here written straight into the database) is
+    masked when the hub cuts the bundle; marked office numbers stay readable."""
+    idn, mobile = "340421198001011237", "13812345678"
+    hconn = hub.conn()
+    nid = hconn.execute("SELECT id FROM notice WHERE jurisdiction_code = ? AND status = 'published' "
+                        "LIMIT 1", (VILLAGE,)).fetchone()[0]
+    hconn.execute(
+        "UPDATE notice SET body = ?, publisher = ?, online_url = ?, fields = ?, table_columns = ?, "
+        "table_rows = ? WHERE id = ?",
+        (f"申请人身份证 {idn[:6]}\u3000{idn[6:]}，监督电话 0554-4830102", f"杏花村 Tel{mobile}",
+         f"https://example.invalid/q?sfz={idn}", json.dumps({f"联系{mobile}": "张三"}, ensure_ascii=False),
+         json.dumps(["姓名", "证号前段", "证号后段"], ensure_ascii=False),
+         json.dumps([["张三丰", idn[:6], idn[6:]]], ensure_ascii=False), nid))
+    hconn.commit()
+    snap = publish.Snapshot(hconn)
+    text = json.dumps([c.rows for c in snap.chunks if c.table.name == "notice"], ensure_ascii=False)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    assert idn not in digits and mobile not in text and idn[6:] not in text
+    assert "0554-4830102" in text                 # a marked office number of the demo county
+    assert snap.masked_cells >= 5
