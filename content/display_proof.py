@@ -68,64 +68,89 @@ def parse_report(body, now: datetime) -> dict[tuple[str, int], tuple[int, int]]:
     return out
 
 
-def _add(conn, table: str, key_cols: dict, shown: int, visible: int) -> None:
-    cols = ", ".join(key_cols)
-    marks = ", ".join("?" for _ in key_cols)
+def add_hour(conn: sqlite3.Connection, terminal_id: str, board_slug: str, notice_id: int, hour: str,
+             shown: int, visible: int) -> None:
+    """(hub) Add an hour's seconds to the day's row; the hour counts as shown once anything
+    was on screen with the page visible."""
+    day, h = hour[:10], int(hour[11:13])
     conn.execute(
-        f"INSERT INTO {table}({cols}, shown, visible) VALUES ({marks}, ?, ?) "
-        f"ON CONFLICT({cols}) DO UPDATE SET shown = min(3600, shown + excluded.shown), "
-        "visible = min(3600, visible + excluded.visible)", [*key_cols.values(), shown, visible])
+        "INSERT INTO display_report(terminal_id, board_slug, notice_id, day, hours, shown, visible) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(terminal_id, board_slug, notice_id, day) DO UPDATE SET "
+        "hours = hours | excluded.hours, shown = min(86400, shown + excluded.shown), "
+        "visible = min(86400, visible + excluded.visible)",
+        (terminal_id, board_slug, notice_id, day, (1 << h) if visible > 0 else 0, shown, visible))
 
 
 def record(conn: sqlite3.Connection, board_slug: str, counts: dict, on_terminal: bool) -> None:
     """Keep a board's report: buffered for upstream on a terminal, final on a hub."""
     for (hour, nid), (shown, visible) in counts.items():
         if on_terminal:
-            _add(conn, "display_shown", {"board_slug": board_slug, "notice_id": nid, "hour": hour},
-                 shown, visible)
+            conn.execute(
+                "INSERT INTO display_shown(board_slug, notice_id, hour, shown, visible) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(board_slug, notice_id, hour) DO UPDATE SET "
+                "shown = min(3600, shown + excluded.shown), visible = min(3600, visible + excluded.visible)",
+                (board_slug, nid, hour, shown, visible))
         else:
-            _add(conn, "display_report", {"terminal_id": "local", "board_slug": board_slug,
-                                          "notice_id": nid, "hour": hour}, shown, visible)
+            add_hour(conn, "local", board_slug, nid, hour, shown, visible)
 
 
-def queue_finished_hours(conn: sqlite3.Connection, scope: str, now: datetime, enqueue) -> int:
-    """Send every finished hour's not yet sent seconds upstream, one record per board and hour."""
+MAX_REPORTS_PER_RECORD = 500
+BATCH_HOURS = 3                   # finished hours wait until the oldest is this old: ~8 records a day
+
+
+def queue_finished_hours(conn: sqlite3.Connection, scope: str, now: datetime, enqueue,
+                         batch_hours: int = BATCH_HOURS) -> int:
+    """Send every finished hour's not yet sent seconds upstream, many boards and hours to a
+    record (a late report of an hour goes as the difference), once the oldest waiting hour is
+    ``batch_hours`` old; returns the records queued."""
     current = hour_key(now)
+    oldest = conn.execute("SELECT min(hour) FROM display_shown WHERE hour < ? "
+                          "AND (shown > sent_shown OR visible > sent_visible)", (current,)).fetchone()[0]
+    if oldest is None or oldest > hour_key(now - timedelta(hours=batch_hours)):
+        return 0
     rows = conn.execute(
         "SELECT * FROM display_shown WHERE hour < ? AND (shown > sent_shown OR visible > sent_visible) "
         "ORDER BY board_slug, hour, notice_id", (current,)).fetchall()
-    batches: dict[tuple[str, str], list] = {}
+    reports: dict[tuple[str, str], dict] = {}
     for r in rows:
-        batches.setdefault((r["board_slug"], r["hour"]), []).append(r)
-    for (board, hour), items in batches.items():
-        notices = {str(r["notice_id"]): [r["shown"] - r["sent_shown"], r["visible"] - r["sent_visible"]]
-                   for r in items}
-        marker = json.dumps([board, hour, sorted((r["notice_id"], r["sent_shown"], r["sent_visible"])
-                                                 for r in items)])
-        record_uuid = str(uuidlib.uuid5(NAMESPACE, marker))
-        enqueue(conn, UPSTREAM_KIND, record_uuid, {"jurisdiction_code": scope, "board": board,
-                                                   "hour": hour, "notices": notices})
-        conn.execute("UPDATE display_shown SET sent_shown = shown, sent_visible = visible "
-                     "WHERE board_slug = ? AND hour = ?", (board, hour))
+        reports.setdefault((r["board_slug"], r["hour"]), {})[str(r["notice_id"])] = [
+            r["shown"] - r["sent_shown"], r["visible"] - r["sent_visible"]]
+    items = [{"board": b, "hour": h, "notices": n} for (b, h), n in reports.items()]
+    queued = 0
+    for i in range(0, len(items), MAX_REPORTS_PER_RECORD):
+        chunk = items[i:i + MAX_REPORTS_PER_RECORD]
+        marker = json.dumps([scope, chunk], sort_keys=True)
+        enqueue(conn, UPSTREAM_KIND, str(uuidlib.uuid5(NAMESPACE, marker)),
+                {"jurisdiction_code": scope, "reports": chunk})
+        queued += 1
+    conn.execute("UPDATE display_shown SET sent_shown = shown, sent_visible = visible "
+                 "WHERE hour < ? AND (shown > sent_shown OR visible > sent_visible)", (current,))
     # Hours sent in full and older than a week are history the hub keeps.
     week_ago = hour_key(now - timedelta(days=7))
     conn.execute("DELETE FROM display_shown WHERE hour < ? AND shown = sent_shown AND visible = sent_visible",
                  (week_ago,))
-    return len(batches)
+    return queued
 
 
 def file_upstream(conn: sqlite3.Connection, terminal_id: str, payload: dict, now: datetime) -> dict:
-    """Add a terminal's hour of a board to the hub's counts; raise BadReport when malformed."""
-    board, hour, notices = payload.get("board"), payload.get("hour"), payload.get("notices")
-    if not isinstance(board, str) or not re.match(r"^[a-z0-9][a-z0-9-]{0,63}$", board):
-        raise BadReport("公示栏编号无效")
-    counts = parse_report({"hours": {hour: notices}}, now) if isinstance(hour, str) else None
-    if counts is None:
-        raise BadReport("时段无效")
-    for (h, nid), (shown, visible) in counts.items():
-        _add(conn, "display_report", {"terminal_id": terminal_id, "board_slug": board,
-                                      "notice_id": nid, "hour": h}, shown, visible)
-    return {"board": board, "hour": hour, "notices": len(counts)}
+    """Add a terminal's reports (boards × finished hours) to the hub's counts; raise BadReport
+    when any part is malformed (nothing of the record is kept then)."""
+    reports = payload.get("reports")
+    if not isinstance(reports, list) or not 0 < len(reports) <= MAX_REPORTS_PER_RECORD:
+        raise BadReport("报告格式不正确")
+    parsed = []
+    for rep in reports:
+        board = rep.get("board") if isinstance(rep, dict) else None
+        if not isinstance(board, str) or not re.match(r"^[a-z0-9][a-z0-9-]{0,63}$", board):
+            raise BadReport("公示栏编号无效")
+        hour = rep.get("hour")
+        if not isinstance(hour, str):
+            raise BadReport("时段无效")
+        parsed.append((board, parse_report({"hours": {hour: rep.get("notices")}}, now)))
+    for board, counts in parsed:
+        for (h, nid), (shown, visible) in counts.items():
+            add_hour(conn, terminal_id, board, nid, h, shown, visible)
+    return {"reports": len(parsed)}
 
 
 # ---------------------------------------------------------------- coverage
@@ -199,12 +224,13 @@ def coverage(conn: sqlite3.Connection, notice_id: int, now: datetime) -> NoticeC
     hi = hour_key(datetime.combine(end + timedelta(days=1), time(0), CHINA))
     for b in boards_for(conn, n):
         shown = {}
-        for r in conn.execute("SELECT hour, sum(visible) AS visible FROM display_report WHERE notice_id = ? "
-                              "AND board_slug = ? AND hour >= ? AND hour < ? GROUP BY hour",
-                              (notice_id, b["slug"], lo, hi)):
-            if r["visible"] > 0:
-                local = _hour_start(r["hour"]).astimezone(CHINA)
-                shown[(local.date(), local.hour)] = True
+        for r in conn.execute("SELECT day, hours FROM display_report WHERE notice_id = ? "
+                              "AND board_slug = ? AND day >= ? AND day <= ?",
+                              (notice_id, b["slug"], lo[:10], hi[:10])):
+            for h in range(24):
+                if r["hours"] >> h & 1:
+                    local = _hour_start(f"{r['day']}T{h:02d}").astimezone(CHINA)
+                    shown[(local.date(), local.hour)] = True
         cov = BoardCoverage(b["slug"], b["name"], b["location"], days)
         windows = json.loads(b["windows"])
         if shown:
@@ -244,6 +270,13 @@ def notices_with_period(conn: sqlite3.Connection, codes: list[str], since: date,
 
 def last_confirmed(conn: sqlite3.Connection) -> dict[str, datetime]:
     """Each board's last hour with something confirmed on screen (for the fleet page)."""
-    return {r[0]: _hour_start(r[1]) + timedelta(hours=1)
-            for r in conn.execute("SELECT board_slug, max(hour) FROM display_report WHERE visible > 0 "
-                                  "GROUP BY board_slug")}
+    out = {}
+    for r in conn.execute("SELECT board_slug, day, max(hours) AS hours FROM display_report d "
+                          "WHERE hours > 0 AND day = (SELECT max(day) FROM display_report e "
+                          "WHERE e.board_slug = d.board_slug AND e.hours > 0) GROUP BY board_slug, day"):
+        mask = 0
+        for m in conn.execute("SELECT hours FROM display_report WHERE board_slug = ? AND day = ?",
+                              (r["board_slug"], r["day"])):
+            mask |= m["hours"]
+        out[r["board_slug"]] = _hour_start(f"{r['day']}T{mask.bit_length() - 1:02d}") + timedelta(hours=1)
+    return out

@@ -207,11 +207,12 @@ def coverage_short(conn: sqlite3.Connection, today: date, now: datetime) -> int:
 
 
 def boards_silent(conn: sqlite3.Connection, now: datetime) -> int:
-    """Boards that reported showing something before and have been silent for three hours."""
+    """Boards that reported showing something before and have been silent for eight hours
+    (their terminal sends finished hours in batches of about three)."""
     raised = 0
     with immediate(conn):
         for slug, at in display_proof.last_confirmed(conn).items():
-            if now - at < timedelta(hours=3):
+            if now - at < timedelta(hours=8):
                 continue
             b = conn.execute("SELECT name, jurisdiction_code FROM board WHERE slug = ? AND status = 'published'",
                              (slug,)).fetchone()

@@ -121,3 +121,54 @@ def purge_hub(conn: sqlite3.Connection, today: date, application_days: int = DEF
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                         (name,)).fetchone() is not None
+
+
+# ---------------------------------------------------------------- history at the hub
+
+# Days each kind of operational history is kept at the hub (settings ``<name>_retention_days``).
+HISTORY_DEFAULTS = {
+    "usage": 1100,          # daily view totals: three years, for year-on-year assessment
+    "inbox": 400,           # raw copies of upstream records (their data lives in its own table)
+    "audit": 1830,          # content changes, reviews, settings: five years
+    "notification": 180,    # notifications and their deliveries
+    "display": 1100,        # 公示留痕: three years of what the boards showed, for audits
+}
+
+
+def purge_history(conn: sqlite3.Connection, today: date, days: dict | None = None) -> dict:
+    """(hub) Remove operational history older than its retention period; then give the
+    freed pages back to the file system a little at a time (incremental vacuum)."""
+    days = {**HISTORY_DEFAULTS, **(days or {})}
+    before = {k: (today - timedelta(days=int(v))).isoformat() for k, v in days.items()}
+    done = {}
+    with immediate(conn):
+        done["usage"] = conn.execute("DELETE FROM usage_view WHERE day < ?", (before["usage"],)).rowcount \
+            + conn.execute("DELETE FROM usage_search_miss WHERE day < ?", (before["usage"],)).rowcount
+        # Inbox rows are the hub's memory of which UUIDs it holds: a terminal never resends a
+        # record it had acknowledged, so rows past the period can go, payload and all.
+        done["inbox"] = conn.execute("DELETE FROM sync_inbox WHERE received_at < ?",
+                                     (before["inbox"],)).rowcount if _has_table(conn, "sync_inbox") else 0
+        marks = ",".join("?" * len(ACCESS_ACTIONS))
+        done["audit"] = conn.execute(f"DELETE FROM audit_log WHERE at < ? AND action NOT IN ({marks})",
+                                     [before["audit"], *ACCESS_ACTIONS]).rowcount
+        if _has_table(conn, "notification"):
+            old = "SELECT id FROM notification WHERE created_at < ?"
+            conn.execute(f"DELETE FROM notify_delivery WHERE notification_id IN ({old}) "
+                         "AND status IN ('sent', 'failed')", (before["notification"],))
+            done["notification"] = conn.execute(
+                f"DELETE FROM notification WHERE created_at < ? AND id NOT IN "
+                f"(SELECT notification_id FROM notify_delivery)", (before["notification"],)).rowcount
+        if _has_table(conn, "display_report"):
+            done["display"] = conn.execute("DELETE FROM display_report WHERE day < ?",
+                                           (before["display"],)).rowcount
+    incremental_vacuum(conn)
+    return done
+
+
+def incremental_vacuum(conn: sqlite3.Connection, pages: int = 2000) -> None:
+    """Free pages go back to the disk a few MB at a time. A database made before this was
+    switched on is converted once (a full VACUUM, outside any transaction)."""
+    if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("VACUUM")
+    conn.execute(f"PRAGMA incremental_vacuum({int(pages)})")

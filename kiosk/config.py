@@ -125,6 +125,11 @@ SETTINGS = {
     "DISPLAY_REPORT_SECONDS": (int, 1, 3600, "boards report what they showed this often"),
     "APPLICATION_RETENTION_DAYS": (int, 30, 100 * 366, "hub: days after an answered application before its applicant's details are removed"),
     "ACCESS_LOG_RETENTION_DAYS": (int, 7, 10 * 366, "hub: days sign-in records (with addresses) are kept"),
+    "USAGE_RETENTION_DAYS": (int, 400, 100 * 366, "hub: days daily view totals are kept"),
+    "INBOX_RETENTION_DAYS": (int, 30, 100 * 366, "hub: days raw upstream records are kept"),
+    "AUDIT_RETENTION_DAYS": (int, 366, 100 * 366, "hub: days content and review history is kept"),
+    "NOTIFICATION_RETENTION_DAYS": (int, 7, 10 * 366, "hub: days notifications are kept"),
+    "DISPLAY_RETENTION_DAYS": (int, 30, 100 * 366, "hub: days proof-of-display records are kept"),
     "SCREEN_PORTS": (list, None, None, "terminal: DevTools ports of this machine's screens (127.0.0.1)"),
     "SCREENSHOT_MINUTES": (NUMBER, 0, 24 * 60, "terminal: a thumbnail of every screen this often; 0: only when asked"),
 }

@@ -113,8 +113,11 @@ def purge_expired(data_dir: Path, cfg: dict) -> None:
                 conn, date.today(),
                 int(cfg.get("APPLICATION_RETENTION_DAYS", retention.DEFAULT_APPLICATION_DAYS)),
                 int(cfg.get("ACCESS_LOG_RETENTION_DAYS", retention.DEFAULT_ACCESS_LOG_DAYS)))
-            if any(done.values()):
-                log.info("retention: %s", done)
+            history = retention.purge_history(conn, date.today(), {
+                name: cfg[f"{name.upper()}_RETENTION_DAYS"] for name in retention.HISTORY_DEFAULTS
+                if cfg.get(f"{name.upper()}_RETENTION_DAYS")})
+            if any(done.values()) or any(history.values()):
+                log.info("retention: %s %s", done, history)
         finally:
             conn.close()
     except Exception:                          # noqa: BLE001

@@ -62,37 +62,51 @@ def test_only_this_machine_may_report(client, conn):
 def test_a_standalone_keeps_its_boards_reports(client, conn):
     for _ in range(2):
         assert _report(client, {"2026-12-03T01": {"7": [30, 20]}}).status_code == 200
+    assert _report(client, {"2026-12-03T05": {"7": [10, 0]}}).status_code == 200      # not seen: no bit
     row = conn.execute("SELECT * FROM display_report").fetchone()
-    assert (row["terminal_id"], row["board_slug"], row["notice_id"], row["shown"], row["visible"]) == \
-        ("local", BOARD, 7, 60, 40)
+    assert (row["terminal_id"], row["board_slug"], row["notice_id"], row["day"], row["shown"], row["visible"]) == \
+        ("local", BOARD, 7, "2026-12-03", 70, 40)
+    assert row["hours"] == 1 << 1
 
 
-def test_a_terminal_sends_finished_hours_up_once_and_late_seconds_as_the_difference(data_dir, conn):
+def test_a_terminal_sends_finished_hours_up_in_batches_and_late_seconds_as_the_difference(data_dir, conn):
     app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "ROLE": "terminal", "SCOPE": VILLAGE,
-                      "NOW": "2026-12-03T10:30:00+08:00"})
+                      "NOW": "2026-12-03T10:30:00+08:00"})          # 02:30 UTC
     client = app.test_client()
-    assert _report(client, {"2026-12-03T01": {"7": [600, 600]}, "2026-12-03T02": {"7": [100, 50]}}).status_code == 200
+    assert _report(client, {"2026-12-03T00": {"7": [600, 600]}}).status_code == 200
+    assert conn.execute("SELECT count(*) FROM outbox WHERE kind = 'display'").fetchone()[0] == 0   # waits
+    app.config["NOW"] = "2026-12-03T11:30:00+08:00"                   # the 00 hour is three hours old
+    assert _report(client, {"2026-12-03T01": {"7": [300, 300], "8": [100, 90]},
+                            "2026-12-03T03": {"7": [100, 50]}}).status_code == 200
     rows = conn.execute("SELECT uuid, kind, payload FROM outbox WHERE kind = 'display'").fetchall()
-    assert len(rows) == 1                               # 02 (10:00 China time) is not over yet
+    assert len(rows) == 1                               # one record: every finished hour (03 is not)
     payload = json.loads(rows[0]["payload"])
-    assert payload == {"jurisdiction_code": VILLAGE, "board": BOARD, "hour": "2026-12-03T01",
-                       "notices": {"7": [600, 600]}}
-    _report(client, {"2026-12-03T01": {"7": [60, 0]}})   # a late report of a finished hour
+    assert payload == {"jurisdiction_code": VILLAGE, "reports": [
+        {"board": BOARD, "hour": "2026-12-03T00", "notices": {"7": [600, 600]}},
+        {"board": BOARD, "hour": "2026-12-03T01", "notices": {"7": [300, 300], "8": [100, 90]}}]}
+    app.config["NOW"] = "2026-12-03T14:30:00+08:00"
+    _report(client, {"2026-12-03T00": {"7": [60, 0]}})   # a late report of a finished hour
     rows = conn.execute("SELECT uuid, payload FROM outbox WHERE kind = 'display' ORDER BY id").fetchall()
     assert len(rows) == 2 and rows[0]["uuid"] != rows[1]["uuid"]
-    assert json.loads(rows[1]["payload"])["notices"] == {"7": [60, 0]}
+    reports = json.loads(rows[1]["payload"])["reports"]
+    assert {"board": BOARD, "hour": "2026-12-03T00", "notices": {"7": [60, 0]}} in reports
     _report(client, {})                                   # nothing new: nothing queued
     assert conn.execute("SELECT count(*) FROM outbox WHERE kind = 'display'").fetchone()[0] == 2
 
 
 def test_the_hub_adds_up_terminal_records(conn):
     now = datetime(2026, 12, 3, 3, tzinfo=timezone.utc)
+    one = {"board": BOARD, "hour": "2026-12-03T01", "notices": {"7": [100, 90]}}
     for _ in range(2):
-        dp.file_upstream(conn, "a" * 64, {"board": BOARD, "hour": "2026-12-03T01", "notices": {"7": [100, 90]}}, now)
-    row = conn.execute("SELECT shown, visible FROM display_report").fetchone()
-    assert tuple(row) == (200, 180)
-    with pytest.raises(dp.BadReport):
-        dp.file_upstream(conn, "a" * 64, {"board": "../x", "hour": "2026-12-03T01", "notices": {}}, now)
+        dp.file_upstream(conn, "a" * 64, {"reports": [one]}, now)
+    dp.file_upstream(conn, "a" * 64, {"reports": [{**one, "hour": "2026-12-03T02"}]}, now)
+    row = conn.execute("SELECT shown, visible, hours FROM display_report").fetchone()
+    assert tuple(row) == (300, 270, (1 << 1) | (1 << 2))
+    for bad in ({"reports": [{**one, "board": "../x"}]}, {"reports": []}, {"reports": [one, {"hour": 5}]},
+                {"board": BOARD, "hour": "2026-12-03T01", "notices": {}}):
+        with pytest.raises(dp.BadReport):
+            dp.file_upstream(conn, "a" * 64, bad, now)
+    assert conn.execute("SELECT shown FROM display_report").fetchone()[0] == 300     # nothing half-kept
 
 
 def _shown_days(conn, nid, days, skip_day=None, skip_hours=()):
@@ -102,7 +116,7 @@ def _shown_days(conn, nid, days, skip_day=None, skip_hours=()):
         for h in range(8, 20):
             if (day, h) in skip_hours:
                 continue
-            conn.execute("INSERT INTO display_report VALUES ('t', ?, ?, ?, 40, 40)", (BOARD, nid, _hour(day, h)))
+            dp.add_hour(conn, "t", BOARD, nid, _hour(day, h), 40, 40)
 
 
 @pytest.fixture
@@ -165,7 +179,7 @@ def test_others_cannot_see_a_villages_certificate(app, conn, stopped_board):
 
 
 def test_fleet_page_shows_each_boards_last_confirmed_render(client, conn):
-    conn.execute("INSERT INTO display_report VALUES ('t', ?, 1, '2026-12-03T01', 50, 50)", (BOARD,))
+    dp.add_hour(conn, "t", BOARD, 1, "2026-12-03T01", 50, 50)
     login(client, "county-admin")
     page = client.get("/admin/fleet").get_data(as_text=True)
     assert "电子公示栏最近一次确认显示" in page and "2026-12-03 10:00" in page

@@ -31,12 +31,13 @@ def test_an_open_board_reports_what_it_shows(tmp_path, demo_template, browser):
         while time.monotonic() < deadline and not rows:
             time.sleep(1)
             conn = db.connect(data / config.DATABASE_NAME)
-            rows = conn.execute("SELECT notice_id, shown, visible FROM display_report WHERE board_slug = "
+            rows = conn.execute("SELECT notice_id, shown, visible, hours FROM display_report WHERE board_slug = "
                                 "'xinghuacun' AND terminal_id = 'local'").fetchall()
             conn.close()
         assert rows, "the board reported nothing"
         assert shown_id in {r[0] for r in rows}
         assert all(r[1] >= r[2] >= 0 for r in rows) and sum(r[2] for r in rows) >= 1
+        assert any(r[3] for r in rows)                      # the hour counts as shown
     finally:
         ctx.close()
         server.stop()
