@@ -76,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     pagecache.init_app(app)  # resident pages, dropped on any database commit
     from . import touch  # search, 适老化, attract screen, print sheets, usage counts
     app.register_blueprint(touch.bp)
+    from . import ime  # handwriting pad and pinyin candidates for the on-screen keyboards
+    app.register_blueprint(ime.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the Debian packages the browser and QR tests use are present.
+# Make sure the Debian packages the browser and QR tests (and the handwriting pad) use are present.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -7,6 +7,9 @@ fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 # tests/test_deploy.py checks the systemd units and nginx examples with the real tools.
 command -v systemd-analyze >/dev/null || need+=(systemd)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
+# The on-screen keyboard's handwriting pad: Zinnia and its Simplified Chinese model.
+ldconfig -p 2>/dev/null | grep -q "libzinnia\.so\.0" || need+=(libzinnia0)
+[ -f /usr/share/tegaki/models/zinnia/handwriting-zh_CN.model ] || need+=(tegaki-zinnia-simplified-chinese)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${need[*]} ..."
