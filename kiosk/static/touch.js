@@ -1,4 +1,4 @@
-// Touchscreen behaviour: on-screen keyboard, idle reset with countdown, external links as QR
+// Touchscreen behaviour: on-screen keyboard (its Chinese input is ime.js), idle reset with countdown, external links as QR
 // codes, printing, and a little hardening. Works with or without htmx.
 (function () {
   "use strict";
@@ -31,6 +31,14 @@
       submitTimer = setTimeout(function () { form.submit(); }, 700);
     }
   });
+
+  // Chinese on the search keyboard: pinyin candidates for the letters typed, or the writing pad
+  // (ime.js). A candidate replaces the letters and asks for results like a key does.
+  if (window.KioskIME) {
+    window.KioskIME.host(".osk", {
+      target: function () { return document.getElementById("q"); }
+    });
+  }
 
   // The elderly switch returns to the screen the resident is on now (htmx may have moved on).
   document.addEventListener("submit", function (event) {
