@@ -191,8 +191,11 @@ class Table:
                         seen.add(text)
                         found.append(Candidate(text, used))
 
-            if n > 1 and not any(ch in "aeiouv" for ch in letters):
-                # Initials only (dbgs, bj): the words they abbreviate.
+            # Initials only (dbgs, bj): the words they abbreviate; after the characters when the
+            # letters also begin a syllable (zh, sh: 这, 是 before 之后, 事后).
+            initials = n > 1 and not any(ch in "aeiouv" for ch in letters)
+            begins = any(s.startswith(letters) for s in self.syllables)
+            if initials and not begins:
                 add("SELECT text FROM word WHERE initials = ? ORDER BY weight DESC LIMIT ?",
                     (letters,), n, 10)
             if len(parts) > 1:
@@ -208,6 +211,9 @@ class Table:
                 # The start of a syllable (zh, zhan): characters of every syllable it begins.
                 add("SELECT text FROM hanzi WHERE full > ? AND full < ? ORDER BY weight DESC "
                     "LIMIT ?", (first, first + "{"), len(first), limit)
+            if initials and begins:
+                add("SELECT text FROM word WHERE initials = ? ORDER BY weight DESC LIMIT ?",
+                    (letters,), n, 10)
         finally:
             conn.close()
         return found
