@@ -175,8 +175,9 @@ class Table:
                                check_same_thread=False)
 
     def candidates(self, letters: str, limit: int = 30) -> list[Candidate]:
-        """Words that spell all the letters, then words starting with them, then characters
-        of the first syllable (``zhangsan``: no such word, so 张, 章, 长 … for ``zhang``)."""
+        """Words that spell all the letters and the first syllable's most common characters,
+        then words starting with the letters, then more characters of the first syllable
+        (``zhangsan``: 长三 …, 长, 张, 掌, 章 for ``zhang``, then 张三丰 …)."""
         if not LETTERS.fullmatch(letters):
             raise ValueError(letters)
         parts = segment(letters, self.syllables)
@@ -198,15 +199,21 @@ class Table:
             if initials and not begins:
                 add("SELECT text FROM word WHERE initials = ? ORDER BY weight DESC LIMIT ?",
                     (letters,), n, 10)
+            first = parts[0]
+            chars = "SELECT text FROM hanzi WHERE full = ? ORDER BY weight DESC LIMIT ?"
             if len(parts) > 1:
+                add("SELECT text FROM word WHERE full = ? ORDER BY weight DESC LIMIT ?",
+                    (letters,), n, 4)
+                # Names are no dictionary words: the first syllable's common characters come
+                # early (王小明 is 小 then 明), before rarer words and completions.
+                if first in self.syllables:
+                    add(chars, (first,), len(first), 4)
                 add("SELECT text FROM word WHERE full = ? ORDER BY weight DESC LIMIT ?",
                     (letters,), n, 10)
                 add("SELECT text FROM word WHERE full > ? AND full < ? ORDER BY weight DESC "
                     "LIMIT ?", (letters, letters + "{"), n, 5)
-            first = parts[0]
             if first in self.syllables:
-                add("SELECT text FROM hanzi WHERE full = ? ORDER BY weight DESC LIMIT ?",
-                    (first,), len(first), limit)
+                add(chars, (first,), len(first), limit)
             if len(parts) == 1:
                 # The start of a syllable (zh, zhan): characters of every syllable it begins.
                 add("SELECT text FROM hanzi WHERE full > ? AND full < ? ORDER BY weight DESC "

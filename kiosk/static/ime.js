@@ -86,6 +86,11 @@
       return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
     }
 
+    // Writing is not a gesture: without this, Chromium reads a stroke lifted in motion as a
+    // fling and swallows the next tap (the resident's touch on a candidate) to stop it.
+    ["touchstart", "touchmove", "touchend"].forEach(function (type) {
+      canvas.addEventListener(type, function (event) { event.preventDefault(); }, { passive: false });
+    });
     canvas.addEventListener("pointerdown", function (event) {
       if (pointer !== null || strokes.length >= MAX_STROKES) return;
       event.preventDefault();
@@ -171,7 +176,7 @@
     function clear() {
       seq++;
       show([], null);
-      say(mode() === "hand" ? "在下面的框里用手指写一个字，再点认出的字" : "");
+      say(mode() === "hand" ? "在框里用手指写一个字" : "");
       if (pad) pad.clear();
     }
 
@@ -210,9 +215,9 @@
           if (mine !== seq) return;
           if (!res.ok) { show([], null); say(res.data.error || "识别失败，请点“重写”"); return; }
           show(res.data.candidates.map(function (t) { return { text: t, letters: 0 }; }), "hand");
-          say(res.data.candidates.length ? "请点要输入的字；不对就接着写，或点“重写”" : "认不出来，请点“重写”再写一次");
+          say(res.data.candidates.length ? "请点要输入的字" : "认不出来，请点“重写”");
         })
-        .catch(function () { if (mine === seq) say("暂时无法识别，请用拼音或请工作人员代填"); });
+        .catch(function () { if (mine === seq) say("暂时无法识别，请用拼音"); });
     }
 
     if (padBox) {
