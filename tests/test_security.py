@@ -53,9 +53,10 @@ def test_every_post_route_refuses_a_missing_token(app):
 
 
 def test_only_the_sync_inbox_may_be_exempt(app):
-    """Machine-to-machine blueprints opt out through content.security.csrf; nothing else does."""
+    """Machine-to-machine blueprints opt out through content.security.csrf, and the keyboard's
+    read-only handwriting recogniser (JSON bodies only: tests/test_ime.py); nothing else does."""
     names = {getattr(bp, "name", bp) for bp in csrf._exempt_blueprints} - {"probe_inbox"}
-    assert names <= {"sync", "sync_hub", "hub", "inbox"}
+    assert names <= {"sync", "sync_hub", "hub", "inbox", "ime"}
     assert not csrf._exempt_views
 
 
