@@ -296,7 +296,10 @@
     });
   });
   document.addEventListener("DOMContentLoaded", function () { start(document); });
-  document.addEventListener("htmx:afterSettle", function () { start(document); });
+  // Pages that htmx swaps in, or restores from its history cache (‹ 返回), get theirs too.
+  ["htmx:afterSettle", "htmx:historyRestore"].forEach(function (type) {
+    document.addEventListener(type, function () { start(document); });
+  });
 
   window.KioskIME = {
     host: function (selector, options) { hosts.push({ selector: selector, options: options }); },
