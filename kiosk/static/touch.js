@@ -32,6 +32,16 @@
     }
   });
 
+  // On a kiosk the box takes only the screen's keys (no system keyboard pops up over them); a
+  // phone that opened the page from a QR code keeps its own keyboard and input method.
+  var kioskScreen = window.matchMedia("(min-width: 700px) and (min-height: 700px)");
+  function ownKeysOnly() {
+    var box = document.getElementById("q");
+    if (box && kioskScreen.matches) box.setAttribute("inputmode", "none");
+  }
+  ownKeysOnly();
+  document.addEventListener("htmx:afterSettle", ownKeysOnly);
+
   // Chinese on the search keyboard: pinyin candidates for the letters typed, or the writing pad
   // (ime.js). A candidate replaces the letters and asks for results like a key does.
   if (window.KioskIME) {

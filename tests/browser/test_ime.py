@@ -156,6 +156,7 @@ def test_search_by_pinyin_and_by_hand(live_server, browser, artifacts):
     page.goto(live_server.url + "/search")
     osk = page.locator(".osk")
     assert osk.get_attribute("data-ime-mode") == "pinyin"                     # search starts in pinyin
+    assert page.locator("#q").get_attribute("inputmode") == "none"            # no system keyboard
     for k in "dibao":
         page.locator(f".osk [data-key='{k}']").tap()
     page.wait_for_selector(".osk .ime-cand[data-ime-text='低保']")
@@ -187,6 +188,7 @@ def test_pad_fits_and_is_large_at_every_size(live_server, browser, artifacts, vi
     target = 88 if elderly else 64
     if viewport is PHONE_VIEW:   # phones use their own keyboard on forms: the pad is for search
         page.goto(live_server.url + "/search")
+        assert page.locator("#q").get_attribute("inputmode") is None           # the phone's own keyboard
         page.locator(".osk [data-ime-mode='hand']").tap()
         scope = ".osk"
     else:
