@@ -62,9 +62,10 @@ def handwriting_available() -> bool:
 
 def _number(value, name: str, low: float, high: float) -> float:
     # bool is an int in Python; JSON true is not a coordinate.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadInput(f"{name}必须是数字")
-    if not low <= value <= high:
+    # Compared before any conversion: a 400-digit JSON integer is an int too large for a float.
+    if isinstance(value, float) and not math.isfinite(value) or not low <= value <= high:
         raise BadInput(f"{name}超出范围")
     return float(value)
 

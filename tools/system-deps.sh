@@ -8,7 +8,8 @@ fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 # The on-screen keyboard's handwriting pad: Zinnia and its Simplified Chinese model.
-ldconfig -p 2>/dev/null | grep -q "libzinnia\.so\.0" || need+=(libzinnia0)
+compgen -G "/usr/lib/*/libzinnia.so.0" >/dev/null || compgen -G "/usr/lib/libzinnia.so.0" >/dev/null \
+  || need+=(libzinnia0)
 [ -f /usr/share/tegaki/models/zinnia/handwriting-zh_CN.model ] || need+=(tegaki-zinnia-simplified-chinese)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

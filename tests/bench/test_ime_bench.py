@@ -30,8 +30,10 @@ TERMINAL = "threads = 6\nsync_interval = 86400\n"
 # there the p95 must stay within this ratio of the static file's p95 measured alongside.
 BUSY_RATIO = 10
 
-pytestmark = pytest.mark.skipif(not handwriting.available(),
-                                reason="libzinnia0 / tegaki-zinnia-simplified-chinese missing")
+@pytest.fixture(autouse=True)
+def model():
+    if not handwriting.available():
+        pytest.fail("libzinnia0 / tegaki-zinnia-simplified-chinese missing: run tools/system-deps.sh")
 
 
 def _line(a, b, step=6):

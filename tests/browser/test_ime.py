@@ -14,10 +14,13 @@ from tests.browser.conftest import LANDSCAPE, PORTRAIT, LiveServer
 from tests.browser.test_citizen_browser import SMALL_TARGETS_LABELLED, keyboard, tap_keys
 from tests.browser.test_touch import AXE_JS, SERIOUS, axe_page, set_elderly
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not handwriting.available(),
-                                 reason="libzinnia0 / tegaki-zinnia-simplified-chinese missing: "
-                                        "run tools/system-deps.sh")]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("model")]
+
+
+@pytest.fixture
+def model():
+    if not handwriting.available():
+        pytest.fail("libzinnia0 / tegaki-zinnia-simplified-chinese missing: run tools/system-deps.sh")
 
 PHONE_VIEW = {"width": 390, "height": 844}
 ID_OK, PHONE = "11010519491231002X", "13812345678"
@@ -260,3 +263,21 @@ def test_without_the_model_no_pad_and_pinyin_still_works(tmp_path, demo_template
         context.close()
     finally:
         server.stop()
+
+
+def test_opinion_on_a_draft_written_by_hand(live_server, browser):
+    """征求意见: the opinion box gets the same pad; the written character is submitted."""
+    context, page, errors = touch_context(browser, PORTRAIT)
+    page.goto(live_server.url + "/consultations")
+    page.locator("a.consult-card:has(.tag-open)").first.tap()
+    page.wait_for_selector("form.opinion-form")
+    page.locator("#f-body").tap()
+    assert keyboard(page).get_attribute("data-ime-mode") == "hand"
+    write(page, context, "#fkb", WANG)
+    pick(page, "#fkb", "王")
+    tap_keys(page, ["done"])
+    assert page.locator("#f-body").input_value() == "王"
+    page.get_by_role("button", name="提交意见").tap()
+    page.wait_for_selector(".rate-thanks")
+    assert not errors
+    context.close()
