@@ -9,7 +9,9 @@ checked all the same: the token only moves from the page to a request made on de
 
 ``create_app`` calls ``init_app``.  Blueprints that receive signed machine
 requests instead of browser forms (the sync inbox) opt out of CSRF with
-``csrf.exempt(blueprint)``; nothing else is exempt.
+``csrf.exempt(blueprint)``; so does the keyboard's handwriting recogniser (``kiosk/ime.py``:
+read-only, and it takes only a JSON body, which another site cannot send); nothing else is
+exempt.
 """
 from __future__ import annotations
 

@@ -91,6 +91,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(touch.bp)
     from . import pictures  # /pictures/<sha256>: attachments as residents see them
     app.register_blueprint(pictures.bp)
+    from . import ime  # handwriting pad and pinyin candidates for the on-screen keyboards
+    app.register_blueprint(ime.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -70,6 +70,9 @@ def create_instance(data_dir: Path, role: str, demo: bool = False, **settings) -
                         datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M"))
     finally:
         conn.close()
+    if demo:   # ready at once for the demo; other instances build it when first served
+        from .pinyin_table import FILE_NAME, build
+        build(data_dir / FILE_NAME)
     return database
 
 
@@ -215,6 +218,8 @@ def serve(data_dir, config_file, port, host, threads, idle_seconds, sync_interva
     start_background(app)
     from . import notifier  # hub and standalone: notifications by e-mail and group robots
     notifier.start(app)
+    from .ime import prepare_table  # the pinyin table, built once per instance in a child process
+    prepare_table(app)
     _serve(app, host, port, settings["threads"], settings["trusted_proxy"])
 
 

@@ -317,7 +317,7 @@ def test_forms_name_their_on_screen_keyboard_and_the_input_method(client):
                        "email": "email", "title": "text", "doc_number": "docno", "description": "text"}
     for name in ("name", "address", "title", "doc_number", "description"):
         assert f'id="ime-{name}"' in html and re.search(rf'aria-describedby="[^"]*ime-{name}', html)
-    assert "可用屏幕键盘或拼音输入法" in html
+    assert "中文可在屏幕键盘上手写或打拼音" in html
     assert re.search(r'<div class="fkb" id="fkb"[^>]*hidden>', html)
     assert 'data-fkey="X" data-layouts="id"' in html and 'data-fkey="@"' in html
     status = client.get("/apply/status").get_data(as_text=True)

@@ -56,10 +56,11 @@ def test_every_post_route_refuses_a_missing_token(app):
 
 def test_only_machine_requests_may_be_exempt(app):
     """Machine-to-machine blueprints opt out through content.security.csrf; nothing else does:
-    the sync inbox (each request signed by the terminal's key) and a board's report of what it
-    showed (accepted from this machine only, tests/test_display_proof.py)."""
+    the sync inbox (each request signed by the terminal's key), a board's report of what it
+    showed (accepted from this machine only, tests/test_display_proof.py) and the keyboard's
+    read-only handwriting recogniser (JSON bodies only: tests/test_ime.py)."""
     names = {getattr(bp, "name", bp) for bp in csrf._exempt_blueprints} - {"probe_inbox"}
-    assert names <= {"sync", "sync_hub", "hub", "inbox", "display_proof"}
+    assert names <= {"sync", "sync_hub", "hub", "inbox", "display_proof", "ime"}
     assert not csrf._exempt_views
     assert app.test_client().post("/display/xinghuacun/shown", json={"hours": {}},
                                   environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 403

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the Debian packages the browser and QR tests use are present.
+# Make sure the Debian packages the browser and QR tests (and the handwriting pad) use are present.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -9,6 +9,10 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 # The hub rasterises uploaded PDFs into page images (content/pictures.py).
 command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null || need+=(poppler-utils)
+# The on-screen keyboard's handwriting pad: Zinnia and its Simplified Chinese model.
+compgen -G "/usr/lib/*/libzinnia.so.0" >/dev/null || compgen -G "/usr/lib/libzinnia.so.0" >/dev/null \
+  || need+=(libzinnia0)
+[ -f /usr/share/tegaki/models/zinnia/handwriting-zh_CN.model ] || need+=(tegaki-zinnia-simplified-chinese)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${need[*]} ..."

@@ -1,5 +1,6 @@
 // Citizen services: pick the matching ID type when the applicant type changes, and the forms'
-// on-screen keyboard (citizen/_keys.html). Printing is touch.js's [data-print] handler.
+// on-screen keyboard (citizen/_keys.html; its Chinese input is ime.js). Printing is touch.js's
+// [data-print] handler.
 (function () {
   "use strict";
 
@@ -57,14 +58,31 @@
     });
   }
 
+  // Chinese fields: the writing pad and pinyin candidates (ime.js) type into the same field.
+  if (window.KioskIME) {
+    window.KioskIME.host("#fkb", {
+      target: function () { return field; },
+      relayout: function () { relayout(false); },
+      afterInsert: function (input) { reveal(input); }
+    });
+  }
+
+  function ime() { var kb = panel(); return kb && kb.kioskIme; }
+
+  function imeMode() {
+    var kb = panel();
+    return kb && kb.classList.contains("fkb-is-chinese") ? kb.getAttribute("data-ime-mode") : null;
+  }
+
   function relayout(scroll) {
     var kb = panel();
     if (!kb || kb.hidden || !field) return;
     var layout = layoutOf(field);
     kb.setAttribute("data-layout", layout);
     kb.classList.toggle("fkb-is-pad", !!PAD[layout]);
-    kb.classList.toggle("fkb-is-lower", layout === "email");
     kb.classList.toggle("fkb-is-chinese", !OWN[layout]);
+    kb.classList.toggle("fkb-is-lower", layout === "email" || imeMode() === "pinyin");
+    if (ime()) ime().resize();
     kb.querySelectorAll("[data-layouts]").forEach(function (key) {
       key.hidden = key.getAttribute("data-layouts").split(" ").indexOf(layout) < 0;
     });
@@ -111,6 +129,7 @@
     var kb = panel();
     if (!kb || !wide.matches) return;
     clearTimeout(unpadTimer);
+    if (field !== input && ime()) ime().clear();   // another field: nothing half-written follows
     field = input;
     kb.hidden = false;
     document.body.classList.add("fkb-open");
@@ -208,7 +227,10 @@
       return;
     }
     var text = name;
-    if (name.length === 1 && /[A-Z]/.test(name) && layoutOf(input) === "email") text = name.toLowerCase();
+    // Pinyin is typed in lower case: ime.js offers characters for the lower-case letters.
+    if (name.length === 1 && /[A-Z]/.test(name) && (layoutOf(input) === "email" || imeMode() === "pinyin")) {
+      text = name.toLowerCase();
+    }
     type(input, text);
     if (document.activeElement !== input) input.focus({ preventScroll: true });
     reveal(input);

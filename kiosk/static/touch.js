@@ -1,4 +1,4 @@
-// Touchscreen behaviour: on-screen keyboard, idle reset with countdown, external links as QR
+// Touchscreen behaviour: on-screen keyboard (its Chinese input is ime.js), idle reset with countdown, external links as QR
 // codes, printing, and a little hardening. Works with or without htmx.
 (function () {
   "use strict";
@@ -31,6 +31,24 @@
       submitTimer = setTimeout(function () { form.submit(); }, 700);
     }
   });
+
+  // On a kiosk the box takes only the screen's keys (no system keyboard pops up over them); a
+  // phone that opened the page from a QR code keeps its own keyboard and input method.
+  var kioskScreen = window.matchMedia("(min-width: 700px) and (min-height: 700px)");
+  function ownKeysOnly() {
+    var box = document.getElementById("q");
+    if (box && kioskScreen.matches) box.setAttribute("inputmode", "none");
+  }
+  ownKeysOnly();
+  document.addEventListener("htmx:afterSettle", ownKeysOnly);
+
+  // Chinese on the search keyboard: pinyin candidates for the letters typed, or the writing pad
+  // (ime.js). A candidate replaces the letters and asks for results like a key does.
+  if (window.KioskIME) {
+    window.KioskIME.host(".osk", {
+      target: function () { return document.getElementById("q"); }
+    });
+  }
 
   // The elderly switch returns to the screen the resident is on now (htmx may have moved on).
   document.addEventListener("submit", function (event) {

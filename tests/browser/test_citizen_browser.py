@@ -1,5 +1,6 @@
 """A resident applies for information on a portrait kiosk by touch alone: the on-screen keyboard
-for numbers, the input method (keyboard.insert_text) for Chinese; gets the receipt with its QR,
+for numbers, the kiosk's own input method (keyboard.insert_text) for Chinese (the keyboard's
+writing pad and pinyin are tests/browser/test_ime.py); gets the receipt with its QR,
 follows it, rates a guide and gives an opinion; screenshots and axe-core for review."""
 from __future__ import annotations
 
@@ -91,8 +92,8 @@ def test_apply_at_portrait_kiosk_on_the_on_screen_keyboard(live_server, browser,
 
     page.locator("label.pick:has(input[value='自然人'])").tap()
     ime(page, "#f-name", NAME)
-    assert keyboard(page).is_visible()                      # Chinese fields: keys and the IME hint
-    assert keyboard(page).locator(".fkb-ime").is_visible()
+    assert keyboard(page).is_visible()                      # Chinese fields: the writing pad first
+    assert keyboard(page).locator(".ime-canvas").is_visible()
     assert page.locator("#ime-name").is_visible()
 
     # The ID number on the keypad: digits and X only, large keys.
@@ -129,6 +130,8 @@ def test_apply_at_portrait_kiosk_on_the_on_screen_keyboard(live_server, browser,
     assert page.locator("#f-email").input_value() == "wxm@qq.com"
     ime(page, "#f-address", "淮川县东湖镇杏花村")
     assert_clear_of_keyboard(page, "#f-address")
+    keyboard(page).locator("[data-ime-mode='abc']").tap()   # letters and digits, as typed
+    assert keyboard(page).locator(".fkb-ime").is_visible()  # and how to get Chinese back
     tap_keys(page, ["3", "组", "1", "2", "号", "B"])
     assert page.locator("#f-address").input_value() == "淮川县东湖镇杏花村3组12号B"
     page.screenshot(path=str(artifacts / "apply-keyboard-1080x1920.png"))
