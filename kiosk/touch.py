@@ -153,21 +153,36 @@ def handbook_print(handbook_id: int):
 
 
 @bp.app_template_global()
-def qr_target(online_url: str | None, path: str | None = None) -> str | None:
-    """The address a QR code should carry: the item's own online address if valid, else the
-    public copy of this page when the instance is told its public URL (PUBLIC_URL)."""
-    if online_url:
-        try:
-            return qr.check_url(online_url)
-        except qr.BadQRData:
-            log.warning("not a QR-able address: %r", online_url[:100])
+def public_page(path: str) -> str | None:
+    """This page's address for a phone (PUBLIC_URL + path), or None when the instance has not
+    been told its public address. The one place a QR code's base address comes from."""
     base = current_app.config.get("PUBLIC_URL")
-    if base and path:
-        try:
-            return qr.check_url(base.rstrip("/") + path)
-        except qr.BadQRData:
-            return None
-    return None
+    if not base:
+        return None
+    try:
+        return qr.check_url(base.rstrip("/") + path)
+    except qr.BadQRData:
+        log.warning("not a QR-able public address: %r", base[:100])
+        return None
+
+
+@bp.app_template_global()
+def online_address(online_url: str | None) -> str | None:
+    """An item's or guide's own online address, if it is one a phone can open."""
+    if not online_url:
+        return None
+    try:
+        return qr.check_url(online_url)
+    except qr.BadQRData:
+        log.warning("not a QR-able address: %r", online_url[:100])
+        return None
+
+
+@bp.app_template_global()
+def qr_target(online_url: str | None, path: str | None = None) -> str | None:
+    """The address a QR code should carry: this very page on the phone (``public_page``), else
+    the item's own online address."""
+    return (public_page(path) if path else None) or online_address(online_url)
 
 
 @bp.app_context_processor

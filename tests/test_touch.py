@@ -15,12 +15,14 @@ from content import qr, usage
 class Links(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.hrefs, self.imgs, self.actions = [], [], []
+        self.hrefs, self.imgs, self.actions, self.online = [], [], [], []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "a" and "href" in a:
-            self.hrefs.append(a["href"])
+            # An online-service address a phone opens (the kiosk shows a QR code instead).
+            online = "online-link" in (a.get("class") or "").split()
+            (self.online if online else self.hrefs).append(a["href"])
         if tag == "img":
             self.imgs.append(a)
         if tag == "form":
@@ -306,6 +308,8 @@ def test_no_resident_page_links_off_the_kiosk(client, conn):
             assert not parts.scheme and not parts.netloc, f"{url} links off the kiosk: {href}"
             if href.startswith("/") and not href.startswith("/qr."):
                 queue.append(href.split("#")[0])
+        for href in page.online:     # kiosk.js/touch.js turn these into QR codes on the kiosk
+            assert urlsplit(href).scheme == "https", f"{url}: {href}"
         assert 'target="_blank"' not in r.get_data(as_text=True)
     assert len(seen) > 50
 
