@@ -16,7 +16,7 @@ from flask import (Blueprint, abort, current_app, redirect, render_template, req
 from content import catalogue, guides, notices, qr, search, usage
 from content.db import connect, get_db, immediate
 
-from . import pagecache
+from . import htmx, pagecache
 from .views import render, scope, today, visible
 
 bp = Blueprint("touch", __name__)
@@ -104,7 +104,7 @@ def search_page():
                    common_words=COMMON_WORDS,
                    # After a large first sync the index is built in batches; say so meanwhile.
                    indexing=search.pending_count(conn) > 0)
-    if request.headers.get("HX-Target") == "search-results":
+    if htmx.target == "search-results":
         return render_template("_results.html", **context)
     return render("search.html", **context)
 
@@ -246,7 +246,7 @@ def _usage() -> UsageBuffer:
 def count_views(response):
     counted = COUNTED.get(request.endpoint or "")
     if (counted and request.method == "GET" and response.status_code == 200
-            and not request.headers.get("HX-History-Restore-Request")):
+            and not htmx.history_restore_request):
         kind, arg = counted
         ref = (request.view_args or {}).get(arg)
         if ref is not None:

@@ -11,6 +11,8 @@ from content import catalogue, guides, jurisdictions, matters, notices, qr
 from content.alignment import LEVEL_NAMES, differing_cells, differing_fields, differing_rows
 from content.db import get_db, get_meta
 
+from . import htmx
+
 bp = Blueprint("kiosk", __name__)
 
 
@@ -33,9 +35,9 @@ def visible() -> list[str]:
 
 def render(template: str, **context):
     """One template per screen: its main block alone for htmx swaps, the whole page otherwise."""
-    htmx = request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request")
-    layout = "_fragment.html" if htmx else "base.html"
+    # A history restore (htmx missed its cache) needs the whole page.
+    fragment = bool(htmx) and not htmx.history_restore_request
+    layout = "_fragment.html" if fragment else "base.html"
     return render_template(template, layout=layout, **context)
 
 
@@ -118,7 +120,7 @@ def village_choice():
         township = townships[0]
     villages = ([v for v in jurisdictions.children(conn, township["code"]) if v["code"] in visible()]
                 if township else [])
-    if request.headers.get("HX-Target") == "village-choices":
+    if htmx.target == "village-choices":
         return render_template("_village_choices.html", township=township, villages=villages)
     return render("villages.html", townships=townships, township=township, villages=villages)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template
 from jinja2 import TemplateNotFound
 
 from content.auth import require_role
@@ -20,7 +20,7 @@ MISSED_INTERVALS = 3          # a terminal silent for this many of its intervals
 
 def _layout() -> str:
     """The admin layout when the admin is installed, else the kiosk's; htmx gets the fragment."""
-    if request.headers.get("HX-Request") == "true":
+    if current_app.htmx:   # flask-htmx, set up by the app factory
         return "_fragment.html"
     try:
         current_app.jinja_env.get_template("admin/base.html")

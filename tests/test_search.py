@@ -117,6 +117,7 @@ def test_initials_spanning_two_words_fall_back_to_two_letter_words(conn):
     result = search.search(conn, "dbgs", None, TODAY)
     assert [h.title for h in result.hits] == ["桥头村最低生活保障审核确认对象公示"]
     assert [t.text for t in result.loose_terms] == ["db", "gs"]
+    assert not result.only_loosely      # both words are in the title: no "no exact match" note
     assert "<mark>最低生活保障</mark>" in result.hits[0].title_html
     assert "<mark>公示</mark>" in result.hits[0].title_html
     assert titles(conn, "低保公示") == ["桥头村最低生活保障审核确认对象公示"]

@@ -43,7 +43,17 @@
     document.body.appendChild(cue);
   }
 
+  function phoneKeyboard() {
+    // The kiosk's search box calls up only the on-screen keys; a phone uses its own keyboard.
+    if (!phone.matches) return;
+    document.querySelectorAll('input[inputmode="none"]:not([data-osk])').forEach(function (input) {
+      input.removeAttribute("inputmode");
+      input.setAttribute("placeholder", "输入要找的内容，如 低保");
+    });
+  }
+
   function refresh() {
+    phoneKeyboard();
     ensureCue();
     markScrollFrames(document);
     moreBelow();
