@@ -37,8 +37,9 @@ def _public_base() -> str:
 
 
 def full_text_url(notice: dict) -> str:
-    """Where the QR code leads: the notice's own online address, else the kiosk's notice page."""
-    return notice.get("online_url") or f"{_public_base()}notices/{notice['id']}"
+    """Where the QR code leads: this very notice's public page, made for a phone (it links on
+    to the notice's own online address, when it has one)."""
+    return f"{_public_base()}notices/{notice['id']}"
 
 
 def qr_src(url: str) -> str:

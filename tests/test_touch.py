@@ -135,10 +135,15 @@ def test_empty_searches_are_counted_by_query_text_only(client, conn):
     client.get("/search?q=qqqqxxxx")
     client.get("/search?q=" + quote("身份证340404199001011234"))
     client.get("/search?q=dbgs")             # found something: not counted
+    for name in ("王小明", "欧阳春花", "李 四"):      # someone looking for a neighbour: not a gap
+        client.get("/search?q=" + quote(name))
+    client.get("/search?q=" + quote("量子计算"))    # a topic nobody has written about yet
     rows = dict(conn.execute("SELECT query, count FROM usage_search_miss").fetchall())
     assert rows["qqqqxxxx"] == 2
     assert "身份证" + "*" * 18 in rows        # ID numbers never stored
     assert not any("dbgs" in q for q in rows)
+    assert rows["量子计算"] == 1
+    assert not any(n in q for q in rows for n in ("王小明", "欧阳春花", "李 四", "李四"))
 
 
 # ------------------------------------------------------------------ usage counts
