@@ -12,12 +12,19 @@
       if (!wrap) return;
       var scrollable = wrap.scrollWidth > wrap.clientWidth + 1;
       frame.classList.toggle("is-scrollable", scrollable);
+      var table = wrap.querySelector("table");
+      var first = wrap.querySelector("thead th:first-child");
+      // A narrow first column (序号) keeps the next one (the name) in view beside it.
+      var two = scrollable && !phone.matches && first && first.offsetWidth < wrap.clientWidth / 6;
+      table.classList.toggle("stick-two", !!two);
+      if (two) table.style.setProperty("--first-col", Math.floor(first.getBoundingClientRect().width) - 1 + "px");
       if (!scrollable || frame.dataset.diffShown) return;
-      // The first differing cell in view, just right of the column that stays put.
+      // The first differing cell in view, just right of the columns that stay put.
       var cell = wrap.querySelector("td.diff, th.diff");
       if (!cell) return;
-      var sticky = wrap.querySelector("td:first-child, th:first-child");
-      var left = cell.offsetLeft - (sticky ? sticky.offsetWidth : 0) - 16;
+      var second = wrap.querySelector("thead th:nth-child(2)");
+      var sticky = (first ? first.offsetWidth : 0) + (two && second ? second.offsetWidth : 0);
+      var left = cell.offsetLeft - sticky - 16;
       if (cell.offsetLeft + cell.offsetWidth > wrap.clientWidth) wrap.scrollLeft = Math.max(0, left);
       frame.dataset.diffShown = "1";
     });
