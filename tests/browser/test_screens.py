@@ -231,6 +231,13 @@ def test_aligned_view_brings_the_differing_cells_into_view(screens_server, brows
                 "c => getComputedStyle(c, '::before').content").strip('"') != ""
         else:
             assert page.locator("th.diff").count() >= 1
+            # A list scrolled sideways keeps its first column (and the name beside 序号) in view.
+            kept = page.evaluate("""() => [...document.querySelectorAll('.scroll-frame.is-scrollable .table-wrap')]
+                .filter(w => w.scrollLeft > 0).map(w => {
+                  const a = w.getBoundingClientRect(), c = w.querySelector('tbody td:first-child').getBoundingClientRect();
+                  const n = w.querySelector('tbody td:nth-child(2)').getBoundingClientRect();
+                  return Math.abs(c.left - a.left) < 2 && n.left >= c.right - 2 && n.left < c.right + 4; })""")
+            assert kept and all(kept), f"{name}: {kept}"
         page.screenshot(path=str(artifacts / f"aligned-{name}.png"))
         context.close()
 
