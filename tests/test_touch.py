@@ -333,3 +333,29 @@ def test_counts_are_buffered_so_the_page_cache_survives(data_dir):
     app.extensions["touch_usage"].flush()
     assert usage.views(conn, "guide", 1) == 4              # every view counted, hits included
     conn.close()
+
+
+def test_every_advertised_example_finds_something_in_the_demo(client, conn):
+    """The home tile's and the search page's examples and every 常用词 chip answer with results;
+    dbgs without a "no exact match" note, and each snippet quoted from one field of prose (a
+    notice's body, a guide's summary…), not from the index's fields run together."""
+    from content.search import READABLE
+    from kiosk.touch import COMMON_WORDS
+    for q in ("dbgs", "zdshbz", *COMMON_WORDS):
+        html = client.get("/search?q=" + quote(q)).get_data(as_text=True)
+        assert 'class="result-count"' in html and "没有找到" not in html, q
+    tables = {"/notices/": "notice", "/guides/": "guide", "/items/": "item", "/village-items/": "village_item"}
+    for q in ("dbgs", "低保", "补贴", "养老"):
+        html = client.get("/search?q=" + quote(q)).get_data(as_text=True)
+        assert q != "dbgs" or "loose-note" not in html
+        cards = re.findall(r'<a class="card result-card[^"]*" href="(/[a-z-]+/)(\d+)">(.*?)</a>', html, re.S)
+        assert cards, q
+        for prefix, ref, card in cards:
+            m = re.search(r'<span class="result-snippet">(.*?)</span>', card, re.S)
+            if not m:
+                continue
+            text = re.sub(r"<[^>]+>", "", m.group(1)).replace("&amp;", "&").strip("…")
+            table, columns = READABLE[tables[prefix]]
+            row = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id = ?", (int(ref),)).fetchone()
+            prose = [" ".join((v or "").split()) for v in row]
+            assert any(text in p for p in prose), (q, prefix + ref, text)
