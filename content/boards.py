@@ -21,8 +21,9 @@ def _board(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
     b = dict(row)
     for key in ("levels", "domains", "windows"):
         b[key] = json.loads(b[key])
-    # chain: the county down to the board's own jurisdiction (emergencies come from there);
-    # area: chain plus everything below it (what the board may show at all).
+    # chain: the county down to the board's own jurisdiction (who may publish on the board;
+    # emergencies come from there); area: chain plus everything below it (what the notices
+    # may be about).
     b["chain"] = [r["code"] for r in jurisdictions.ancestors(conn, b["jurisdiction_code"])]
     b["area"] = jurisdictions.visible_codes(conn, b["jurisdiction_code"])
     here = jurisdictions.get(conn, b["jurisdiction_code"])
@@ -72,17 +73,21 @@ def board_notices(conn: sqlite3.Connection, board: dict, today: date) -> list[di
     """Published notices that may appear on the board today or later (its area, not yet ended),
     without their long columns: ``with_details`` adds those to the ones chosen for the screen.
 
-    Both the publisher and the subject must lie in the board's area, so a village board
-    does not show the township's list for a neighbouring village. Emergencies from the
+    The publisher must be the board's own jurisdiction or one above it (a village's board
+    shows its village, its township and the county; the county hall's board does not rotate
+    every township's notices), and the subject must lie in the board's area, so a village
+    board does not show the township's list for a neighbouring village. Emergencies from the
     board's chain are included whatever the board's level and domain filters.
     """
-    area = board["area"]
+    area, chain = board["area"], board["chain"]
     params = {f"a{i}": c for i, c in enumerate(area)}
+    params.update({f"c{i}": c for i, c in enumerate(chain)})
     params["d"] = today.isoformat()
     in_area = ",".join(f":a{i}" for i in range(len(area))) or "NULL"
+    in_chain = ",".join(f":c{i}" for i in range(len(chain))) or "NULL"
     rows = conn.execute(
         _light_base(conn) + f"""
-        WHERE n.status = 'published' AND n.jurisdiction_code IN ({in_area})
+        WHERE n.status = 'published' AND n.jurisdiction_code IN ({in_chain})
           AND n.subject_code IN ({in_area}) AND {_not_ended()}
         ORDER BY n.id
         """, params).fetchall()

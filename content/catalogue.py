@@ -91,3 +91,18 @@ def get_village_item(conn: sqlite3.Connection, item_id: int, codes: list[str]) -
         WHERE v.id = ? AND v.status = 'published' AND v.jurisdiction_code IN ({_in(codes)})
         """, [item_id, *codes]).fetchone()
     return dict(row, channels=json.loads(row["channels"])) if row else None
+
+
+def sibling_items(conn: sqlite3.Connection, item: dict, codes: list[str]) -> list[dict]:
+    """Other published items of the same 一级事项 in the same domain (its 办事指南, 审核信息 …
+    at this and the other visible levels): from any one of them a resident reaches the rest."""
+    rows = conn.execute(
+        f"""
+        SELECT i.id, i.level1, i.level2, j.name AS jurisdiction_name, j.level AS jurisdiction_level
+        FROM catalogue_item i JOIN jurisdiction j ON j.code = i.jurisdiction_code
+        WHERE i.domain_id = ? AND i.level1 = ? AND i.id != ? AND i.status = 'published'
+          AND i.jurisdiction_code IN ({_in(codes)})
+        ORDER BY CASE j.level WHEN 'county' THEN 0 WHEN 'township' THEN 1 ELSE 2 END,
+                 j.sort, i.seq, i.id
+        """, [item["domain_id"], item["level1"], item["id"], *codes]).fetchall()
+    return [dict(r) for r in rows]

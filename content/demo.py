@@ -486,7 +486,8 @@ def _demo_boards(conn: sqlite3.Connection, county: dict) -> None:
     c = county["county"]
     boards = [{"slug": "county-hall", "name": f"{c['name']}政务服务大厅公示栏",
                "location": f"{c['name']}政务服务中心一楼 政务公开专区", "code": c["code"],
-               "levels": ["county", "township"], "orientation": "landscape",
+               # A board rotates what its own chain publishes: the county hall's, the county's.
+               "levels": ["county"], "orientation": "landscape",
                "slide_seconds": 15, "windows": []}]
     for t in county["townships"]:
         for v in t["villages"]:

@@ -95,3 +95,18 @@ def get_handbook(conn: sqlite3.Connection, handbook_id: int, codes: list[str]) -
            WHERE hg.handbook_id = ? AND g.status = 'published' ORDER BY hg.sort, g.id""",
         (handbook_id,))]
     return h
+
+
+def for_item(conn: sqlite3.Connection, item: dict, codes: list[str]) -> list[dict]:
+    """Guides for a catalogue item: its own, then those of items of the same 一级事项 in the same
+    domain (a township's 最低生活保障·办事指南 leads to the county's 最低生活保障申请 guide)."""
+    rows = conn.execute(
+        f"""
+        SELECT g.id, g.title, g.office, g.time_limit_text, j.name AS jurisdiction_name
+        FROM guide g JOIN jurisdiction j ON j.code = g.jurisdiction_code
+        LEFT JOIN catalogue_item i ON i.id = g.item_id
+        WHERE g.status = 'published' AND g.jurisdiction_code IN ({_in(codes)})
+          AND (g.item_id = ? OR (i.domain_id = ? AND i.level1 = ?))
+        ORDER BY g.item_id = ? DESC, g.id
+        """, [*codes, item["id"], item["domain_id"], item["level1"], item["id"]]).fetchall()
+    return [dict(r) for r in rows]

@@ -38,10 +38,12 @@ _BASE = """
 
 def list_notices(conn: sqlite3.Connection, codes: list[str], today: date,
                  past: bool = False, limit: int = 200, *, item_id: int | None = None,
-                 village_item_id: int | None = None) -> list[dict]:
+                 village_item_id: int | None = None,
+                 subjects: list[str] | None = None) -> list[dict]:
     """Live notices (or, with ``past``, ones whose period or validity has ended), newest first.
 
-    ``item_id`` / ``village_item_id``: only the notices of that catalogue or village item.
+    ``item_id`` / ``village_item_id``: only the notices of that catalogue or village item;
+    ``subjects``: only notices about these jurisdictions (a village's own, whoever published).
     """
     d = today.isoformat()
     live = ("substr(n.published_at, 1, 10) <= :d AND (n.period_end IS NULL OR n.period_end >= :d) "
@@ -54,15 +56,29 @@ def list_notices(conn: sqlite3.Connection, codes: list[str], today: date,
         if value is not None:
             cond += f" AND n.{column} = :{column}"
             params[column] = value
+    if subjects is not None:
+        cond += " AND n.subject_code IN (" + (",".join(
+            f":s{i}" for i in range(len(subjects))) or "NULL") + ")"
+        params.update({f"s{i}": c for i, c in enumerate(subjects)})
     placeholders = ",".join(f":c{i}" for i in range(len(codes))) or "NULL"
     rows = conn.execute(
         _BASE + f"""
         WHERE n.status = 'published' AND n.jurisdiction_code IN ({placeholders}) AND {cond}
-        ORDER BY CASE n.priority WHEN '紧急' THEN 0 WHEN '重要' THEN 1 ELSE 2 END,
+        ORDER BY {"" if past else "CASE n.priority WHEN '紧急' THEN 0 WHEN '重要' THEN 1 ELSE 2 END,"}
                  n.published_at DESC, n.id DESC
         LIMIT :limit
         """, params).fetchall()
     return [_notice(r) for r in rows]
+
+
+def by_month(notices: list[dict]) -> list[tuple[str, list[dict]]]:
+    """Notices grouped by the month they came out ('2026年11月'), in the order given."""
+    groups: dict[str, list[dict]] = {}
+    for n in notices:
+        stamp = (n.get("published_at") or "")[:7]
+        label = f"{stamp[:4]}年{int(stamp[5:7])}月" if len(stamp) == 7 else "日期不详"
+        groups.setdefault(label, []).append(n)
+    return list(groups.items())
 
 
 def get_notice(conn: sqlite3.Connection, notice_id: int, codes: list[str], today: date) -> dict | None:

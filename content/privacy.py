@@ -32,7 +32,7 @@ __all__ = [
     "Finding", "is_valid_id_number", "is_mobile", "is_bank_card", "is_landline",
     "scan_text", "scan_table", "scan_notice", "scan_data", "mask_id", "mask_mobile", "mask_name",
     "mask_bank_card", "mask_landline", "mask_all", "mask_table", "mask_data", "is_name_column",
-    "phone_digits",
+    "phone_digits", "looks_like_name",
 ]
 
 
@@ -53,6 +53,31 @@ class Finding:
 _NOT_NAMES = frozenset({"合计", "小计", "总计", "以下空白", "无", "本人", "户主", "配偶",
                         "子女", "父亲", "母亲", "之子", "之女", "长子", "长女", "次子", "次女"})
 _NAME_RUN = re.compile(r"[\u3400-\u9fff][\u3400-\u9fff·•]{0,9}")
+
+
+# The most common single-character surnames (about 85 % of people) and compound ones.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
+    "万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘"
+    "祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟"
+    "艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞"
+    "姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝")
+_COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙",
+                                "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐", "端木", "西门"})
+
+
+def looks_like_name(text: str) -> bool:
+    """Whether a short text is shaped like a person's name (王小明, 欧阳明): a common surname
+    and one or two more Han characters. Used where a name must not be kept (searches that
+    found nothing); it cannot tell a name from a word of that shape, so it errs on the side
+    of the person."""
+    t = "".join(str(text or "").split()).replace("·", "")
+    if not 2 <= len(t) <= 4 or not all("\u3400" <= ch <= "\u9fff" for ch in t):
+        return False
+    if t[:2] in _COMPOUND_SURNAMES:
+        return 3 <= len(t) <= 4
+    return t[0] in _SURNAMES and len(t) <= 3
 
 
 def mask_name(s: str) -> str:

@@ -59,6 +59,11 @@ KIND_NAMES = {"guide": "办事指南", "item": "公开事项", "village_item": "
 KIND_URLS = {"item": "/items/{}", "village_item": "/village-items/{}", "guide": "/guides/{}",
              "notice": "/notices/{}"}
 KIND_ORDER = ("guide", "item", "village_item", "notice")
+# Where each kind keeps prose a result can quote (table and columns, in order of preference).
+READABLE = {"item": ("catalogue_item", ("content_elements", "basis")),
+            "village_item": ("village_item", ("content",)),
+            "guide": ("guide", ("summary", "conditions")),
+            "notice": ("notice", ("body",))}
 
 MAX_QUERY = 50          # characters kept of a query; longer input is cut, never an error
 MAX_TERMS = 6
@@ -519,6 +524,13 @@ class SearchResult:
     def empty(self) -> bool:
         return bool(self.terms) and not self.hits
 
+    @property
+    def only_loosely(self) -> bool:
+        """Found only through the looser reading, and only in bodies: worth telling the
+        resident. Titles holding every word (桥头村最低生活保障审核确认对象公示 for dbgs) are
+        what the resident meant."""
+        return bool(self.loose_terms) and not any(h.tier <= 2 for h in self.hits)
+
 
 def _tier(terms: list[Term], title: str, py: str, pyi: str) -> int:
     """0 exact title, 1 title (or one of its aliases: 低保, db) starts with the first term,
@@ -631,14 +643,18 @@ def _hits(conn: sqlite3.Connection, ranked: list[dict], terms: list[Term]) -> li
     rows = {r["id"]: r for r in conn.execute(
         "SELECT id, label, meta, code, day, syl FROM search_meta WHERE id IN ("
         + ",".join("?" * len(ranked)) + ")", [c["rowid"] for c in ranked])}
-    # Snippets come from the original text (the index holds it normalized: half-width commas).
+    # Snippets come from the original prose of each kind (the index's body is several fields
+    # run together, normalized): the first field that holds a term, else the first one written.
     originals: dict[int, str] = {}
     for kind in {c["kind"] for c in ranked}:
         ids = [c["rowid"] - KIND_BASE[kind] for c in ranked if c["kind"] == kind]
+        table, columns = READABLE[kind]
         for r in conn.execute(
-                "SELECT doc_id, body FROM search_src WHERE kind = ? AND id IN ("
-                + ",".join("?" * len(ids)) + ")", [kind, *ids]):
-            originals[r[0]] = r[1]
+                f"SELECT id, {', '.join(columns)} FROM {table} WHERE id IN ("
+                + ",".join("?" * len(ids)) + ")", ids):
+            texts = [t for t in r[1:] if t and t.strip()]
+            hit = next((t for t in texts if any(term.text in normalize(t) for term in terms)), None)
+            originals[KIND_BASE[kind] + r[0]] = hit or (texts[0] if texts else "")
     names = dict(conn.execute(
         "SELECT code, name FROM jurisdiction WHERE code IN ("
         + ",".join("?" * len(rows)) + ")", [r["code"] for r in rows.values()]).fetchall())
@@ -730,15 +746,27 @@ def highlight(text: str, terms: list[Term], syl: str | None = None) -> Markup:
     return _marked(text, match_spans(text, terms, syl))
 
 
+_SENTENCE_END = "。！？；"
+
+
 def snippet(body: str, terms: list[Term]) -> Markup:
-    """A short window of the body around its first text match (or its start), highlighted."""
+    """A short window of the body around its first text match (or its start), highlighted;
+    it starts at a sentence when one begins shortly before the match and ends at one when
+    that is near, so it reads as a sentence rather than a cut-out."""
     body = " ".join((body or "").split())
     norm = normalize(body)
     found = [p for p in (norm.find(t.text) for t in terms) if p >= 0] if len(norm) == len(body) else []
     if found:
         a = max(0, min(found) - SNIPPET)
         b = min(len(body), min(found) + SNIPPET * 2)
+        start = max(body.rfind(ch, a, min(found)) for ch in _SENTENCE_END)
+        if start >= 0:
+            a = start + 1
     else:
         a, b = 0, min(len(body), SNIPPET * 2)
+    if b < len(body):
+        ends = [p for p in (body.find(ch, b, b + SNIPPET) for ch in _SENTENCE_END) if p >= 0]
+        if ends:
+            b = min(ends) + 1
     html = highlight(body[a:b], [Term(t.text, False) for t in terms])
     return (Markup("…") if a > 0 else Markup("")) + html + (Markup("…") if b < len(body) else Markup(""))

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from . import outbox
 from .db import get_meta
+from .privacy import looks_like_name
 
 KINDS = ("item", "village_item", "guide", "notice", "handbook")
 _DIGITS = re.compile(r"\d{6,}")
@@ -60,8 +61,10 @@ def mask_query(query: str) -> str:
 
 
 def record_miss(conn: sqlite3.Connection, query: str, day: date, count: int = 1) -> None:
+    """Count a search that found nothing, as a gap in the content; a query shaped like a
+    person's name (someone looking for a neighbour) is not kept at all."""
     text = mask_query(query)
-    if not text:
+    if not text or looks_like_name(text):
         return
     conn.execute(
         "INSERT INTO usage_search_miss(day, query, count) VALUES (?, ?, ?) "

@@ -158,9 +158,11 @@ def ordered(notices: list[dict]) -> list[dict]:
 
 
 def matches(board: dict, n: dict) -> bool:
-    """The board's own filters: its area, publisher levels and domains."""
+    """The board's own filters: publishers of its chain (its jurisdiction and those above),
+    subjects in its area, publisher levels and domains."""
     area = board.get("area")
-    if area is not None and (n["jurisdiction_code"] not in area or n["subject_code"] not in area):
+    chain = board.get("chain", area)
+    if area is not None and (n["jurisdiction_code"] not in chain or n["subject_code"] not in area):
         return False
     if board.get("levels") and n.get("jurisdiction_level") not in board["levels"]:
         return False
@@ -324,13 +326,23 @@ def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = F
         field_lines = math.ceil(sum(each) * 1.15)      # field rows are a little taller than text
         columns = n.get("table_columns") or []
         if columns:
-            text, cut = excerpt(n.get("body", ""), layout["chars"], EXCERPT_LINES_WITH_TABLE)
-            # Page 1 also carries the excerpt and the key figures, in table-sized lines.
-            first = table_lines - math.ceil(
-                (_lines(text, layout["chars"]) + field_lines) * 1.2)
-            pages = table_pages(columns, n.get("table_rows") or [], layout["table_chars"],
-                                max(table_lines, 3), max(first, 2))
             all_rows = n.get("table_rows") or []
+            # Page 1 also carries the excerpt and the key figures, in table-sized lines. A list
+            # that would fit one slide on its own is not split over two half-empty ones for
+            # them: the excerpt shrinks (the QR code leads to the full text), then the key
+            # figures give way (the kiosk and the phone show them).
+            for excerpt_lines, keep_fields in ((EXCERPT_LINES_WITH_TABLE, True), (1, True),
+                                               (0, True), (0, False)):
+                text, cut = excerpt(n.get("body", ""), layout["chars"], excerpt_lines)
+                extra_lines = _lines(text, layout["chars"]) + (field_lines if keep_fields else 0)
+                first = table_lines - math.ceil(extra_lines * 1.2)
+                pages = table_pages(columns, all_rows, layout["table_chars"],
+                                    max(table_lines, 3), max(first, 2))
+                if len(pages) == 1 or len(table_pages(columns, all_rows, layout["table_chars"],
+                                                      max(table_lines, 3), max(table_lines, 3))) > 1:
+                    break       # fits, or too long for one slide anyway: keep everything
+            if not keep_fields:
+                fields = []
             nowrap = [max([text_width(r[i]) for r in all_rows if i < len(r)] + [0]) <= NOWRAP_CHARS
                       for i in range(len(columns))]
             for i, rows in enumerate(pages, 1):

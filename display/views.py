@@ -39,10 +39,11 @@ def _public_base() -> str | None:
 
 
 def full_text_url(notice: dict) -> str | None:
-    """Where the QR code leads: the notice's own online address, else the public notice page
-    (None when the county has set no public address: no code then, rather than a LAN one)."""
+    """Where the QR code leads: this very notice's public page, made for a phone (it links on
+    to the notice's own online address, when it has one); None when the county has set no
+    public address: no code then, rather than a LAN one."""
     base = _public_base()
-    return notice.get("online_url") or (f"{base}notices/{notice['id']}" if base else None)
+    return f"{base}notices/{notice['id']}" if base else None
 
 
 def _notices_url() -> str | None:

@@ -9,6 +9,7 @@ from content.db import get_db
 from content.public_url import public_base
 from content.security import limiter
 
+from . import htmx
 from .views import render, scope, today, visible
 
 bp = Blueprint("citizen", __name__)
@@ -70,7 +71,7 @@ def status_url(receipt_no: str) -> str | None:
 
 def refused_status() -> int:
     """422 for a refused form; 200 for htmx, which swaps only successful answers into the page."""
-    return 200 if request.headers.get("HX-Request") == "true" else 422
+    return 200 if htmx else 422
 
 
 def _choices() -> dict:
@@ -157,10 +158,10 @@ def rate():
     except feedback.Refused as e:
         ctx = {"target_type": target_type, "target_id": target_id, "rate_error": str(e),
                "comment": request.form.get("comment", "")}
-        if request.headers.get("HX-Request") == "true":
+        if htmx:
             return render_template("citizen/_rate.html", **ctx)
         return render("citizen/rated.html", record=None, back=back, **ctx), refused_status()
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         return render_template("citizen/_rated.html", record=record)
     return render("citizen/rated.html", record=record, back=back)
 

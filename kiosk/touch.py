@@ -17,7 +17,7 @@ from content import catalogue, guides, notices, qr, search, usage
 from content.db import connect, get_db, immediate
 from content.public_url import public_base
 
-from . import pagecache
+from . import htmx, pagecache
 from .views import render, scope, today, visible
 
 bp = Blueprint("touch", __name__)
@@ -105,7 +105,7 @@ def search_page():
                    common_words=COMMON_WORDS,
                    # After a large first sync the index is built in batches; say so meanwhile.
                    indexing=search.pending_count(conn) > 0)
-    if request.headers.get("HX-Target") == "search-results":
+    if htmx.target == "search-results":
         return render_template("_results.html", **context)
     return render("search.html", **context)
 
@@ -154,21 +154,36 @@ def handbook_print(handbook_id: int):
 
 
 @bp.app_template_global()
+def public_page(path: str) -> str | None:
+    """This page's address for a phone (PUBLIC_URL + path), or None when the instance has not
+    been told its public address. The one place a QR code's base address comes from."""
+    base = public_base()                # content.public_url: the bundle's, else the setting
+    if not base:
+        return None
+    try:
+        return qr.check_url(base.rstrip("/") + path)
+    except qr.BadQRData:
+        log.warning("not a QR-able public address: %r", base[:100])
+        return None
+
+
+@bp.app_template_global()
+def online_address(online_url: str | None) -> str | None:
+    """An item's or guide's own online address, if it is one a phone can open."""
+    if not online_url:
+        return None
+    try:
+        return qr.check_url(online_url)
+    except qr.BadQRData:
+        log.warning("not a QR-able address: %r", online_url[:100])
+        return None
+
+
+@bp.app_template_global()
 def qr_target(online_url: str | None, path: str | None = None) -> str | None:
-    """The address a QR code should carry: the item's own online address if valid, else the
-    public copy of this page at the county's public address (content.public_url)."""
-    if online_url:
-        try:
-            return qr.check_url(online_url)
-        except qr.BadQRData:
-            log.warning("not a QR-able address: %r", online_url[:100])
-    base = public_base()
-    if base and path:
-        try:
-            return qr.check_url(base.rstrip("/") + path)
-        except qr.BadQRData:
-            return None
-    return None
+    """The address a QR code should carry: this very page on the phone (``public_page``), else
+    the item's own online address."""
+    return (public_page(path) if path else None) or online_address(online_url)
 
 
 @bp.app_context_processor
@@ -261,7 +276,7 @@ def _usage() -> UsageBuffer:
 def count_views(response):
     counted = COUNTED.get(request.endpoint or "")
     if (counted and request.method == "GET" and response.status_code == 200
-            and not request.headers.get("HX-History-Restore-Request")):
+            and not htmx.history_restore_request):
         kind, arg = counted
         ref = (request.view_args or {}).get(arg)
         if ref is not None:

@@ -1,6 +1,7 @@
 """Resident touchscreen screens: catalogue, village lists, aligned matters, guides, notices."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
 from flask import (Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template,
@@ -9,6 +10,8 @@ from flask import (Blueprint, Response, abort, current_app, g, jsonify, redirect
 from content import catalogue, guides, jurisdictions, matters, notices, qr
 from content.alignment import LEVEL_NAMES, differing_cells, differing_fields, differing_rows
 from content.db import get_db, get_meta
+
+from . import htmx
 
 bp = Blueprint("kiosk", __name__)
 
@@ -32,9 +35,9 @@ def visible() -> list[str]:
 
 def render(template: str, **context):
     """One template per screen: its main block alone for htmx swaps, the whole page otherwise."""
-    htmx = request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request")
-    layout = "_fragment.html" if htmx else "base.html"
+    # A history restore (htmx missed its cache) needs the whole page.
+    fragment = bool(htmx) and not htmx.history_restore_request
+    layout = "_fragment.html" if fragment else "base.html"
     return render_template(template, layout=layout, **context)
 
 
@@ -52,11 +55,28 @@ def kiosk_context():
     }
 
 
+def home_village(conn) -> sqlite3.Row | None:
+    """The village this terminal stands in, when it is scoped to one."""
+    here = jurisdictions.get(conn, scope()) if scope() else None
+    return here if here is not None and here["level"] == "village" else None
+
+
+def notice_history(conn, **which) -> dict:
+    """Live notices and past ones grouped by month, for one item or one place."""
+    return {"live": notices.list_notices(conn, visible(), today(), limit=500, **which),
+            "past": notices.by_month(notices.list_notices(conn, visible(), today(), past=True,
+                                                          limit=500, **which))}
+
+
 @bp.route("/")
 def home():
     conn = get_db()
+    village = home_village(conn)
+    ours = (notices.list_notices(conn, visible(), today(), limit=6, subjects=[village["code"]])
+            if village else [])
     latest = notices.list_notices(conn, visible(), today(), limit=6)
-    return render("home.html", latest=latest)
+    latest = [n for n in latest if n["id"] not in {o["id"] for o in ours}]
+    return render("home.html", latest=latest, village=village, ours=ours)
 
 
 @bp.route("/domains")
@@ -77,8 +97,10 @@ def domain_detail(domain_id: int):
 def item_detail(item_id: int):
     conn = get_db()
     item = catalogue.get_item(conn, item_id, visible()) or abort(404)
-    related = notices.list_notices(conn, visible(), today(), limit=500, item_id=item_id)
-    return render("item.html", item=item, related=related, channels=catalogue.CHANNELS,
+    return render("item.html", item=item, history=notice_history(conn, item_id=item_id),
+                  guides=guides.for_item(conn, item, visible()),
+                  siblings=catalogue.sibling_items(conn, item, visible()),
+                  channels=catalogue.CHANNELS,
                   matter=matters.get_matter(conn, item["matter_id"]) if item["matter_id"] else None)
 
 
@@ -98,7 +120,7 @@ def village_choice():
         township = townships[0]
     villages = ([v for v in jurisdictions.children(conn, township["code"]) if v["code"] in visible()]
                 if township else [])
-    if request.headers.get("HX-Target") == "village-choices":
+    if htmx.target == "village-choices":
         return render_template("_village_choices.html", township=township, villages=villages)
     return render("villages.html", townships=townships, township=township, villages=villages)
 
@@ -112,17 +134,22 @@ def village_list(code: str):
     chain = jurisdictions.ancestors(conn, code)
     items = catalogue.village_items(conn, code)
     overview = matters.village_overview(conn, code, today())
-    return render("village.html", village=village, chain=chain, items=items,
-                  categories=catalogue.VILLAGE_CATEGORIES, overview=overview)
+    live = notices.list_notices(conn, visible(), today(), limit=500, subjects=[code])
+    live_count: dict[int, int] = {}
+    for n in live:
+        if n["village_item_id"]:
+            live_count[n["village_item_id"]] = live_count.get(n["village_item_id"], 0) + 1
+    return render("village.html", village=village, chain=chain, items=items, live=live,
+                  live_count=live_count, categories=catalogue.VILLAGE_CATEGORIES,
+                  overview=overview)
 
 
 @bp.route("/village-items/<id:item_id>")
 def village_item_detail(item_id: int):
     conn = get_db()
     item = catalogue.get_village_item(conn, item_id, visible()) or abort(404)
-    related = notices.list_notices(conn, visible(), today(), limit=500,
-                                   village_item_id=item_id)
-    return render("village_item.html", item=item, related=related)
+    return render("village_item.html", item=item,
+                  history=notice_history(conn, village_item_id=item_id))
 
 
 @bp.route("/matters")
@@ -149,8 +176,12 @@ def matter_aligned(matter_id: int, code: str):
     if village is None or village["level"] != "village" or code not in visible():
         abort(404)
     result = matters.align_for_village(conn, matter, code, today())
+    bad_cells = differing_cells(result)
+    bad_columns: dict[str, set[str]] = {}
+    for level, _key, column in bad_cells:
+        bad_columns.setdefault(level, set()).add(column)
     return render("aligned.html", matter=matter, village=village, result=result,
-                  bad_cells=differing_cells(result), bad_fields=differing_fields(result),
+                  bad_cells=bad_cells, bad_columns=bad_columns, bad_fields=differing_fields(result),
                   bad_rows=differing_rows(result))
 
 
@@ -175,9 +206,26 @@ def handbook_detail(handbook_id: int):
 
 @bp.route("/notices")
 def notice_list():
+    """Live (or past) notices, all or only those about one township (and its villages) or one
+    village: ?township=CODE, ?village=CODE."""
+    conn = get_db()
     past = request.args.get("past") == "1"
-    items = notices.list_notices(get_db(), visible(), today(), past=past)
-    return render("notices.html", notices=items, past=past)
+    townships = [t for t in conn.execute(
+        "SELECT * FROM jurisdiction WHERE level = 'township' ORDER BY sort, code")
+        if t["code"] in visible()]
+    township = next((t for t in townships if t["code"] == request.args.get("township")), None)
+    village = jurisdictions.get(conn, request.args.get("village", "")[:12])
+    if village is not None and (village["level"] != "village" or village["code"] not in visible()):
+        village = None
+    if village is not None:
+        township = jurisdictions.get(conn, village["parent_code"])
+    villages = ([v for v in jurisdictions.children(conn, township["code"]) if v["code"] in visible()]
+                if township else [])
+    subjects = ([village["code"]] if village else
+                [township["code"]] + [v["code"] for v in villages] if township else None)
+    items = notices.list_notices(conn, visible(), today(), past=past, subjects=subjects)
+    return render("notices.html", notices=items, past=past, townships=townships,
+                  township=township, villages=villages, village=village)
 
 
 @bp.route("/notices/<id:notice_id>")

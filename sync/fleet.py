@@ -23,7 +23,7 @@ MISSED_INTERVALS = 3          # a terminal silent for this many of its intervals
 
 def _layout() -> str:
     """The admin layout when the admin is installed, else the kiosk's; htmx gets the fragment."""
-    if request.headers.get("HX-Request") == "true":
+    if current_app.htmx:   # flask-htmx, set up by the app factory
         return "_fragment.html"
     try:
         current_app.jinja_env.get_template("admin/base.html")

@@ -153,7 +153,8 @@ def test_emergency_preempts_its_jurisdiction_and_below_only():
     water = notice(code=OTHER_VILLAGE, priority="紧急")
     county = board(jurisdiction_code=COUNTY, chain=[COUNTY],
                    area=[COUNTY, TOWN, VILLAGE, OTHER_VILLAGE])
-    assert schedule.screen(county, [plain, water], moment).mode == "notices"
+    county_plain = notice(code=COUNTY)
+    assert schedule.screen(county, [county_plain, water], moment).mode == "notices"
     # nor the neighbouring village's
     assert schedule.screen(board(), [plain, water], moment).mode == "notices"
     # it shows even outside the windows and whatever the level filter, until it ends
@@ -261,3 +262,38 @@ def test_pictures_follow_the_text_and_a_picture_alone_is_just_the_picture():
     many = notice(id=9)
     many["attachments"] = [{"name": f"{i}.png", "mime": "image/png", "shown": [_pic(20 + i)]} for i in range(9)]
     assert len(schedule.board_pictures(many)) == schedule.MAX_PICTURES
+
+
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+@pytest.mark.parametrize("count", [2, 3, 4])
+def test_a_short_list_fills_one_slide(orientation, count):
+    """A 3-row list with a long body and four key figures is one slide, not two half-empty ones:
+    the excerpt shrinks first, then the key figures give way."""
+    rows = [[str(i), f"张*{i}", "3404**********1234", "一组", "1,050.00"] for i in range(1, count + 1)]
+    body = "根据有关规定，经农户申报、村级核实、乡镇审核，现将名单予以公示。" * 4
+    fields = {"补贴年度": "2026年度", "补贴标准": "每亩105元", "发放户数": f"{count}户", "发放总额": "3,150元"}
+    n = notice(table_columns=["序号", "姓名", "身份证号", "村民小组", "金额（元）"], table_rows=rows,
+               body=body, fields=fields, title="杏花村2026年度耕地地力保护补贴发放名单公示")
+    slides = schedule.screen(board(orientation=orientation), [n], at("2024-05-03T10:00")).slides
+    assert len(slides) == 1 and slides[0].rows == rows
+    assert slides[0].truncated                     # the QR code says 扫码看全文
+    # A list too long for one slide keeps its excerpt and key figures on the first page.
+    long = notice(table_columns=n["table_columns"], table_rows=rows * 8, body=body, fields=fields)
+    first = schedule.screen(board(orientation=orientation), [long], at("2024-05-03T10:00")).slides[0]
+    assert first.pages > 1 and first.excerpt and first.fields
+
+
+def test_a_board_rotates_only_its_own_chain_of_publishers():
+    """A village's board: its village, its township, the county; the county hall's board: the
+    county's own notices (about any place), not every township's."""
+    county_note = notice(code=COUNTY)
+    county_about_village = notice(code=COUNTY, subject=VILLAGE)
+    town_note = notice(code=TOWN, subject=VILLAGE)
+    village_note = notice(code=VILLAGE)
+    neighbour = notice(code=OTHER_VILLAGE)
+    everything = [county_note, county_about_village, town_note, village_note, neighbour]
+    moment = at("2024-05-03T10:00")
+    assert set(shown(board(), everything, moment)) == {
+        county_note["id"], county_about_village["id"], town_note["id"], village_note["id"]}
+    hall = board(jurisdiction_code=COUNTY, chain=[COUNTY], area=[COUNTY, TOWN, VILLAGE, OTHER_VILLAGE])
+    assert set(shown(hall, everything, moment)) == {county_note["id"], county_about_village["id"]}

@@ -1,5 +1,6 @@
 """Search: pinyin indexing, tokenisation edges, ranking, escaping, and the index following every write."""
 import random
+import re
 from datetime import date
 
 import pytest
@@ -117,6 +118,7 @@ def test_initials_spanning_two_words_fall_back_to_two_letter_words(conn):
     result = search.search(conn, "dbgs", None, TODAY)
     assert [h.title for h in result.hits] == ["桥头村最低生活保障审核确认对象公示"]
     assert [t.text for t in result.loose_terms] == ["db", "gs"]
+    assert not result.only_loosely      # both words are in the title: no "no exact match" note
     assert "<mark>最低生活保障</mark>" in result.hits[0].title_html
     assert "<mark>公示</mark>" in result.hits[0].title_html
     assert titles(conn, "低保公示") == ["桥头村最低生活保障审核确认对象公示"]
@@ -219,3 +221,12 @@ def test_insert_or_replace_as_sync_applies_bundles(conn):
         "VALUES (?, ?, ?, '农机购置补贴结果公告', 'draft', '2026-05-02')", (nid, COUNTY, COUNTY))
     assert titles(conn, "农机购置") == [] and titles(conn, "njgz") == []
     assert conn.execute("SELECT count(*) FROM search_meta").fetchone()[0] == 0
+
+
+def test_snippets_start_at_a_sentence_and_end_at_one_when_near():
+    body = ("根据有关规定做好本年度工作。" * 3 + "经村民代表会议讨论，现将低保对象名单予以公示。"
+            + "公示期间如有异议，请向村委会反映。" + "其他说明文字。" * 10)
+    html = str(search.snippet(body, search.parse_query("低保")))
+    text = re.sub(r"<[^>]+>", "", html)
+    assert text.startswith("…经村民代表会议讨论") and "<mark>低保</mark>" in html
+    assert text.rstrip("…").endswith("。")

@@ -15,12 +15,14 @@ from content import db, qr, usage
 class Links(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.hrefs, self.imgs, self.actions = [], [], []
+        self.hrefs, self.imgs, self.actions, self.online = [], [], [], []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "a" and "href" in a:
-            self.hrefs.append(a["href"])
+            # An online-service address a phone opens (the kiosk shows a QR code instead).
+            online = "online-link" in (a.get("class") or "").split()
+            (self.online if online else self.hrefs).append(a["href"])
         if tag == "img":
             self.imgs.append(a)
         if tag == "form":
@@ -134,10 +136,15 @@ def test_empty_searches_are_counted_by_query_text_only(client, conn):
     client.get("/search?q=qqqqxxxx")
     client.get("/search?q=" + quote("身份证340404199001011234"))
     client.get("/search?q=dbgs")             # found something: not counted
+    for name in ("王小明", "欧阳春花", "李 四"):      # someone looking for a neighbour: not a gap
+        client.get("/search?q=" + quote(name))
+    client.get("/search?q=" + quote("量子计算"))    # a topic nobody has written about yet
     rows = dict(conn.execute("SELECT query, count FROM usage_search_miss").fetchall())
     assert rows["qqqqxxxx"] == 2
     assert "身份证" + "*" * 18 in rows        # ID numbers never stored
     assert not any("dbgs" in q for q in rows)
+    assert rows["量子计算"] == 1
+    assert not any(n in q for q in rows for n in ("王小明", "欧阳春花", "李 四", "李四"))
 
 
 # ------------------------------------------------------------------ usage counts
@@ -317,6 +324,8 @@ def test_no_resident_page_links_off_the_kiosk(client, conn):
             assert not parts.scheme and not parts.netloc, f"{url} links off the kiosk: {href}"
             if href.startswith("/") and not href.startswith("/qr."):
                 queue.append(href.split("#")[0])
+        for href in page.online:     # kiosk.js/touch.js turn these into QR codes on the kiosk
+            assert urlsplit(href).scheme == "https", f"{url}: {href}"
         assert 'target="_blank"' not in r.get_data(as_text=True)
     assert len(seen) > 50
 
@@ -414,3 +423,29 @@ def test_distinct_empty_search_texts_per_interval_are_capped(data_dir):
     for n in range(UsageBuffer.MAX_MISS_KEYS + 50):
         buf.miss(date.today(), f"随便{n}")
     assert len(buf.misses) == UsageBuffer.MAX_MISS_KEYS
+
+
+def test_every_advertised_example_finds_something_in_the_demo(client, conn):
+    """The home tile's and the search page's examples and every 常用词 chip answer with results;
+    dbgs without a "no exact match" note, and each snippet quoted from one field of prose (a
+    notice's body, a guide's summary…), not from the index's fields run together."""
+    from content.search import READABLE
+    from kiosk.touch import COMMON_WORDS
+    for q in ("dbgs", "zdshbz", *COMMON_WORDS):
+        html = client.get("/search?q=" + quote(q)).get_data(as_text=True)
+        assert 'class="result-count"' in html and "没有找到" not in html, q
+    tables = {"/notices/": "notice", "/guides/": "guide", "/items/": "item", "/village-items/": "village_item"}
+    for q in ("dbgs", "低保", "补贴", "养老"):
+        html = client.get("/search?q=" + quote(q)).get_data(as_text=True)
+        assert q != "dbgs" or "loose-note" not in html
+        cards = re.findall(r'<a class="card result-card[^"]*" href="(/[a-z-]+/)(\d+)">(.*?)</a>', html, re.S)
+        assert cards, q
+        for prefix, ref, card in cards:
+            m = re.search(r'<span class="result-snippet">(.*?)</span>', card, re.S)
+            if not m:
+                continue
+            text = re.sub(r"<[^>]+>", "", m.group(1)).replace("&amp;", "&").strip("…")
+            table, columns = READABLE[tables[prefix]]
+            row = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id = ?", (int(ref),)).fetchone()
+            prose = [" ".join((v or "").split()) for v in row]
+            assert any(text in p for p in prose), (q, prefix + ref, text)

@@ -24,6 +24,7 @@ def routes(conn):
             f"/villages?township={township}", f"/villages/{village}", f"/village-items/{vitem}",
             "/matters", f"/matters/{matter}", f"/matters/{matter}/{village}", "/guides",
             f"/guides/{guide}", f"/handbooks/{handbook}", "/notices", "/notices?past=1",
+            f"/notices?township={township}", f"/notices?village={village}&past=1",
             f"/notices/{notice}"]
 
 
@@ -197,3 +198,81 @@ def test_crawl_finds_no_server_error(client):
     assert len(domain_pages) == 26
     assert all(statuses[u] == 200 for u in domain_pages)
     assert inconsistent, "the crawl must reach at least one 不一致 matter"
+
+
+# ------------------------------------------------------------------ every item leads somewhere
+
+def _hrefs(html: str, prefix: str) -> set[str]:
+    return set(re.findall(r'href="(' + re.escape(prefix) + r'\d+)"', html))
+
+
+def test_every_dibao_catalogue_item_leads_to_the_guide(client, conn):
+    """最低生活保障·办事指南 at the county and at each township leads to the 低保 guide; the
+    审核信息 items lead to their notices, past ones included."""
+    guide = conn.execute("SELECT id FROM guide WHERE title = '最低生活保障申请'").fetchone()[0]
+    items = _ids(conn, "SELECT id FROM catalogue_item WHERE level1 = '最低生活保障' AND status = 'published'")
+    assert len(items) >= 4
+    for item in items:
+        html = client.get(f"/items/{item}").get_data(as_text=True)
+        assert f"/guides/{guide}" in _hrefs(html, "/guides/"), item
+        assert len(_hrefs(html, "/items/")) >= 1, item        # the other items of 最低生活保障
+        assert "往期公示" in html and "本事项正在公示" in html, item
+    with_notices = _ids(conn, "SELECT DISTINCT item_id FROM notice WHERE item_id IS NOT NULL "
+                              "AND status = 'published' AND substr(published_at,1,10) <= date('now')")
+    for item in with_notices:
+        html = client.get(f"/items/{item}").get_data(as_text=True)
+        expected = {f"/notices/{n}" for n in _ids(conn, f"SELECT id FROM notice WHERE item_id = {item} "
+                    "AND status = 'published' AND substr(published_at,1,10) <= date('now')")}
+        assert expected <= _hrefs(html, "/notices/"), item     # live and past alike
+
+
+def test_past_notices_of_an_item_are_grouped_by_month(client, conn):
+    conn.execute("UPDATE notice SET period_end = '2020-03-31', expires_on = NULL, "
+                 "published_at = '2020-03-02T01:00:00Z' WHERE id = (SELECT min(id) FROM notice "
+                 "WHERE village_item_id IS NOT NULL AND status = 'published')")
+    nid, vitem = conn.execute("SELECT id, village_item_id FROM notice WHERE published_at = "
+                              "'2020-03-02T01:00:00Z'").fetchone()
+    conn.commit()
+    html = client.get(f"/village-items/{vitem}").get_data(as_text=True)
+    past = html[html.index("往期公示"):]
+    assert "2020年3月" in past and f'href="/notices/{nid}"' in past
+
+
+def test_notices_filter_by_township_and_village(client, conn):
+    town = conn.execute("SELECT code FROM jurisdiction WHERE level = 'township' ORDER BY code "
+                        "LIMIT 1 OFFSET 1").fetchone()[0]
+    villages = _ids(conn, f"SELECT code FROM jurisdiction WHERE parent_code = '{town}'")
+    html = client.get(f"/notices?township={town}").get_data(as_text=True)
+    shown = [int(h.rsplit("/", 1)[1]) for h in _hrefs(html, "/notices/")]
+    subjects = {conn.execute("SELECT subject_code FROM notice WHERE id = ?", (n,)).fetchone()[0]
+                for n in shown}
+    assert shown and subjects <= {town, *villages}
+    everything = _hrefs(client.get("/notices").get_data(as_text=True), "/notices/")
+    assert len(everything) > len(shown)
+    html = client.get(f"/notices?village={villages[0]}").get_data(as_text=True)
+    for n in _hrefs(html, "/notices/"):
+        assert conn.execute("SELECT subject_code FROM notice WHERE id = ?",
+                            (int(n.rsplit("/", 1)[1]),)).fetchone()[0] == villages[0]
+    # Unknown or wrong-level codes show everything rather than fail.
+    assert client.get("/notices?village=999999999999").status_code == 200
+    assert client.get(f"/notices?village={town}").status_code == 200
+
+
+def test_a_village_terminal_home_shows_its_village_first(data_dir, conn):
+    from kiosk import create_app
+    village, name = conn.execute(
+        "SELECT j.code, j.name FROM notice n JOIN jurisdiction j ON j.code = n.subject_code "
+        "WHERE j.level = 'village' AND n.status = 'published' AND n.period_end >= date('now') "
+        "AND substr(n.published_at, 1, 10) <= date('now') GROUP BY j.code ORDER BY count(*) DESC"
+    ).fetchone()
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "SCOPE": village})
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "本村正在公示" in html and name in html
+    ours = html[html.index("本村正在公示"):html.index("</section>", html.index("本村正在公示"))]
+    for n in _hrefs(ours, "/notices/"):
+        assert conn.execute("SELECT subject_code FROM notice WHERE id = ?",
+                            (int(n.rsplit("/", 1)[1]),)).fetchone()[0] == village
+    assert _hrefs(ours, "/notices/")
+    # A county-wide instance has no such section.
+    county = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    assert "本村正在公示" not in county.test_client().get("/").get_data(as_text=True)
