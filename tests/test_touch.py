@@ -179,6 +179,10 @@ def _qr_pages(conn):
 
 
 def test_every_demo_qr_code_decodes_to_its_address(client, conn):
+    """Every QR code on a kiosk page opens that very page on a phone, at the county's public
+    address (a guide's page links on to its online service)."""
+    from content.db import get_meta
+    base = get_meta(conn, "public_url").rstrip("/")
     # The demo's one notice with an online address is scheduled for later: add a live one.
     conn.execute(
         "INSERT INTO notice(jurisdiction_code, subject_code, title, status, published_at, online_url) "
@@ -194,7 +198,9 @@ def test_every_demo_qr_code_decodes_to_its_address(client, conn):
         assert imgs[0]["alt"].startswith("二维码")
         r = client.get(imgs[0]["src"])
         assert r.status_code == 200 and r.mimetype == "image/png"
-        assert decode_png(r.data) == [url], page
+        assert decode_png(r.data) == [base + page], page
+        if page.startswith("/guides/"):
+            assert url in html                                           # the online service, linked on
         # Large enough to scan from 40 cm: at least 240 CSS px on screen.
         assert int(imgs[0]["width"]) >= 240
 
