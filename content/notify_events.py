@@ -16,6 +16,7 @@ from .notifications import Message, raise_event
 ADMIN_KINDS = {"catalogue_item": "catalogue", "village_item": "village-items", "matter": "matters",
                "notice": "notices", "guide": "guides", "handbook": "handbooks", "board": "boards"}
 SILENT_INTERVALS = 3                # a terminal not heard from for this many sync intervals
+DUE_WORKDAYS = 3                    # an application is told when this many working days are left
 AUDIT_BATCH = 1000
 
 
@@ -105,6 +106,8 @@ def applications_due(conn: sqlite3.Connection, today: date, now: datetime) -> in
     with immediate(conn):
         for which, event in (("due_soon", "application_due"), ("overdue", "application_overdue")):
             for a in applications.listing(conn, None, today, which):
+                if event == "application_due" and (a["left"] is None or a["left"] > DUE_WORKDAYS):
+                    continue
                 due = a["due_on"]
                 if event == "application_due":
                     message = Message(f"依申请公开 {a['receipt_no']} 即将到期",

@@ -129,6 +129,13 @@ class _InstanceCollector:
                                     value=last.timestamp() if last else 0)
             yield GaugeMetricFamily("kiosk_outbox_pending", "Upstream records waiting to be sent.",
                                     value=outbox.pending_count(conn))
+            if role != "terminal":
+                queue = GaugeMetricFamily("kiosk_notifications", "Notification deliveries by state.",
+                                          labels=["state"])
+                counts = dict(conn.execute("SELECT status, count(*) FROM notify_delivery GROUP BY status"))
+                for state in ("pending", "digest", "failed"):
+                    queue.add_metric([state], counts.get(state, 0))
+                yield queue
             problems = reasons(conn, cfg, now)
             yield GaugeMetricFamily("kiosk_degraded", "1 when /healthz says degraded.",
                                     value=1 if problems else 0)

@@ -157,6 +157,19 @@ def test_metrics_count_board_polls_and_page_cache_hits(data_dir, conn):
     assert notices[0].value == 2
 
 
+def test_hub_metrics_show_the_notification_queue(data_dir, conn):
+    from content import notifications
+    conn.execute("INSERT INTO notify_channel(kind, target, jurisdiction_code) VALUES ('wecom', 'https://x.example/h', "
+                 "'340499000000')")
+    for key in ("a", "b"):
+        notifications.raise_event(conn, "terminal_silent", key, "340499100201", notifications.Message("t", "b"))
+    conn.execute("UPDATE notify_delivery SET status = 'failed' WHERE id = (SELECT min(id) FROM notify_delivery)")
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "ROLE": "hub"})
+    fams = _families(app.test_client().get("/metrics").get_data(as_text=True))
+    assert {s.labels["state"]: s.value for s in fams["kiosk_notifications"].samples} == \
+        {"pending": 1, "digest": 0, "failed": 1}
+
+
 def test_hub_metrics_count_terminals(data_dir, conn):
     now = datetime.now(timezone.utc)
     code = conn.execute("SELECT code FROM jurisdiction WHERE level = 'village' LIMIT 1").fetchone()[0]
