@@ -13,6 +13,7 @@ import ctypes.util
 import logging
 import os
 import threading
+import time
 from functools import lru_cache
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,12 @@ class Recognizer:
             lib.zinnia_recognizer_destroy(self._handle)
             raise Unavailable(f"{model}: {reason.decode(errors='replace')}")
 
+    def close(self) -> None:
+        """Give the model back (its mapped pages leave the process's memory)."""
+        if self._handle:
+            self._lib.zinnia_recognizer_destroy(self._handle)
+            self._handle = None
+
     def classify(self, width: float, height: float,
                  strokes: list[list[tuple[float, float]]]) -> list[str]:
         """The best candidates for the strokes, best first (at most MAX_CANDIDATES)."""
@@ -103,6 +110,9 @@ class Recognizer:
 
 _recognizers: dict[str, Recognizer] = {}
 _lock = threading.Lock()
+_last_used: dict[str, float] = {}
+_in_use: dict[str, int] = {}
+IDLE_CLOSE_SECONDS = 300     # the model's 26 MB of mapped pages are given back after this idle time
 
 
 def recognizer(model: str = DEFAULT_MODEL) -> Recognizer:
@@ -115,3 +125,53 @@ def recognizer(model: str = DEFAULT_MODEL) -> Recognizer:
                 found = _recognizers[model] = Recognizer(model)
                 log.info("handwriting model opened: %s", model)
     return found
+
+
+def classify(model: str, width: float, height: float, strokes) -> list[str]:
+    """Candidates from the shared recognizer. A terminal's memory matters more than 50 ms once
+    in a while: after IDLE_CLOSE_SECONDS without a stroke the model is closed, and the next
+    stroke opens it again."""
+    with _lock:
+        _in_use[model] = _in_use.get(model, 0) + 1
+    try:
+        return recognizer(model).classify(width, height, strokes)
+    finally:
+        with _lock:
+            _in_use[model] -= 1
+            _last_used[model] = time.monotonic()
+        _schedule_close(model)
+
+
+_timers: dict[str, threading.Timer] = {}
+
+
+def _schedule_close(model: str, after: float | None = None) -> None:
+    """One pending check per model (not one per stroke)."""
+    with _lock:
+        if model in _timers:
+            return
+        timer = _timers[model] = threading.Timer(IDLE_CLOSE_SECONDS if after is None else after,
+                                                 _timed_check, args=(model,))
+    timer.daemon = True
+    timer.start()
+
+
+def _timed_check(model: str) -> None:
+    with _lock:
+        _timers.pop(model, None)
+        left = IDLE_CLOSE_SECONDS - (time.monotonic() - _last_used.get(model, 0))
+    if not close_if_idle(model) and model in _recognizers:
+        _schedule_close(model, max(1.0, left))
+
+
+def close_if_idle(model: str, idle: float | None = None) -> bool:
+    """Close the model when nobody is writing and it has not been used for ``idle`` seconds."""
+    idle = IDLE_CLOSE_SECONDS if idle is None else idle
+    with _lock:
+        found = _recognizers.get(model)
+        if found is None or _in_use.get(model, 0) or time.monotonic() - _last_used.get(model, 0) < idle:
+            return False
+        del _recognizers[model]
+        found.close()
+    log.info("handwriting model closed after %d s idle", idle)
+    return True

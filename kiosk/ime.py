@@ -125,7 +125,7 @@ def recognise():
         message = str(e) if isinstance(e, BadInput) else "请求格式不对：不是有效的 JSON"
         return _refuse(message)
     try:
-        candidates = handwriting.recognizer(_model()).classify(width, height, strokes)
+        candidates = handwriting.classify(_model(), width, height, strokes)
     except handwriting.Unavailable:
         log.warning("handwriting requested but the model is unavailable: %s", _model())
         return _refuse("本机没有安装手写识别，请用拼音或请工作人员代填", 503)

@@ -225,3 +225,16 @@ def test_an_old_format_table_is_not_used(tmp_path):
     assert not pinyin_table.is_current(path)
     path.write_bytes(b"not a database at all")
     assert not pinyin_table.is_current(path)
+
+
+def test_an_idle_model_is_closed_and_opened_again_on_the_next_stroke():
+    """The model's mapped pages leave the terminal's memory when nobody writes for a while."""
+    from kiosk import handwriting
+    model = handwriting.DEFAULT_MODEL
+    ten = [[(20, 150), (280, 150)], [(150, 20), (150, 280)]]
+    assert handwriting.classify(model, 300, 300, ten)[0] == "十"
+    assert not handwriting.close_if_idle(model)                 # used just now
+    assert handwriting.close_if_idle(model, idle=0)
+    assert model not in handwriting._recognizers
+    assert handwriting.classify(model, 300, 300, ten)[0] == "十"   # opened again
+    assert model in handwriting._recognizers
