@@ -177,6 +177,7 @@ class NoticeCoverage:
     days: list[date]
     boards: list[BoardCoverage]
     complete: bool                   # the period is over (else: so far)
+    reporting: bool = True           # some board of the notice reports at all (proof of display set up)
 
     @property
     def fulfilled(self) -> bool:
@@ -254,7 +255,10 @@ def coverage(conn: sqlite3.Connection, notice_id: int, now: datetime) -> NoticeC
                 cov.gaps.append((datetime.combine(day, time(run[0]), CHINA),
                                  datetime.combine(day, time(0), CHINA) + timedelta(hours=run[1])))
         boards.append(cov)
-    return NoticeCoverage(n, days, boards, complete=end < today)
+    reporting = conn.execute(
+        f"SELECT 1 FROM display_report WHERE hours > 0 AND board_slug IN ({','.join('?' for _ in boards) or 'NULL'}) "
+        "LIMIT 1", [b.slug for b in boards]).fetchone() is not None
+    return NoticeCoverage(n, days, boards, complete=end < today, reporting=reporting)
 
 
 def notices_with_period(conn: sqlite3.Connection, codes: list[str], since: date, until: date) -> list[sqlite3.Row]:

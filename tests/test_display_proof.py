@@ -144,6 +144,16 @@ def test_coverage_finds_the_dark_day_and_the_gap(conn, stopped_board):
     assert board.last_shown == datetime(2026, 11, 26, 20, tzinfo=CST)
 
 
+def test_boards_that_never_reported_are_not_called_short(app, client, conn):
+    nid = _notice(conn, title="公示栏从未上报的公示")
+    cov = dp.coverage(conn, nid, datetime(2026, 12, 3, 4, tzinfo=timezone.utc))
+    assert cov.boards and not cov.reporting
+    app.config["NOW"] = "2026-12-03T12:00:00+08:00"
+    login(client, "village-supervisor")
+    page = client.get(f"/admin/proof/{nid}").get_data(as_text=True)
+    assert "尚未上报任何显示记录" in page and "建议将公示期延长" not in page
+
+
 def test_a_fully_shown_period_is_fulfilled(conn):
     nid = _notice(conn, title="全程显示的公示")
     _shown_days(conn, nid, [date(2026, 11, 20) + timedelta(days=i) for i in range(7)])
