@@ -158,6 +158,24 @@ def parse_manifest(data: bytes) -> dict:
     return manifest
 
 
+def signature_check(doc: dict, trusted: dict[str, Ed25519PublicKey]) -> tuple[bool, bool]:
+    """(a trusted key signed ``doc["signed"]``, any signature was by a trusted key at all):
+    for manifests, the hub's commands and USB acknowledgements, and terminals' outbox files."""
+    body = canonical(doc["signed"])
+    known = False
+    for entry in doc.get("signatures") or []:
+        pub = trusted.get(entry.get("keyid")) if isinstance(entry, dict) else None
+        if pub is None:
+            continue
+        known = True
+        try:
+            pub.verify(base64.b64decode(str(entry.get("sig", "")), validate=True), body)
+            return True, True
+        except (InvalidSignature, binascii.Error, ValueError):
+            continue
+    return False, known
+
+
 def verify_manifest(manifest: dict, trusted: dict[str, Ed25519PublicKey], scope: str,
                     applied_version: int | None, now: datetime | None = None,
                     skew: timedelta = CLOCK_SKEW) -> dict:
@@ -166,24 +184,9 @@ def verify_manifest(manifest: dict, trusted: dict[str, Ed25519PublicKey], scope:
     Raises ``SameVersion`` (a BundleError) when the manifest is the one already applied.
     """
     signed = manifest["signed"]
-    body = canonical(signed)
     if not trusted:
         raise BundleError("本机没有配置可信公钥")
-    good = False
-    known = False
-    for entry in manifest["signatures"]:
-        if not isinstance(entry, dict):
-            continue
-        pub = trusted.get(entry.get("keyid"))
-        if pub is None:
-            continue
-        known = True
-        try:
-            pub.verify(base64.b64decode(str(entry.get("sig", "")), validate=True), body)
-            good = True
-            break
-        except (InvalidSignature, binascii.Error, ValueError):
-            continue
+    good, known = signature_check(manifest, trusted)
     if not good:
         raise BundleError("签名无效" if known else "清单不是由可信公钥签名的（未知密钥）")
     if signed.get("type") != BUNDLE_TYPE or signed.get("spec") != SPEC:

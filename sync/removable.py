@@ -17,8 +17,6 @@ signed acknowledgement, brought back on the stick, lets the terminal mark them s
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import os
@@ -26,7 +24,6 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 
 from content import db, outbox, retention
 from content.db import get_meta, immediate
@@ -90,17 +87,7 @@ def export_bundles(data_dir: Path, target: Path, scopes: list[str]) -> dict:
 
 def _signed_by(doc: dict, ring: dict) -> bool:
     """Whether a key of ``ring`` (keyid → public key) signed ``doc["signed"]``."""
-    body = bundle.canonical(doc["signed"])
-    for entry in doc.get("signatures") or []:
-        pub = ring.get(entry.get("keyid")) if isinstance(entry, dict) else None
-        if pub is None:
-            continue
-        try:
-            pub.verify(base64.b64decode(str(entry.get("sig", "")), validate=True), body)
-            return True
-        except (InvalidSignature, binascii.Error, ValueError):
-            continue
-    return False
+    return bundle.signature_check(doc, ring)[0]
 
 
 def _enrol_from_stick(conn, signed: dict, doc: dict, terminal_id: str) -> None:

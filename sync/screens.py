@@ -18,8 +18,6 @@ import urllib.request
 import uuid as uuidlib
 from datetime import datetime, timedelta, timezone
 
-from cryptography.exceptions import InvalidSignature
-
 from content import outbox
 from content.db import get_meta, set_meta
 
@@ -153,18 +151,7 @@ def verify_command(doc, trusted: dict, terminal_id: str, done: set, now: datetim
             or not isinstance(doc.get("signatures"), list):
         raise ScreenError("指令格式不正确")
     signed = doc["signed"]
-    body = bundle.canonical(signed)
-    good = False
-    for entry in doc["signatures"]:
-        pub = trusted.get(entry.get("keyid")) if isinstance(entry, dict) else None
-        if pub is None:
-            continue
-        try:
-            pub.verify(base64.b64decode(str(entry.get("sig", "")), validate=True), body)
-            good = True
-            break
-        except (InvalidSignature, binascii.Error, ValueError):
-            continue
+    good, _known = bundle.signature_check(doc, trusted)
     if not good:
         raise ScreenError("指令不是由可信的县级平台密钥签名的")
     if signed.get("type") != COMMAND_TYPE or signed.get("terminal") != terminal_id:

@@ -62,6 +62,26 @@ class LiveServer:
         self.proc = None
 
 
+def demo_hub_dir(tmp_path, demo_template, token: str, scope: str):
+    """A hub made from the demo: signing key, first publish, one enrolment token for ``scope``.
+    Returns (data folder, signing key)."""
+    from content import db
+    from kiosk import config
+    from sync import bundle, publish
+    from sync.hub import token_hash
+    hub_dir = tmp_path / "hub"
+    shutil.copytree(demo_template, hub_dir)
+    config.write_instance_config(hub_dir, {"role": "hub"})
+    key = bundle.generate_key()
+    bundle.save_private_key(key, publish.signing_key_path(hub_dir))
+    conn = db.connect(hub_dir / config.DATABASE_NAME)
+    publish.publish_all(hub_dir, conn)
+    conn.execute("INSERT INTO sync_enrolment(token_hash, scope, expires_at) VALUES (?, ?, ?)",
+                 (token_hash(token), scope, "2999-01-01T00:00:00Z"))
+    conn.close()
+    return hub_dir, key
+
+
 @pytest.fixture
 def live_server(tmp_path, demo_template):
     data_dir = tmp_path / "live"

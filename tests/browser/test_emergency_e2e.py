@@ -3,7 +3,6 @@ with default settings: real `kiosk serve` for the hub (its urgent publish) and t
 manifest check between rounds), a real board and home page in Chromium."""
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import date
 
@@ -12,10 +11,9 @@ import pytest
 from content import db, emergency
 from kiosk import config
 from kiosk.cli import create_instance
-from sync import bundle, publish, terminal
-from sync.hub import token_hash
+from sync import bundle, terminal
 
-from .conftest import LANDSCAPE, PORTRAIT, LiveServer
+from .conftest import LANDSCAPE, PORTRAIT, LiveServer, demo_hub_dir
 
 pytestmark = pytest.mark.browser
 VILLAGE = "340499100201"          # 杏花村
@@ -25,16 +23,7 @@ TITLE = "暴雨红色预警：今晚请勿外出"
 
 @pytest.fixture
 def hub_and_terminal(tmp_path, demo_template):
-    hub_dir = tmp_path / "hub"
-    shutil.copytree(demo_template, hub_dir)
-    config.write_instance_config(hub_dir, {"role": "hub"})
-    key = bundle.generate_key()
-    bundle.save_private_key(key, publish.signing_key_path(hub_dir))
-    conn = db.connect(hub_dir / config.DATABASE_NAME)
-    publish.publish_all(hub_dir, conn)
-    conn.execute("INSERT INTO sync_enrolment(token_hash, scope, expires_at) VALUES (?, ?, ?)",
-                 (token_hash("emergency-test-token"), VILLAGE, "2999-01-01T00:00:00Z"))
-    conn.close()
+    hub_dir, key = demo_hub_dir(tmp_path, demo_template, "emergency-test-token", VILLAGE)
     hub = LiveServer(hub_dir).start()
     term_dir = tmp_path / "terminal"
     create_instance(term_dir, "terminal", scope=VILLAGE, hub_url=hub.url,

@@ -1,7 +1,6 @@
 """Sync screens in Chromium: a terminal's staleness notice (hub down for days) and the hub's fleet page."""
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import timedelta
 
@@ -12,10 +11,9 @@ from content import db, staff_sessions
 from content.auth import password_fingerprint
 from kiosk import config, create_app
 from kiosk.cli import create_instance
-from sync import bundle, publish, terminal
-from sync.hub import token_hash
+from sync import bundle, terminal
 
-from .conftest import LANDSCAPE, PORTRAIT, LiveServer, free_port
+from .conftest import LANDSCAPE, PORTRAIT, LiveServer, demo_hub_dir, free_port
 
 pytestmark = pytest.mark.browser
 VILLAGE = "340499100201"
@@ -23,16 +21,7 @@ VILLAGE = "340499100201"
 
 @pytest.fixture
 def hub_and_terminal(tmp_path, demo_template):
-    hub_dir = tmp_path / "hub"
-    shutil.copytree(demo_template, hub_dir)
-    config.write_instance_config(hub_dir, {"role": "hub"})
-    key = bundle.generate_key()
-    bundle.save_private_key(key, publish.signing_key_path(hub_dir))
-    conn = db.connect(hub_dir / config.DATABASE_NAME)
-    publish.publish_all(hub_dir, conn)
-    conn.execute("INSERT INTO sync_enrolment(token_hash, scope, expires_at) VALUES (?, ?, ?)",
-                 (token_hash("browser-test-token"), VILLAGE, "2999-01-01T00:00:00Z"))
-    conn.close()
+    hub_dir, key = demo_hub_dir(tmp_path, demo_template, "browser-test-token", VILLAGE)
     app = create_app({"DATA_DIR": str(hub_dir)})
     port = free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
