@@ -83,7 +83,7 @@ def test_fleet_page(hub_and_terminal, page, artifacts):
     for name, size in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
         page.set_viewport_size(size)
         page.goto(hub_url + "/admin/fleet")
-        table = page.locator(".fleet-table")
+        table = page.locator(".fleet-table").first
         assert table.is_visible()
         row = table.locator("tbody tr").first
         assert "杏花村" in row.inner_text() and "在线" in row.inner_text()
