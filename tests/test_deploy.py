@@ -386,7 +386,7 @@ def test_launcher_starts_real_chromium_on_the_kiosk(tmp_path):
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "<title>首页" in result.stdout and 'class="kiosk"' in result.stdout
+    assert "政务公开查询</title>" in result.stdout and 'class="kiosk' in result.stdout, result.stdout[:600]
 
 
 def test_launcher_opens_devtools_on_loopback_only(tmp_path):

@@ -109,7 +109,7 @@ def test_template_sent_changed_and_decided_in_a_village(december, browser, artif
     page.fill("#f-limit", "审批后5个工作日内")
     page.get_by_role("button", name="保存", exact=True).click()
     assert "不会被直接改动" in page.locator(".flash").inner_text()
-    page.get_by_role("button", name="退出").click()
+    page.get_by_role("button", name="退出", exact=True).click()
 
     login(page, base, "village-editor")
     page.get_by_role("link", name="查看并处理").click()
@@ -120,7 +120,7 @@ def test_template_sent_changed_and_decided_in_a_village(december, browser, artif
     card.get_by_role("button", name="采纳：生成修改草稿").click()
     assert "已按模板修改生成草稿" in page.locator(".flash").inner_text()
     assert page.locator("section.suggestion").count() == 0
-    page.get_by_role("button", name="退出").click()
+    page.get_by_role("button", name="退出", exact=True).click()
 
     login(page, base, "county-admin")
     page.goto(base + "/admin/assessment/#templates")
