@@ -130,6 +130,7 @@ SETTINGS = {
     "AUDIT_RETENTION_DAYS": (int, 366, 100 * 366, "hub: days content and review history is kept"),
     "NOTIFICATION_RETENTION_DAYS": (int, 7, 10 * 366, "hub: days notifications are kept"),
     "DISPLAY_RETENTION_DAYS": (int, 30, 100 * 366, "hub: days proof-of-display records are kept"),
+    "HANDWRITING_MODEL": (str, None, None, "terminal: Zinnia model file for the handwriting pad"),
     "TODAY": (str, None, None, "pins the date (YYYY-MM-DD) for training and tests; leave unset"),
     "SCREEN_PORTS": (list, None, None, "terminal: DevTools ports of this machine's screens (127.0.0.1)"),
     "SCREENSHOT_MINUTES": (NUMBER, 0, 24 * 60, "terminal: a thumbnail of every screen this often; 0: only when asked"),

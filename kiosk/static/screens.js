@@ -19,13 +19,33 @@
       table.classList.toggle("stick-two", !!two);
       if (two) table.style.setProperty("--first-col", Math.floor(first.getBoundingClientRect().width) - 1 + "px");
       if (!scrollable || frame.dataset.diffShown) return;
-      // The first differing cell in view, just right of the columns that stay put.
-      var cell = wrap.querySelector("td.diff, th.diff");
-      if (!cell) return;
+      // The differing cells in view, just right of the columns that stay put: all of them when
+      // they fit side by side (a row may differ in 面积 and in 金额), else the first.
+      var cells = wrap.querySelectorAll("td.diff, th.diff");
+      if (!cells.length) return;
+      var lo = Infinity, hi = 0;
+      for (var i = 0; i < cells.length; i++) {
+        lo = Math.min(lo, cells[i].offsetLeft);
+        hi = Math.max(hi, cells[i].offsetLeft + cells[i].offsetWidth);
+      }
       var second = wrap.querySelector("thead th:nth-child(2)");
       var sticky = (first ? first.offsetWidth : 0) + (two && second ? second.offsetWidth : 0);
-      var left = cell.offsetLeft - sticky - 16;
-      if (cell.offsetLeft + cell.offsetWidth > wrap.clientWidth) wrap.scrollLeft = Math.max(0, left);
+      var firstWidth = first ? first.offsetWidth : 0;
+      if (hi - lo > wrap.clientWidth - firstWidth - 16 && table.querySelector("td[data-label]")) {
+        // Not even side by side beside 序号: rows become cards, every difference in view.
+        table.classList.remove("stick-two");
+        table.classList.add("as-cards");
+        wrap.scrollLeft = 0;
+        frame.classList.remove("is-scrollable");
+        frame.dataset.diffShown = "1";
+        return;
+      }
+      if (two && second && hi - lo > wrap.clientWidth - sticky - 16) {
+        // The differing cells need the room: only 序号 stays put, the name scrolls with the rest.
+        table.classList.remove("stick-two");
+        sticky -= second.offsetWidth;
+      }
+      if (hi > wrap.clientWidth) wrap.scrollLeft = Math.max(0, Math.min(lo - sticky - 16, hi - wrap.clientWidth + 16));
       frame.dataset.diffShown = "1";
     });
   }

@@ -187,8 +187,9 @@ def test_idle_countdown_is_cancelled_by_a_touch_then_resets_to_attract(quick_idl
 
 
 def test_qr_on_a_guide_scans_from_the_screen(live_server, page, artifacts):
+    """The 带走指南 code opens this guide's own page at the county's public address."""
     conn = sqlite3.connect(live_server.data_dir / "kiosk.sqlite3")
-    url = conn.execute("SELECT online_url FROM guide WHERE id = 1").fetchone()[0]
+    url = conn.execute("SELECT value FROM meta WHERE key = 'public_url'").fetchone()[0].rstrip("/") + "/guides/1"
     conn.close()
     for viewport, name in ((LANDSCAPE, "1920x1080"), (PORTRAIT, "1080x1920")):
         page.set_viewport_size(viewport)
