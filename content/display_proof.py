@@ -37,6 +37,15 @@ class BadReport(ValueError):
     """A report that cannot be counted; the message says why (Chinese)."""
 
 
+def now(pinned: str | None = None) -> datetime:
+    """The clock for reports and coverage; ``pinned`` (the NOW setting, ISO 8601, as tests and
+    training use it; without a zone it is China time) stops it."""
+    if pinned:
+        moment = datetime.fromisoformat(pinned)
+        return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+    return datetime.now(timezone.utc)
+
+
 def hour_key(at: datetime) -> str:
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
 

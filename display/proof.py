@@ -6,7 +6,6 @@ shown a notice. The counts are a CSRF-free machine request (no session, no cooki
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -25,14 +24,6 @@ def _from_this_machine() -> bool:
         return False
 
 
-def _now() -> datetime:
-    pinned = current_app.config.get("NOW")
-    if pinned:
-        moment = datetime.fromisoformat(pinned)
-        return moment if moment.tzinfo else moment.astimezone()
-    return datetime.now(timezone.utc)
-
-
 @bp.route("/display/<slug>/shown", methods=["POST"])
 def board_shown(slug: str):
     if not _from_this_machine():
@@ -43,7 +34,7 @@ def board_shown(slug: str):
     if (request.content_length or 0) > MAX_BODY:
         return jsonify({"error": "报告过大"}), 413
     body = request.get_json(silent=True)
-    now = _now()
+    now = display_proof.now(current_app.config.get("NOW"))
     try:
         counts = display_proof.parse_report(body, now)
     except display_proof.BadReport as e:

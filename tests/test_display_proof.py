@@ -207,3 +207,12 @@ def test_a_short_coverage_and_a_silent_board_are_told(conn, stopped_board):
     assert all("杏花村" in t for t in titles)
     assert notify_events.boards_silent(conn, now) == 1
     assert "已失联" in conn.execute("SELECT title FROM notification WHERE event = 'terminal_silent'").fetchone()[0]
+
+
+def test_the_workbook_keeps_formula_like_text_as_text(app, client, conn, stopped_board):
+    conn.execute("UPDATE board SET location = '=HYPERLINK(\"http://x\")' WHERE slug = ?", (BOARD,))
+    app.config["NOW"] = "2026-12-03T12:00:00+08:00"
+    login(client, "village-supervisor")
+    ws = load_workbook(io.BytesIO(client.get(f"/admin/proof/{stopped_board}.xlsx").data)).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value == '=HYPERLINK("http://x")']
+    assert cells and all(c.data_type == "s" for c in cells)

@@ -4,31 +4,15 @@ and auditors."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import abort, current_app, send_file
 
-from .. import auth, display_proof
+from .. import auth, display_proof, sheets
 from ..db import get_db
 from . import bp, render, user
 
 LIST_DAYS = 60
-
-
-def _now() -> datetime:
-    """The clock; tests pin it with the NOW config key (ISO 8601), as the boards do."""
-    pinned = current_app.config.get("NOW")
-    if pinned:
-        moment = datetime.fromisoformat(pinned)
-        return moment if moment.tzinfo else moment.replace(tzinfo=display_proof.CHINA)
-    return datetime.now(timezone.utc)
-
-
-def safe_cell(value):
-    """Text that a spreadsheet would take for a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _reachable_notice(conn, notice_id: int):
@@ -44,7 +28,7 @@ def _reachable_notice(conn, notice_id: int):
 def proof_list():
     conn = get_db()
     u = user()
-    now = _now()
+    now = display_proof.now(current_app.config.get("NOW"))
     day = now.astimezone(display_proof.CHINA).date()
     codes = sorted(auth.reachable_codes(conn, u))
     rows = []
@@ -57,7 +41,7 @@ def proof_list():
 def _coverage(notice_id: int):
     conn = get_db()
     _reachable_notice(conn, notice_id)
-    cov = display_proof.coverage(conn, notice_id, _now())
+    cov = display_proof.coverage(conn, notice_id, display_proof.now(current_app.config.get("NOW")))
     if cov is None:
         abort(404)
     place = conn.execute("SELECT name FROM jurisdiction WHERE code = ?",
@@ -87,17 +71,14 @@ def proof_xlsx(notice_id: int):
                          ("核对天数", len(cov.days)),
                          ("结论", "公示期内每天均已在公示栏完整显示" if cov.fulfilled else
                           f"未完整显示，建议延长公示 {cov.extension_days} 天")):
-        ws.append([label, safe_cell(value)])
+        ws.append([label, value])
     ws.append([])
     ws.append(["公示栏", "位置", "首次显示", "最后显示", "完整显示天数", "缺失天数", "未显示时段"])
     for b in cov.boards:
-        ws.append([safe_cell(b.name), safe_cell(b.location),
+        ws.append([b.name, b.location,
                    b.first_shown.strftime("%Y-%m-%d %H:%M") if b.first_shown else "未显示",
                    b.last_shown.strftime("%Y-%m-%d %H:%M") if b.last_shown else "",
                    len(b.covered), b.short,
                    "；".join(f"{a:%m-%d %H:%M}–{z:%H:%M}" for a, z in b.gaps) or "无"])
-    data = io.BytesIO()
-    wb.save(data)
-    data.seek(0)
-    return send_file(data, as_attachment=True, download_name=f"公示证明_{notice_id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(io.BytesIO(sheets.xlsx_bytes(wb)), as_attachment=True,
+                     download_name=f"公示证明_{notice_id}.xlsx", mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
