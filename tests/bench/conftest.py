@@ -179,10 +179,16 @@ def _county_cache() -> Path:
     from content import db
     digest = hashlib.sha256(f"{SCALE}|{date.today()}".encode())
     content = Path(db.__file__).parent
-    for f in (HERE / "generate.py", content / "schema.sql", content / "search.py",
+    for f in (HERE / "generate.py", HERE / "history.py", content / "schema.sql", content / "search.py",
               *sorted((content / "migrations").glob("*.sql"))):
         digest.update(f.read_bytes())
-    return Path(tempfile.gettempdir()) / f"kiosk-bench-county-{SCALE:g}-{digest.hexdigest()[:16]}"
+    return Path(tempfile.gettempdir()) / f"{_cache_prefix()}{digest.hexdigest()[:16]}"
+
+
+def _cache_prefix() -> str:
+    """Per checkout: several worktrees on one machine must not delete each other's county."""
+    checkout = hashlib.sha256(str(HERE.resolve()).encode()).hexdigest()[:8]
+    return f"kiosk-bench-county-{SCALE:g}-{checkout}-"
 
 
 @pytest.fixture(scope="session")
@@ -190,7 +196,7 @@ def county(tmp_path_factory) -> Path:
     """A copy of the generated county for this session (servers write usage counts into it)."""
     cache = _county_cache()
     if not (cache / "kiosk.sqlite3").exists():
-        for old in Path(tempfile.gettempdir()).glob(f"kiosk-bench-county-{SCALE:g}-*"):
+        for old in Path(tempfile.gettempdir()).glob(_cache_prefix() + "*"):
             shutil.rmtree(old, ignore_errors=True)
         building = cache.with_name(cache.name + ".building")
         shutil.rmtree(building, ignore_errors=True)

@@ -1,7 +1,8 @@
 """A county-scale dataset for the benchmarks, written straight into a migrated database.
 
 30 townships, 400 villages, 20k catalogue items, 100k notices with table rows, 2k guides,
-matters with their county/township/village notices, village-affairs lists. Deterministic
+matters with their county/township/village notices, village-affairs lists, and a year of
+staff-side history (tests/bench/history.py). Deterministic
 for a seed and a date; one transaction of executemany, so a full county takes seconds.
 
     python tests/bench/generate.py DATA_DIR [--scale 1.0] [--seed N]
@@ -24,6 +25,7 @@ if str(ROOT) not in sys.path:
 
 from content import db, search  # noqa: E402
 from content.catalogue import CHANNELS, VILLAGE_CATEGORIES  # noqa: E402
+from tests.bench.history import add_history  # noqa: E402
 
 COUNTY = "340499000000"
 FULL = {"townships": 30, "villages": 400, "items": 20_000, "notices": 100_000, "guides": 2_000,
@@ -253,9 +255,12 @@ def _fill(conn, rng: random.Random, sizes: dict, today: date) -> dict:
                      "poll_seconds, sort) VALUES (?, ?, ?, ?, 15, 30, ?)",
                      [(slug, name, code, _dumps(levels), n) for n, (slug, name, code, levels)
                       in enumerate(boards)])
-    return {"townships": len(towns), "villages": len(all_villages), "catalogue_items": len(items),
-            "village_items": len(vitems), "notices": len(notices), "guides": len(guides),
-            "matters": len(matters), "boards": len(boards)}
+    counts = {"townships": len(towns), "villages": len(all_villages), "catalogue_items": len(items),
+              "village_items": len(vitems), "notices": len(notices), "guides": len(guides),
+              "matters": len(matters), "boards": len(boards)}
+    # A year of staff-side history: accounts, revisions, audit, terminals, usage.
+    counts.update(add_history(conn, rng, today, COUNTY, towns, villages, sizes["villages"] / FULL["villages"]))
+    return counts
 
 
 def main(argv=None) -> None:
