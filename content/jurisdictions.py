@@ -3,11 +3,36 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask import g, has_app_context
+
 LEVEL_NAMES = {"county": "县级", "township": "乡级", "village": "村级"}
 
 
 def get(conn: sqlite3.Connection, code: str) -> sqlite3.Row | None:
+    """One jurisdiction by code; inside a request, from a table read once (see ``_request_table``)."""
+    table = _request_table(conn)
+    if table is not None:
+        return table.get(code)
     return conn.execute("SELECT * FROM jurisdiction WHERE code = ?", (code,)).fetchone()
+
+
+def _request_table(conn: sqlite3.Connection) -> dict[str, sqlite3.Row] | None:
+    """Every jurisdiction, read once per request and connection (a county has a few hundred).
+
+    Pages look jurisdictions up hundreds of times (names in lists, levels in permission
+    checks). The copy is trusted only while the connection has written nothing since it was
+    read (``total_changes``): after a write in the same request, lookups go to the table.
+    """
+    if not has_app_context():
+        return None
+    cached = g.get("_jurisdiction_table")
+    if cached is not None and cached[0] is conn:
+        return cached[2] if cached[1] == conn.total_changes else None
+    if cached is not None:
+        return None            # another connection in this request: no sharing, no guessing
+    table = {r["code"]: r for r in conn.execute("SELECT * FROM jurisdiction")}
+    g._jurisdiction_table = (conn, conn.total_changes, table)
+    return table
 
 
 def ancestors(conn: sqlite3.Connection, code: str) -> list[sqlite3.Row]:
