@@ -16,6 +16,14 @@ def get(conn: sqlite3.Connection, code: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM jurisdiction WHERE code = ?", (code,)).fetchone()
 
 
+def count(conn: sqlite3.Connection) -> int:
+    """How many jurisdictions the instance knows (retired ones included)."""
+    table = _request_table(conn)
+    if table is not None:
+        return len(table)
+    return conn.execute("SELECT COUNT(*) FROM jurisdiction").fetchone()[0]
+
+
 def _request_table(conn: sqlite3.Connection) -> dict[str, sqlite3.Row] | None:
     """Every jurisdiction, read once per request and connection (a county has a few hundred).
 

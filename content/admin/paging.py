@@ -1,0 +1,80 @@
+"""Key-based paging for admin lists sorted newest first by (sort column, id).
+
+"下一页" carries the key of the last row shown (``after``), "上一页" the key of the first
+(``before``); the query starts at that key through the list's index, so page 500 costs what
+page 1 costs and a link stays on the same rows while new ones arrive. ``page`` is only the
+number shown; a bare ``?page=N`` (typed by hand) still jumps by offset.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, request
+
+SEPARATOR = "_"
+
+
+@dataclass
+class Page:
+    rows: list
+    number: int
+    next_key: str | None      # ``after`` for the next page, None on the last page
+    prev_key: str | None      # ``before`` for the previous page, None on the first page
+
+    def links(self) -> dict:
+        """URL arguments of the neighbouring pages (for url_for(..., **page.next_args))."""
+        return {"next": {"page": self.number + 1, "after": self.next_key} if self.next_key else None,
+                "prev": ({"page": self.number - 1, "before": self.prev_key}
+                         if self.number > 2 else {}) if self.prev_key else None}
+
+
+def _key(row, sort_field: str) -> str:
+    return f"{row[sort_field]}{SEPARATOR}{row['id']}"
+
+
+def _parse(key: str) -> tuple[str, int]:
+    value, _, ident = key.rpartition(SEPARATOR)
+    try:
+        return value, int(ident)
+    except ValueError:
+        abort(404)
+
+
+def fetch(conn, select: str, where: list[str], params: list, *, sort: str, sort_field: str,
+          id_column: str, size: int) -> Page:
+    """One page of ``select`` (``SELECT … FROM …``, no WHERE) newest first by (sort, id).
+
+    ``sort``/``id_column`` are the SQL expressions, ``sort_field`` the name of the sort column
+    in the result rows (which must also carry ``id``).
+    """
+    try:
+        number = max(1, int(request.args.get("page") or 1))
+    except ValueError:
+        abort(404)
+    after, before = request.args.get("after"), request.args.get("before")
+    where, params = list(where), list(params)
+    order, offset, backwards = f"{sort} DESC, {id_column} DESC", 0, False
+    if after:
+        where.append(f"({sort}, {id_column}) < (?, ?)")
+        params += _parse(after)
+    elif before:
+        where.append(f"({sort}, {id_column}) > (?, ?)")
+        params += _parse(before)
+        order, backwards = f"{sort} ASC, {id_column} ASC", True
+    else:
+        offset = (number - 1) * size
+    sql = (select + (" WHERE " + " AND ".join(where) if where else "")
+           + f" ORDER BY {order} LIMIT ? OFFSET ?")
+    rows = conn.execute(sql, [*params, size + 1, offset]).fetchall()
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        has_next, has_prev = True, more
+    else:
+        has_next, has_prev = more, bool(after) or number > 1
+    if backwards and not more:
+        number = 1          # walked back to the start: the first page, whatever the label said
+    return Page(rows, number,
+                next_key=_key(rows[-1], sort_field) if has_next and rows else None,
+                prev_key=_key(rows[0], sort_field) if has_prev and rows else None)

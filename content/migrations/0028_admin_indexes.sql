@@ -1,0 +1,23 @@
+-- Indexes behind the admin lists at county scale (100k notices, 400k audit rows).
+-- Every content list is sorted newest change first and paged by key (updated_at, id):
+-- one index serves the whole county, one per jurisdiction serves a township or village.
+CREATE INDEX IF NOT EXISTS notice_updated ON notice(updated_at, id);
+CREATE INDEX IF NOT EXISTS notice_jurisdiction_updated ON notice(jurisdiction_code, updated_at, id);
+CREATE INDEX IF NOT EXISTS catalogue_item_updated ON catalogue_item(updated_at, id);
+CREATE INDEX IF NOT EXISTS catalogue_item_jurisdiction_updated ON catalogue_item(jurisdiction_code, updated_at, id);
+CREATE INDEX IF NOT EXISTS village_item_updated ON village_item(updated_at, id);
+CREATE INDEX IF NOT EXISTS village_item_jurisdiction_updated ON village_item(jurisdiction_code, updated_at, id);
+CREATE INDEX IF NOT EXISTS guide_updated ON guide(updated_at, id);
+CREATE INDEX IF NOT EXISTS handbook_updated ON handbook(updated_at, id);
+CREATE INDEX IF NOT EXISTS board_updated ON board(updated_at, id);
+CREATE INDEX IF NOT EXISTS consultation_updated ON consultation(updated_at, id);
+CREATE INDEX IF NOT EXISTS matter_updated ON matter(updated_at, id);
+
+-- The audit log, newest first by key (at, id), filtered by user, action or object.
+CREATE INDEX IF NOT EXISTS audit_log_at_id ON audit_log(at, id);
+CREATE INDEX IF NOT EXISTS audit_log_username ON audit_log(username, at, id);
+CREATE INDEX IF NOT EXISTS audit_log_action_at ON audit_log(action, at, id);
+CREATE INDEX IF NOT EXISTS audit_log_entity_at ON audit_log(entity, entity_id, at, id);
+
+-- Workbench queues: open revisions of the jurisdictions a user edits or reviews.
+CREATE INDEX IF NOT EXISTS revision_open ON revision(state, jurisdiction_code, created_at);
