@@ -137,9 +137,7 @@ def permitted_codes(conn: sqlite3.Connection, user: sqlite3.Row | None, action: 
     if not levels:
         return []
     reach = reachable_codes(conn, user)
-    rows = conn.execute(
-        f"SELECT code FROM jurisdiction WHERE level IN ({','.join('?' * len(levels))})", levels)
-    return sorted(r[0] for r in rows if r[0] in reach)
+    return sorted(c for c in jurisdictions.codes_at_levels(conn, levels) if c in reach)
 
 
 def allowed(conn: sqlite3.Connection, user: sqlite3.Row | None, action: str, code: str | None) -> bool:

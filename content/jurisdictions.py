@@ -16,6 +16,16 @@ def get(conn: sqlite3.Connection, code: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM jurisdiction WHERE code = ?", (code,)).fetchone()
 
 
+def codes_at_levels(conn: sqlite3.Connection, levels) -> list[str]:
+    """Codes of every jurisdiction at one of ``levels`` (retired ones included)."""
+    levels = list(levels)
+    table = _request_table(conn)
+    if table is not None:
+        return [code for code, row in table.items() if row["level"] in levels]
+    return [r[0] for r in conn.execute(
+        f"SELECT code FROM jurisdiction WHERE level IN ({','.join('?' * len(levels))})", levels)]
+
+
 def count(conn: sqlite3.Connection) -> int:
     """How many jurisdictions the instance knows (retired ones included)."""
     table = _request_table(conn)
@@ -80,6 +90,10 @@ def visible_codes(conn: sqlite3.Connection, scope: str | None) -> list[str]:
 
 
 def county(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    table = _request_table(conn)
+    if table is not None:
+        counties = sorted(code for code, row in table.items() if row["level"] == "county")
+        return table[counties[0]] if counties else None
     return conn.execute("SELECT * FROM jurisdiction WHERE level = 'county' ORDER BY code LIMIT 1").fetchone()
 
 

@@ -1,4 +1,4 @@
-"""Key-based paging for admin lists sorted newest first by (sort column, id).
+"""Key-based paging for admin lists sorted by (sort column, id), newest first or oldest first.
 
 "下一页" carries the key of the last row shown (``after``), "上一页" the key of the first
 (``before``); the query starts at that key through the list's index, so page 500 costs what
@@ -41,8 +41,9 @@ def _parse(key: str) -> tuple[str, int]:
 
 
 def fetch(conn, select: str, where: list[str], params: list, *, sort: str, sort_field: str,
-          id_column: str, size: int) -> Page:
-    """One page of ``select`` (``SELECT … FROM …``, no WHERE) newest first by (sort, id).
+          id_column: str, size: int, oldest_first: bool = False) -> Page:
+    """One page of ``select`` (``SELECT … FROM …``, no WHERE) newest first by (sort, id)
+    (``oldest_first``: a queue, oldest first).
 
     ``sort``/``id_column`` are the SQL expressions, ``sort_field`` the name of the sort column
     in the result rows (which must also carry ``id``).
@@ -53,14 +54,16 @@ def fetch(conn, select: str, where: list[str], params: list, *, sort: str, sort_
         abort(404)
     after, before = request.args.get("after"), request.args.get("before")
     where, params = list(where), list(params)
-    order, offset, backwards = f"{sort} DESC, {id_column} DESC", 0, False
+    forward, back = ("ASC", "DESC") if oldest_first else ("DESC", "ASC")
+    beyond, behind = (">", "<") if oldest_first else ("<", ">")
+    order, offset, backwards = f"{sort} {forward}, {id_column} {forward}", 0, False
     if after:
-        where.append(f"({sort}, {id_column}) < (?, ?)")
+        where.append(f"({sort}, {id_column}) {beyond} (?, ?)")
         params += _parse(after)
     elif before:
-        where.append(f"({sort}, {id_column}) > (?, ?)")
+        where.append(f"({sort}, {id_column}) {behind} (?, ?)")
         params += _parse(before)
-        order, backwards = f"{sort} ASC, {id_column} ASC", True
+        order, backwards = f"{sort} {back}, {id_column} {back}", True
     else:
         offset = (number - 1) * size
     sql = (select + (" WHERE " + " AND ".join(where) if where else "")

@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 
 from .. import auth, editing, jurisdictions, login_throttle
 from ..db import get_db, get_meta
 from ..security import LOGIN_LIMITS_BY_ADDRESS, failed_login, limiter
 from ..users import DEFAULT_PASSWORDS, ROLES
-from . import KIND_OF, KINDS, bp, remote, render, today, user
+from . import KIND_OF, KINDS, bp, paging, remote, render, user
 
 
 def _safe_next(target: str | None) -> str:
@@ -67,86 +67,8 @@ def logout():
     return redirect(url_for("admin.login"))
 
 
-def describe(conn, rev) -> dict:
-    """A revision row as a dashboard line: noun, object, title, state, who."""
-    ent = editing.ENTITIES.get(rev["entity"])
-    data = json.loads(rev["data"])
-    author = conn.execute("SELECT username, display_name FROM user WHERE id = ?",
-                          (rev["author_id"],)).fetchone()
-    j = jurisdictions.get(conn, rev["jurisdiction_code"]) if rev["jurisdiction_code"] else None
-    return {"kind": KIND_OF.get(rev["entity"]), "label": ent.label if ent else rev["entity"],
-            "id": rev["entity_id"], "rev": rev["rev"], "title": editing.title_of(ent, data) if ent else "",
-            "state": rev["state"], "note": rev["note"], "at": rev["submitted_at"] or rev["created_at"],
-            "author": (author["display_name"] or author["username"]) if author else "",
-            "author_id": rev["author_id"], "jurisdiction": j["name"] if j else ""}
-
-
 def _in(codes) -> str:
     return ",".join("?" * len(codes)) or "NULL"
-
-
-def pending_review(conn, u) -> list[dict]:
-    codes = auth.permitted_codes(conn, u, "review")
-    rows = conn.execute(
-        f"SELECT * FROM revision WHERE state = 'submitted' AND jurisdiction_code IN ({_in(codes)}) "
-        "ORDER BY submitted_at, id", codes).fetchall()
-    return [describe(conn, r) for r in rows
-            if r["entity"] in KIND_OF and editing.can_review(conn, u, r["entity"], r["entity_id"])]
-
-
-def open_drafts(conn, u) -> list[dict]:
-    codes = auth.permitted_codes(conn, u, "edit")
-    rows = conn.execute(
-        f"SELECT * FROM revision WHERE state IN ('draft', 'returned', 'submitted') "
-        f"AND jurisdiction_code IN ({_in(codes)}) ORDER BY state = 'returned' DESC, created_at DESC",
-        codes).fetchall()
-    return [describe(conn, r) for r in rows if r["entity"] in KIND_OF]
-
-
-def overdue(conn, u) -> list[dict]:
-    """Published items whose review-by date has passed (定期评估、动态调整), for their editors."""
-    codes = auth.permitted_codes(conn, u, "edit")
-    d = today().isoformat()
-    out = []
-    for table, title in (("catalogue_item", "level1 || ' · ' || level2"), ("village_item", "title")):
-        for r in conn.execute(
-                f"SELECT id, {title} AS title, review_by, jurisdiction_code FROM {table} "
-                f"WHERE status = 'published' AND review_by IS NOT NULL AND review_by < ? "
-                f"AND jurisdiction_code IN ({_in(codes)}) ORDER BY review_by", [d, *codes]):
-            out.append({"kind": KIND_OF[table], "label": editing.ENTITIES[table].label,
-                        "id": r["id"], "title": r["title"], "review_by": r["review_by"]})
-    return out
-
-
-@bp.route("/")
-@auth.require_role()
-def dashboard():
-    conn = get_db()
-    u = user()
-    chain = jurisdictions.ancestors(conn, u["jurisdiction_code"])
-    powers = {a: auth.permitted_codes(conn, u, a) for a in ("read", "edit", "review")}
-    return render("admin/dashboard.html", chain=chain, powers={a: len(c) for a, c in powers.items()},
-                  pending=pending_review(conn, u), drafts=open_drafts(conn, u),
-                  overdue=overdue(conn, u),
-                  can_edit_kinds=[k for k in KINDS if _may_create(conn, u, k)])
-
-
-def _may_create(conn, u, kind: str) -> bool:
-    from .forms import ENTITY_LEVELS  # noqa: PLC0415
-    table = KINDS[kind]
-    if table == "matter":
-        county = jurisdictions.county(conn)
-        return bool(county) and auth.allowed(conn, u, "edit", county["code"])
-    levels = ENTITY_LEVELS[table]
-    return any(jurisdictions.get(conn, c)["level"] in levels
-               for c in auth.permitted_codes(conn, u, "edit"))
-
-
-@bp.route("/review")
-@auth.require_role()
-def review_queue():
-    conn = get_db()
-    return render("admin/review.html", pending=pending_review(conn, user()))
 
 
 AUDIT_PAGE = 100
@@ -181,27 +103,31 @@ def audit_log():
         params.append(f["until"])
     # Staff see what happened inside their own reach: their own actions, changes to
     # objects of jurisdictions they may read, imports there and (county staff) accounts there.
+    # Over the whole county (every code readable) the code lists are left out: each row then
+    # needs only a look-up by key, and the (at, id) index gives the order.
     codes = auth.permitted_codes(conn, u, "read")
+    everywhere = len(codes) >= jurisdictions.count(conn)
     marks = _in(codes)
-    scope = [f"a.user_id = ?",
+    in_codes = "" if everywhere else f" AND r.jurisdiction_code IN ({marks})"
+    scope = ["a.user_id = ?",
+             # entity_id is text in the log, an integer in revision: compare as integers so
+             # revision's (entity, entity_id, rev) key is used.
              f"EXISTS (SELECT 1 FROM revision r WHERE r.entity = a.entity "
-             f"AND CAST(r.entity_id AS TEXT) = a.entity_id AND r.jurisdiction_code IN ({marks}))",
-             f"(a.entity = 'jurisdiction' AND a.entity_id IN ({marks}))"]
-    params += [u["id"], *codes, *codes]
+             f"AND r.entity_id = CAST(a.entity_id AS INTEGER){in_codes})",
+             "(a.entity = 'jurisdiction'" + ("" if everywhere else f" AND a.entity_id IN ({marks})") + ")"]
+    params += [u["id"], *([] if everywhere else codes), *([] if everywhere else codes)]
     if u["role"] in ("county_admin", "county_reviewer"):
-        scope.append(f"(a.entity = 'user' AND (a.user_id IS NULL OR a.user_id IN "
-                     f"(SELECT id FROM user WHERE jurisdiction_code IN ({marks}))))")
-        params += codes
+        if everywhere:
+            scope.append("a.entity = 'user'")
+        else:
+            scope.append(f"(a.entity = 'user' AND (a.user_id IS NULL OR a.user_id IN "
+                         f"(SELECT id FROM user WHERE jurisdiction_code IN ({marks}))))")
+            params += codes
     where.append("(" + " OR ".join(scope) + ")")
-    try:
-        page = max(1, int(request.args.get("page") or 1))
-    except ValueError:
-        abort(404)
-    sql = "SELECT a.* FROM audit_log a" + (" WHERE " + " AND ".join(where) if where else "")
-    rows = conn.execute(sql + " ORDER BY a.at DESC, a.id DESC LIMIT ? OFFSET ?",
-                        [*params, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE]).fetchall()
+    page = paging.fetch(conn, "SELECT a.* FROM audit_log a", where, params, sort="a.at", sort_field="at",
+                        id_column="a.id", size=AUDIT_PAGE)
     entries = []
-    for r in rows[:AUDIT_PAGE]:
+    for r in page.rows:
         before = json.loads(r["before"]) if r["before"] else None
         after = json.loads(r["after"]) if r["after"] else None
         changed = []
@@ -210,4 +136,4 @@ def audit_log():
         entries.append({"row": r, "before": before, "after": after, "changed": changed,
                         "kind": KIND_OF.get(r["entity"])})
     return render("admin/audit.html", entries=entries, f=f, page=page,
-                  more=len(rows) > AUDIT_PAGE, actions=editing.ACTION_NAMES, roles=ROLES)
+                  filters={k: v for k, v in f.items() if v}, actions=editing.ACTION_NAMES, roles=ROLES)
