@@ -203,13 +203,14 @@ def _expected_hours(windows: list[dict], day: date) -> list[int]:
             if any(in_windows(windows, time(h, m)) for m in (0, 15, 30, 45))]
 
 
-def boards_for(conn: sqlite3.Connection, notice: dict) -> list[sqlite3.Row]:
-    """The published boards of the notice's village (or publisher) whose filters let it through."""
+def _boards_letting_through(conn: sqlite3.Connection, notice: dict, boards) -> list[sqlite3.Row]:
+    """Of published ``boards``, those of the notice's village (or publisher) whose filters let it through."""
     codes = {notice["subject_code"] or notice["jurisdiction_code"], notice["jurisdiction_code"]}
     publisher = jurisdictions.get(conn, notice["jurisdiction_code"])
     out = []
-    for b in conn.execute(f"SELECT * FROM board WHERE status = 'published' AND jurisdiction_code IN "
-                          f"({','.join('?' for _ in codes)}) ORDER BY sort, id", sorted(codes)):
+    for b in boards:
+        if b["jurisdiction_code"] not in codes:
+            continue
         levels, domains = json.loads(b["levels"]), json.loads(b["domains"])
         if levels and publisher is not None and publisher["level"] not in levels:
             continue
@@ -219,24 +220,60 @@ def boards_for(conn: sqlite3.Connection, notice: dict) -> list[sqlite3.Row]:
     return out
 
 
+def _published_boards(conn: sqlite3.Connection, codes) -> list[sqlite3.Row]:
+    codes = sorted(set(codes))
+    return conn.execute(f"SELECT * FROM board WHERE status = 'published' AND jurisdiction_code IN "
+                        f"({','.join('?' for _ in codes) or 'NULL'}) ORDER BY sort, id", codes).fetchall()
+
+
+def boards_for(conn: sqlite3.Connection, notice: dict) -> list[sqlite3.Row]:
+    """The published boards of the notice's village (or publisher) whose filters let it through."""
+    codes = {notice["subject_code"] or notice["jurisdiction_code"], notice["jurisdiction_code"]}
+    return _boards_letting_through(conn, notice, _published_boards(conn, codes))
+
+
 def coverage(conn: sqlite3.Connection, notice_id: int, now: datetime) -> NoticeCoverage | None:
     """On-screen coverage of a notice's 公示期 on its boards, up to ``now``."""
     row = conn.execute("SELECT * FROM notice WHERE id = ?", (notice_id,)).fetchone()
     if row is None or not row["period_start"] or not row["period_end"]:
         return None
-    n = dict(row)
+    return coverages(conn, [row], now)[0]
+
+
+def coverages(conn: sqlite3.Connection, notices, now: datetime) -> list[NoticeCoverage]:
+    """``coverage`` of several notices, each with a 公示期, in three statements whatever their number
+    (a page of the 公示留痕 list)."""
+    notices = [dict(n) for n in notices]
+    if not notices:
+        return []
+    codes = {c for n in notices for c in (n["subject_code"] or n["jurisdiction_code"], n["jurisdiction_code"])}
+    boards = _published_boards(conn, codes)
+    reports: dict[tuple[int, str], list[sqlite3.Row]] = {}
+    ids = [n["id"] for n in notices]
+    for r in conn.execute(f"SELECT notice_id, board_slug, day, hours FROM display_report "
+                          f"WHERE notice_id IN ({','.join('?' for _ in ids)})", ids):
+        reports.setdefault((r["notice_id"], r["board_slug"]), []).append(r)
+    slugs = sorted({b["slug"] for b in boards})
+    reporting_boards = {r[0] for r in conn.execute(
+        f"SELECT slug FROM board b WHERE slug IN ({','.join('?' for _ in slugs) or 'NULL'}) AND EXISTS "
+        f"(SELECT 1 FROM display_report d WHERE d.board_slug = b.slug AND d.hours > 0)", slugs)}
+    return [_coverage_of(n, _boards_letting_through(conn, n, boards), reports, reporting_boards, now)
+            for n in notices]
+
+
+def _coverage_of(n: dict, boards, reports, reporting_boards: set[str], now: datetime) -> NoticeCoverage:
     start, end = date.fromisoformat(n["period_start"]), date.fromisoformat(n["period_end"])
     today = now.astimezone(CHINA).date()
     last = min(end, today - timedelta(days=1))        # only whole days are judged
     days = [start + timedelta(days=i) for i in range((last - start).days + 1)] if last >= start else []
-    boards = []
+    out = []
     lo = hour_key(datetime.combine(start, time(0), CHINA))
     hi = hour_key(datetime.combine(end + timedelta(days=1), time(0), CHINA))
-    for b in boards_for(conn, n):
+    for b in boards:
         shown = {}
-        for r in conn.execute("SELECT day, hours FROM display_report WHERE notice_id = ? "
-                              "AND board_slug = ? AND day >= ? AND day <= ?",
-                              (notice_id, b["slug"], lo[:10], hi[:10])):
+        for r in reports.get((n["id"], b["slug"]), ()):
+            if not lo[:10] <= r["day"] <= hi[:10]:
+                continue
             for h in range(24):
                 if r["hours"] >> h & 1:
                     local = _hour_start(f"{r['day']}T{h:02d}").astimezone(CHINA)
@@ -263,22 +300,30 @@ def coverage(conn: sqlite3.Connection, notice_id: int, now: datetime) -> NoticeC
             if run:
                 cov.gaps.append((datetime.combine(day, time(run[0]), CHINA),
                                  datetime.combine(day, time(0), CHINA) + timedelta(hours=run[1])))
-        boards.append(cov)
-    reporting = conn.execute(
-        f"SELECT 1 FROM display_report WHERE hours > 0 AND board_slug IN ({','.join('?' for _ in boards) or 'NULL'}) "
-        "LIMIT 1", [b.slug for b in boards]).fetchone() is not None
-    return NoticeCoverage(n, days, boards, complete=end < today, reporting=reporting)
+        out.append(cov)
+    reporting = any(b.slug in reporting_boards for b in out)
+    return NoticeCoverage(n, days, out, complete=end < today, reporting=reporting)
+
+
+PERIOD_NOTICES = ("SELECT n.*, j.name AS place FROM notice n "
+                  "JOIN jurisdiction j ON j.code = coalesce(n.subject_code, n.jurisdiction_code)")
+
+
+def period_filter(codes: list[str], since: date, until: date) -> tuple[list[str], list]:
+    """WHERE terms (and parameters) of published notices whose 公示期 overlaps [since, until],
+    within these jurisdictions; for ``PERIOD_NOTICES``."""
+    marks = ",".join("?" for _ in codes) or "NULL"
+    return (["n.status IN ('published', 'withdrawn')", "n.published_at IS NOT NULL",
+             "n.period_start IS NOT NULL", "n.period_end IS NOT NULL", "n.period_end >= ?",
+             "n.period_start <= ?", f"coalesce(n.subject_code, n.jurisdiction_code) IN ({marks})"],
+            [since.isoformat(), until.isoformat(), *codes])
 
 
 def notices_with_period(conn: sqlite3.Connection, codes: list[str], since: date, until: date) -> list[sqlite3.Row]:
     """Published notices whose 公示期 overlaps [since, until], within these jurisdictions."""
-    marks = ",".join("?" for _ in codes) or "NULL"
-    return conn.execute(
-        f"SELECT n.*, j.name AS place FROM notice n JOIN jurisdiction j ON j.code = coalesce(n.subject_code, n.jurisdiction_code) "
-        f"WHERE n.status IN ('published', 'withdrawn') AND n.published_at IS NOT NULL "
-        f"AND n.period_start IS NOT NULL AND n.period_end IS NOT NULL "
-        f"AND n.period_end >= ? AND n.period_start <= ? AND coalesce(n.subject_code, n.jurisdiction_code) IN ({marks}) "
-        f"ORDER BY n.period_end DESC, n.id DESC", [since.isoformat(), until.isoformat(), *codes]).fetchall()
+    where, params = period_filter(codes, since, until)
+    return conn.execute(f"{PERIOD_NOTICES} WHERE {' AND '.join(where)} ORDER BY n.period_end DESC, n.id DESC",
+                        params).fetchall()
 
 
 def last_confirmed(conn: sqlite3.Connection) -> dict[str, datetime]:

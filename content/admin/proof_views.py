@@ -10,9 +10,10 @@ from flask import abort, current_app, send_file
 
 from .. import auth, display_proof, sheets
 from ..db import get_db
-from . import bp, render, user
+from . import bp, paging, render, user
 
 LIST_DAYS = 60
+PAGE = 100
 
 
 def _reachable_notice(conn, notice_id: int):
@@ -31,11 +32,11 @@ def proof_list():
     now = display_proof.now(current_app.config.get("NOW"))
     day = now.astimezone(display_proof.CHINA).date()
     codes = sorted(auth.reachable_codes(conn, u))
-    rows = []
-    for n in display_proof.notices_with_period(conn, codes, day - timedelta(days=LIST_DAYS), day):
-        cov = display_proof.coverage(conn, n["id"], now)
-        rows.append({"notice": n, "cov": cov})
-    return render("admin/proof_list.html", rows=rows, days=LIST_DAYS)
+    where, params = display_proof.period_filter(codes, day - timedelta(days=LIST_DAYS), day)
+    page = paging.fetch(conn, display_proof.PERIOD_NOTICES, where, params, sort="n.period_end",
+                        sort_field="period_end", id_column="n.id", size=PAGE)
+    rows = [{"notice": c.notice, "cov": c} for c in display_proof.coverages(conn, page.rows, now)]
+    return render("admin/proof_list.html", rows=rows, days=LIST_DAYS, page=page)
 
 
 def _coverage(notice_id: int):
