@@ -21,17 +21,31 @@ class DomainError(ValueError):
     """Refused; the message is for staff (Chinese)."""
 
 
+CONTENT_TABLES = ("catalogue_item", "notice", "guide", "matter", "consultation")   # the ones with a domain
+
+
 def _content_count(conn: sqlite3.Connection, domain_id: int) -> int:
     total = 0
-    for table in ("catalogue_item", "notice", "guide", "matter", "consultation"):
+    for table in CONTENT_TABLES:
         total += conn.execute(f"SELECT count(*) FROM {table} WHERE domain_id = ?",
                               (domain_id,)).fetchone()[0]
     return total
 
 
+def _content_counts(conn: sqlite3.Connection) -> dict[int, int]:
+    """``_content_count`` of every domain at once (one grouped count per table)."""
+    totals: dict[int, int] = {}
+    for table in CONTENT_TABLES:
+        for domain_id, n in conn.execute(f"SELECT domain_id, count(*) FROM {table} "
+                                         f"WHERE domain_id IS NOT NULL GROUP BY domain_id"):
+            totals[domain_id] = totals.get(domain_id, 0) + n
+    return totals
+
+
 def listed(conn: sqlite3.Connection) -> list[dict]:
     rows = conn.execute("SELECT * FROM domain ORDER BY hidden, sort, id").fetchall()
-    return [dict(r, departments=json.loads(r["departments"]), content=_content_count(conn, r["id"]))
+    counts = _content_counts(conn)
+    return [dict(r, departments=json.loads(r["departments"]), content=counts.get(r["id"], 0))
             for r in rows]
 
 

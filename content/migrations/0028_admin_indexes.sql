@@ -21,3 +21,6 @@ CREATE INDEX IF NOT EXISTS audit_log_entity_at ON audit_log(entity, entity_id, a
 
 -- Workbench queues: open revisions of the jurisdictions a user edits or reviews.
 CREATE INDEX IF NOT EXISTS revision_open ON revision(state, jurisdiction_code, created_at);
+
+-- 领域 page: content per domain, counted from an index rather than the notice table.
+CREATE INDEX IF NOT EXISTS notice_domain ON notice(domain_id);
