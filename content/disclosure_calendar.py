@@ -132,11 +132,12 @@ def assess(rule: dict, notices: list[sqlite3.Row], since: date, today: date,
     return found
 
 
+_ITEM_COLUMNS = "id, jurisdiction_code, time_limit, time_limit_text, created_at"
 _SOURCES = {
-    "village_item": ("SELECT * FROM village_item WHERE status = 'published' AND jurisdiction_code IN ({})",
-                     "village_item_id"),
-    "catalogue_item": ("SELECT *, '' AS frequency, level1 || CASE WHEN level2 != '' THEN '·' || level2 "
-                       "ELSE '' END AS title FROM catalogue_item WHERE status = 'published' "
+    "village_item": (f"SELECT {_ITEM_COLUMNS}, frequency, title FROM village_item WHERE status = 'published' "
+                     "AND jurisdiction_code IN ({})", "village_item_id"),
+    "catalogue_item": (f"SELECT {_ITEM_COLUMNS}, '' AS frequency, level1 || CASE WHEN level2 != '' "
+                       "THEN '·' || level2 ELSE '' END AS title FROM catalogue_item WHERE status = 'published' "
                        "AND jurisdiction_code IN ({})", "item_id"),
 }
 
@@ -146,10 +147,17 @@ def item_calendars(conn: sqlite3.Connection, codes: list[str], today: date,
     """Every periodic item of these jurisdictions with its judged periods."""
     out = []
     marks = ",".join("?" for _ in codes) or "NULL"
+    rules: dict[tuple, dict | None] = {}      # a county's items share a few dozen time limits
+
+    def rule_of(i) -> dict | None:
+        key = (i["time_limit"], i["time_limit_text"], i["frequency"])
+        if key not in rules:
+            rules[key] = periodic_rule(*key)
+        return rules[key]
+
     for kind in kinds:
         sql, column = _SOURCES[kind]
-        items = [i for i in conn.execute(sql.format(marks), codes)
-                 if periodic_rule(i["time_limit"], i["time_limit_text"], i["frequency"])]
+        items = [i for i in conn.execute(sql.format(marks), codes) if rule_of(i)]
         if not items:
             continue
         ids = [i["id"] for i in items]
@@ -160,7 +168,7 @@ def item_calendars(conn: sqlite3.Connection, codes: list[str], today: date,
                 "AND status IN ('published', 'withdrawn')", ids):
             notices.setdefault(n["item"], []).append(n)
         for i in items:
-            rule = periodic_rule(i["time_limit"], i["time_limit_text"], i["frequency"])
+            rule = rule_of(i)
             created = _day(i["created_at"]) or today
             since = max(created, today - timedelta(days=LOOKBACK_DAYS))
             out.append({"kind": kind, "id": i["id"], "title": i["title"],
@@ -170,20 +178,24 @@ def item_calendars(conn: sqlite3.Connection, codes: list[str], today: date,
     return out
 
 
-def due_this_month(conn: sqlite3.Connection, codes: list[str], today: date) -> list[dict]:
-    """本月应公开: per item, the periods due this month and any still missing, for a checklist."""
+def due_this_month(conn: sqlite3.Connection, codes: list[str], today: date,
+                   calendars: list[dict] | None = None) -> list[dict]:
+    """本月应公开: per item, the periods due this month and any still missing, for a checklist
+    (from ``calendars`` when the caller already has them)."""
     month_end = _period_of({"rule": "monthly"}, today)[1]
     rows = []
-    for cal in item_calendars(conn, codes, today):
+    for cal in item_calendars(conn, codes, today) if calendars is None else calendars:
         for p in cal["periods"]:
             if p.status == "missing" or today.replace(day=1) <= p.deadline <= month_end:
                 rows.append({**cal, "period": p})
     return sorted(rows, key=lambda r: (r["period"].status != "missing", r["period"].deadline, r["title"]))
 
 
-def overdue(conn: sqlite3.Connection, codes: list[str], today: date) -> list[dict]:
+def overdue(conn: sqlite3.Connection, codes: list[str], today: date,
+            calendars: list[dict] | None = None) -> list[dict]:
     """Periods whose deadline passed with nothing published, newest deadline first."""
-    rows = [{**cal, "period": p} for cal in item_calendars(conn, codes, today)
+    rows = [{**cal, "period": p}
+            for cal in (item_calendars(conn, codes, today) if calendars is None else calendars)
             for p in cal["periods"] if p.status == "missing"]
     return sorted(rows, key=lambda r: (-r["period"].deadline.toordinal(), r["jurisdiction_code"], r["title"]))
 

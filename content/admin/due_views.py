@@ -52,7 +52,9 @@ def due_page():
     u = user()
     codes = _codes(conn, u)
     day = today()
-    return render("admin/due.html", overdue=_named(conn, disclosure_calendar.overdue(conn, codes, day)),
-                  this_month=_named(conn, [r for r in disclosure_calendar.due_this_month(conn, codes, day)
+    calendars = disclosure_calendar.item_calendars(conn, codes, day)     # once for both lists
+    return render("admin/due.html",
+                  overdue=_named(conn, disclosure_calendar.overdue(conn, codes, day, calendars)),
+                  this_month=_named(conn, [r for r in disclosure_calendar.due_this_month(conn, codes, day, calendars)
                                            if r["period"].status != "missing"]),
                   status_names=disclosure_calendar.STATUS_NAMES, day=day)
