@@ -83,6 +83,11 @@ def load(conn: sqlite3.Connection) -> StaffCalendar:
 _cache: dict[str, tuple[tuple, StaffCalendar]] = {}
 
 
+def fingerprint(conn: sqlite3.Connection) -> tuple:
+    """Changes whenever a year's schedule is entered, changed or removed."""
+    return _fingerprint(conn)
+
+
 def _fingerprint(conn: sqlite3.Connection) -> tuple:
     return tuple(conn.execute(
         "SELECT count(*), max(updated_at), total(year), "

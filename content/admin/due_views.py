@@ -2,8 +2,10 @@
 townships and the county the lists of what is due and overdue across their villages."""
 from __future__ import annotations
 
-from .. import auth, disclosure_calendar, jurisdictions
-from ..db import get_db
+from flask import current_app
+
+from .. import auth, disclosure_calendar, holidays, jurisdictions
+from ..db import get_db, get_meta
 from . import bp, render, today, user
 
 ITEM_KINDS = {"village_item": "village-items", "catalogue_item": "catalogue"}
@@ -36,7 +38,23 @@ def dashboard_checklist() -> dict:
     if u["role"] in ("village_editor", "village_supervisor"):
         return {"village": True, "rows": _named(conn, disclosure_calendar.due_this_month(
             conn, [u["jurisdiction_code"]], day)), "status_names": disclosure_calendar.STATUS_NAMES}
-    return {"village": False, "overdue": len(disclosure_calendar.overdue(conn, _codes(conn, u), day))}
+    return {"village": False, "overdue": _overdue_count(conn, _codes(conn, u), day)}
+
+
+# (database, codes, day, content version, holiday schedules) → number overdue. The whole
+# county's calendars take a few hundred milliseconds to judge; the workbench shows only the
+# number, which changes only when published content, the day or the holidays change.
+_OVERDUE_COUNTS: dict[tuple, int] = {}
+
+
+def _overdue_count(conn, codes: list[str], day) -> int:
+    key = (current_app.config["DATABASE"], hash(tuple(codes)), day, get_meta(conn, "content_version"),
+           get_meta(conn, "content_updated"), holidays.fingerprint(conn))
+    if key not in _OVERDUE_COUNTS:
+        if len(_OVERDUE_COUNTS) > 256:
+            _OVERDUE_COUNTS.clear()
+        _OVERDUE_COUNTS[key] = len(disclosure_calendar.overdue(conn, codes, day))
+    return _OVERDUE_COUNTS[key]
 
 
 @bp.app_context_processor

@@ -3,7 +3,8 @@
 "下一页" carries the key of the last row shown (``after``), "上一页" the key of the first
 (``before``); the query starts at that key through the list's index, so page 500 costs what
 page 1 costs and a link stays on the same rows while new ones arrive. ``page`` is only the
-number shown; a bare ``?page=N`` (typed by hand) still jumps by offset.
+number shown beside the links: without a key the list starts at its first page (an offset
+jump to page N would read and throw away every row before it).
 """
 from __future__ import annotations
 
@@ -48,15 +49,15 @@ def fetch(conn, select: str, where: list[str], params: list, *, sort: str, sort_
     ``sort``/``id_column`` are the SQL expressions, ``sort_field`` the name of the sort column
     in the result rows (which must also carry ``id``).
     """
+    after, before = request.args.get("after"), request.args.get("before")
     try:
-        number = max(1, int(request.args.get("page") or 1))
+        number = max(1, int(request.args.get("page") or 1)) if after or before else 1
     except ValueError:
         abort(404)
-    after, before = request.args.get("after"), request.args.get("before")
     where, params = list(where), list(params)
     forward, back = ("ASC", "DESC") if oldest_first else ("DESC", "ASC")
     beyond, behind = (">", "<") if oldest_first else ("<", ">")
-    order, offset, backwards = f"{sort} {forward}, {id_column} {forward}", 0, False
+    order, backwards = f"{sort} {forward}, {id_column} {forward}", False
     if after:
         where.append(f"({sort}, {id_column}) {beyond} (?, ?)")
         params += _parse(after)
@@ -64,18 +65,16 @@ def fetch(conn, select: str, where: list[str], params: list, *, sort: str, sort_
         where.append(f"({sort}, {id_column}) {behind} (?, ?)")
         params += _parse(before)
         order, backwards = f"{sort} {back}, {id_column} {back}", True
-    else:
-        offset = (number - 1) * size
     sql = (select + (" WHERE " + " AND ".join(where) if where else "")
-           + f" ORDER BY {order} LIMIT ? OFFSET ?")
-    rows = conn.execute(sql, [*params, size + 1, offset]).fetchall()
+           + f" ORDER BY {order} LIMIT ?")
+    rows = conn.execute(sql, [*params, size + 1]).fetchall()
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
         rows.reverse()
         has_next, has_prev = True, more
     else:
-        has_next, has_prev = more, bool(after) or number > 1
+        has_next, has_prev = more, bool(after)
     if backwards and not more:
         number = 1          # walked back to the start: the first page, whatever the label said
     return Page(rows, number,

@@ -265,7 +265,7 @@ def timed_gets(port: int, path: str, n: int, warmup: int = 10,
 
 
 def interleaved_gets(a: tuple[int, str], b: tuple[int, str], n: int,
-                     warmup: int = 10) -> tuple[list[float], list[float]]:
+                     warmup: int = 10, headers: dict | None = None) -> tuple[list[float], list[float]]:
     """Alternate GETs to two servers (port, path) so both see the same machine load.
 
     The machine may be shared; measuring one after the other would compare a quiet
@@ -276,7 +276,7 @@ def interleaved_gets(a: tuple[int, str], b: tuple[int, str], n: int,
     for i in range(warmup + n):
         for k, (_, path) in enumerate((a, b)):
             t0 = time.perf_counter()
-            conns[k].request("GET", path)
+            conns[k].request("GET", path, headers=headers or {})
             response = conns[k].getresponse()
             response.read()
             elapsed = time.perf_counter() - t0
