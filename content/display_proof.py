@@ -309,13 +309,16 @@ PERIOD_NOTICES = ("SELECT n.*, j.name AS place FROM notice n "
                   "JOIN jurisdiction j ON j.code = coalesce(n.subject_code, n.jurisdiction_code)")
 
 
-def period_filter(codes: list[str], since: date, until: date) -> tuple[list[str], list]:
+def period_filter(codes: list[str] | None, since: date, until: date) -> tuple[list[str], list]:
     """WHERE terms (and parameters) of published notices whose 公示期 overlaps [since, until],
-    within these jurisdictions; for ``PERIOD_NOTICES``."""
-    marks = ",".join("?" for _ in codes) or "NULL"
-    return (["n.status IN ('published', 'withdrawn')", "n.published_at IS NOT NULL",
+    within these jurisdictions (None: all of them); for ``PERIOD_NOTICES``."""
+    where = ["n.status IN ('published', 'withdrawn')", "n.published_at IS NOT NULL",
              "n.period_start IS NOT NULL", "n.period_end IS NOT NULL", "n.period_end >= ?",
-             "n.period_start <= ?", f"coalesce(n.subject_code, n.jurisdiction_code) IN ({marks})"],
+             "n.period_start <= ?"]
+    if codes is None:
+        return where, [since.isoformat(), until.isoformat()]
+    marks = ",".join("?" for _ in codes) or "NULL"
+    return ([*where, f"coalesce(n.subject_code, n.jurisdiction_code) IN ({marks})"],
             [since.isoformat(), until.isoformat(), *codes])
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import abort, current_app, send_file
 
-from .. import auth, display_proof, sheets
+from .. import auth, display_proof, jurisdictions, sheets
 from ..db import get_db
 from . import bp, paging, render, user
 
@@ -32,7 +32,10 @@ def proof_list():
     now = display_proof.now(current_app.config.get("NOW"))
     day = now.astimezone(display_proof.CHINA).date()
     codes = sorted(auth.reachable_codes(conn, u))
-    where, params = display_proof.period_filter(codes, day - timedelta(days=LIST_DAYS), day)
+    # The whole county needs no code filter, and without one the (period_end, id) index gives the order.
+    everywhere = len(codes) >= jurisdictions.count(conn)
+    where, params = display_proof.period_filter(None if everywhere else codes,
+                                                day - timedelta(days=LIST_DAYS), day)
     page = paging.fetch(conn, display_proof.PERIOD_NOTICES, where, params, sort="n.period_end",
                         sort_field="period_end", id_column="n.id", size=PAGE)
     rows = [{"notice": c.notice, "cov": c} for c in display_proof.coverages(conn, page.rows, now)]

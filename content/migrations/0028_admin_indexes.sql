@@ -24,3 +24,6 @@ CREATE INDEX IF NOT EXISTS revision_open ON revision(state, jurisdiction_code, c
 
 -- 领域 page: content per domain, counted from an index rather than the notice table.
 CREATE INDEX IF NOT EXISTS notice_domain ON notice(domain_id);
+
+-- 公示留痕 list: notices whose 公示期 ended lately, newest end first, paged by key.
+CREATE INDEX IF NOT EXISTS notice_period_end ON notice(period_end, id);
