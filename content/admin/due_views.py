@@ -41,20 +41,26 @@ def dashboard_checklist() -> dict:
     return {"village": False, "overdue": _overdue_count(conn, _codes(conn, u), day)}
 
 
-# (database, codes, day, content version, holiday schedules) → number overdue. The whole
-# county's calendars take a few hundred milliseconds to judge; the workbench shows only the
-# number, which changes only when published content, the day or the holidays change.
-_OVERDUE_COUNTS: dict[tuple, int] = {}
+# What is due depends only on published content, the day and the holiday schedules; judging a
+# whole county's calendars takes a few hundred milliseconds, so the small results (a count for
+# the workbench, the two lists of the 应公开未公开 page) are kept per content version, day
+# and holiday schedules, per database and set of jurisdictions.
+_BY_VERSION: dict[tuple, object] = {}
+
+
+def _by_version(what: str, conn, codes: list[str], day, compute):
+    key = (what, current_app.config["DATABASE"], hash(tuple(codes)), day, get_meta(conn, "content_version"),
+           get_meta(conn, "content_updated"), holidays.fingerprint(conn))
+    if key not in _BY_VERSION:
+        if len(_BY_VERSION) > 256:
+            _BY_VERSION.clear()
+        _BY_VERSION[key] = compute()
+    return _BY_VERSION[key]
 
 
 def _overdue_count(conn, codes: list[str], day) -> int:
-    key = (current_app.config["DATABASE"], hash(tuple(codes)), day, get_meta(conn, "content_version"),
-           get_meta(conn, "content_updated"), holidays.fingerprint(conn))
-    if key not in _OVERDUE_COUNTS:
-        if len(_OVERDUE_COUNTS) > 256:
-            _OVERDUE_COUNTS.clear()
-        _OVERDUE_COUNTS[key] = len(disclosure_calendar.overdue(conn, codes, day))
-    return _OVERDUE_COUNTS[key]
+    return _by_version("overdue count", conn, codes, day,
+                       lambda: len(disclosure_calendar.overdue(conn, codes, day)))
 
 
 @bp.app_context_processor
@@ -70,9 +76,13 @@ def due_page():
     u = user()
     codes = _codes(conn, u)
     day = today()
-    calendars = disclosure_calendar.item_calendars(conn, codes, day)     # once for both lists
-    return render("admin/due.html",
-                  overdue=_named(conn, disclosure_calendar.overdue(conn, codes, day, calendars)),
-                  this_month=_named(conn, [r for r in disclosure_calendar.due_this_month(conn, codes, day, calendars)
-                                           if r["period"].status != "missing"]),
+
+    def lists():
+        calendars = disclosure_calendar.item_calendars(conn, codes, day)     # once for both lists
+        return (_named(conn, disclosure_calendar.overdue(conn, codes, day, calendars)),
+                _named(conn, [r for r in disclosure_calendar.due_this_month(conn, codes, day, calendars)
+                              if r["period"].status != "missing"]))
+
+    overdue, this_month = _by_version("due lists", conn, codes, day, lists)
+    return render("admin/due.html", overdue=overdue, this_month=this_month,
                   status_names=disclosure_calendar.STATUS_NAMES, day=day)

@@ -27,3 +27,7 @@ CREATE INDEX IF NOT EXISTS notice_domain ON notice(domain_id);
 
 -- 公示留痕 list: notices whose 公示期 ended lately, newest end first, paged by key.
 CREATE INDEX IF NOT EXISTS notice_period_end ON notice(period_end, id);
+
+-- 工作台 已到评估日期: published items whose review-by date has passed (few have one at all).
+CREATE INDEX IF NOT EXISTS catalogue_item_review_by ON catalogue_item(review_by) WHERE review_by IS NOT NULL;
+CREATE INDEX IF NOT EXISTS village_item_review_by ON village_item(review_by) WHERE review_by IS NOT NULL;
