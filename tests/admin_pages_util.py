@@ -8,6 +8,7 @@ and name it.
 """
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -21,6 +22,36 @@ MAX_STATEMENTS = 50
 # exports, measured on their own (tests/bench/test_assessment_bench.py).
 SKIPPED = re.compile(r"\.(xlsx|jpg|png|csv)$|/static/|/attachments/|^/admin/login$|^/admin/assessment/"
                      r"|^/admin/export$|/preview/slides$")
+
+
+VILLAGE = "340499100201"      # 杏花村 of the demo instance
+EXTRA = 260
+
+
+def add_busy_rows(conn, extra: int = EXTRA) -> None:
+    """``extra`` more notices of one demo village, each with an open revision and audit rows:
+    enough that a list has several pages and a per-row look-up shows in the statement count."""
+    author = conn.execute("SELECT id FROM user WHERE username = 'village-editor'").fetchone()[0]
+    base = conn.execute("SELECT * FROM notice WHERE jurisdiction_code = ? ORDER BY id LIMIT 1",
+                        (VILLAGE,)).fetchone()
+    cols = [c for c in base.keys() if c not in ("id", "title", "updated_at", "status")]
+    with conn:
+        for i in range(extra):
+            nid = conn.execute(
+                f"INSERT INTO notice({', '.join(cols)}, title, updated_at, status) "
+                f"VALUES ({', '.join('?' * len(cols))}, ?, ?, ?)",
+                [base[c] for c in cols] + [f"测试公示{i:03d}", f"2026-0{1 + i % 9}-{10 + i % 18}T08:{i % 60:02d}:00Z",
+                                           "published" if i % 3 else "draft"]).lastrowid
+            data = json.dumps({"jurisdiction_code": VILLAGE, "title": f"测试公示{i:03d}"}, ensure_ascii=False)
+            state = ("submitted", "draft", "returned")[i % 3]
+            conn.execute("INSERT INTO revision(entity, entity_id, rev, data, state, author_id, created_at, "
+                         "jurisdiction_code, submitted_at) VALUES ('notice', ?, 2, ?, ?, ?, ?, ?, ?)",
+                         (nid, data, state, author, f"2026-11-{1 + i % 28:02d}T09:00:00Z", VILLAGE,
+                          "2026-11-30T10:00:00Z" if state == "submitted" else None))
+            for action in ("create", "submit"):
+                conn.execute("INSERT INTO audit_log(at, user_id, username, action, entity, entity_id, after) "
+                             "VALUES (?, ?, 'village-editor', ?, 'notice', ?, ?)",
+                             (f"2026-11-{1 + i % 28:02d}T09:{i % 60:02d}:00Z", author, action, str(nid), data))
 
 
 @dataclass
