@@ -45,7 +45,8 @@ def describe(conn, rev) -> dict:
 
 def _review_where(conn, u) -> tuple[list[str], list]:
     """Submissions ``u`` may approve: in a jurisdiction they review, still the object's open
-    revision, and not written by them since the last publication (editing.can_review)."""
+    revision, and not written by them since the last publication (editing.can_review, which
+    the approval itself still applies; the list takes the jurisdiction from the revision)."""
     codes = auth.permitted_codes(conn, u, "review")
     where = ["r.state = 'submitted'", f"r.jurisdiction_code IN ({_in(codes)})",
              f"r.entity IN ({_kinds_sql()})",
