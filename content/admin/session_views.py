@@ -108,12 +108,17 @@ def audit_log():
     codes = auth.permitted_codes(conn, u, "read")
     everywhere = len(codes) >= jurisdictions.count(conn)
     marks = _in(codes)
-    in_codes = "" if everywhere else f" AND r.jurisdiction_code IN ({marks})"
-    scope = ["a.user_id = ?",
-             # entity_id is text in the log, an integer in revision: compare as integers so
-             # revision's (entity, entity_id, rev) key is used.
-             f"EXISTS (SELECT 1 FROM revision r WHERE r.entity = a.entity "
-             f"AND r.entity_id = CAST(a.entity_id AS INTEGER){in_codes})",
+    if everywhere:
+        # Each row needs one look-up by revision's (entity, entity_id, rev) key (entity_id is
+        # text in the log, an integer in revision: compared as integers so the key is used).
+        objects = ("EXISTS (SELECT 1 FROM revision r WHERE r.entity = a.entity "
+                   "AND r.entity_id = CAST(a.entity_id AS INTEGER))")
+    else:
+        # A township's or village's objects are few: list them and reach their rows through
+        # the log's (entity, entity_id) index rather than walking the whole log by date.
+        objects = (f"(a.entity, a.entity_id) IN (SELECT r.entity, CAST(r.entity_id AS TEXT) "
+                   f"FROM revision r WHERE r.jurisdiction_code IN ({marks}))")
+    scope = ["a.user_id = ?", objects,
              "(a.entity = 'jurisdiction'" + ("" if everywhere else f" AND a.entity_id IN ({marks})") + ")"]
     params += [u["id"], *([] if everywhere else codes), *([] if everywhere else codes)]
     if u["role"] in ("county_admin", "county_reviewer"):
