@@ -148,3 +148,36 @@ def test_second_page_load_requests(hub_server):
     record("network", "second page load: requests to the server", len(second), "requests",
            len(first), "first load (= every load with no-cache files)", max_value=1,
            note=f"static files: {len(second_static)} of {len(first_static)}, scale {SCALE:g}")
+
+
+def test_compressing_a_cached_page_costs_little(county, hub_server):
+    """A page-cache hit compressed on every request (brotli) against the same hit sent plain,
+    interleaved on one connection each: what compression adds to the hub's busiest answer."""
+    from tests.bench.conftest import percentile
+    import time
+    conn = db.connect(county / "kiosk.sqlite3")
+    pages = village_session(conn)
+    conn.close()
+    path = pages[2]                                   # the village's list
+    conns = {k: http.client.HTTPConnection("127.0.0.1", hub_server.port, timeout=60)
+             for k in ("plain", "br")}
+    headers = {"plain": {}, "br": {"Accept-Encoding": CHROME_ACCEPT}}
+    times = {"plain": [], "br": []}
+    sizes = {}
+    for i in range(20 + 400):
+        for k in ("plain", "br"):
+            t0 = time.perf_counter()
+            conns[k].request("GET", path, headers=headers[k])
+            r = conns[k].getresponse()
+            body = r.read()
+            elapsed = time.perf_counter() - t0
+            assert r.status == 200
+            sizes[k] = len(body)
+            if i >= 20:
+                times[k].append(elapsed)
+    for c in conns.values():
+        c.close()
+    p95 = {k: percentile(v, 95) * 1000 for k, v in times.items()}
+    record("network", "village list p95, brotli each time", p95["br"], "ms", p95["plain"],
+           "the same page plain", max_ratio=1.5,
+           note=f"{path}: {sizes['br']:,} B instead of {sizes['plain']:,} B")
