@@ -10,8 +10,8 @@ immutable``: a browser never asks for it again until the page names another hash
 it does after an upgrade that changed the file.
 
 A URL without ``v``, or with a hash the file no longer has (a page rendered before an
-upgrade, a bookmark, an old terminal), still works and gets ``no-cache`` (revalidated by
-ETag on every use), so it is never kept past a change.
+upgrade, a bookmark, an old terminal, a file changed on disk since start-up), still works
+and gets ``no-cache`` (revalidated by ETag on every use), so it is never kept past a change.
 
 ``ASSETS_VERSION`` (the digest of all the hashes) is in every page's ``data-assets``; a
 board, which loads its page once and then only polls its deck, reloads itself when a new
@@ -52,9 +52,21 @@ def hash_folder(folder: Path) -> dict[str, str]:
     return hashes
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 def init_app(app: Flask) -> None:
     """Hash the static files (after every blueprint is registered) and serve them by hash."""
-    hashes = {endpoint: hash_folder(folder) for endpoint, folder in static_folders(app).items()}
+    folders = static_folders(app)
+    hashes = {endpoint: hash_folder(folder) for endpoint, folder in folders.items()}
+    # A file replaced while this process runs (an upgrade before the restart, a developer's
+    # edit) no longer has the hash its URL names: it is then served for revalidation only.
+    stamps = {(e, f): _stamp(folders[e] / f) for e, files in hashes.items() for f in files}
     everything = "\n".join(f"{e}/{f}={h}" for e, files in sorted(hashes.items())
                            for f, h in sorted(files.items()))
     version = hashlib.sha256(everything.encode()).hexdigest()[:HASH_LENGTH]
@@ -76,7 +88,8 @@ def init_app(app: Flask) -> None:
             return response
         filename = (request.view_args or {}).get("filename", "")
         current = files.get(filename)
-        if current is not None and request.args.get("v") == current:
+        if (current is not None and request.args.get("v") == current
+                and _stamp(folders[request.endpoint] / filename) == stamps[(request.endpoint, filename)]):
             response.headers["Cache-Control"] = IMMUTABLE
         else:
             response.headers["Cache-Control"] = REVALIDATE

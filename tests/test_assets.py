@@ -128,3 +128,22 @@ def test_hashes_come_from_the_package_folders_not_the_working_directory(data_dir
     hashes = app.extensions["kiosk_assets"]
     assert {"static", "admin.static", "display.static", "sync_admin.static"} <= set(hashes)
     assert "vendor/htmx.min.js" in hashes["static"] and "board.js" in hashes["display.static"]
+
+
+def test_a_file_changed_on_disk_since_start_up_is_no_longer_immutable(data_dir, tmp_path, monkeypatch):
+    """An upgrade replaces files before the restart; until then the old hash must not be
+    promised for the new bytes."""
+    import shutil
+    from display import views as display_views
+    folder = tmp_path / "display-static"
+    shutil.copytree(ROOT / "display/static", folder)
+    monkeypatch.setattr(display_views.bp, "static_folder", str(folder))
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    client = app.test_client()
+    html = client.get("/display/county-hall").get_data(as_text=True)
+    (url,) = [u for u in static_urls(html) if "board.js" in u]
+    assert client.get(url).headers["Cache-Control"] == assets.IMMUTABLE
+    (folder / "board.js").write_text((folder / "board.js").read_text() + "\n// upgraded\n")
+    r = client.get(url)
+    assert r.status_code == 200 and r.data.endswith(b"// upgraded\n")
+    assert r.headers["Cache-Control"] == "no-cache"
