@@ -62,6 +62,7 @@ def compress_response(response):
             response.vary.add("Accept-Encoding")
         return response
     if (_static_file(response) and response.mimetype in compress.compress_mimetypes_set
+            and (response.content_length or 0) >= current_app.config["COMPRESS_MIN_SIZE"]
             and request.headers.get("Accept-Encoding")):
         # A file sent by Flask's static view: read it so that it can be compressed whole.
         response.direct_passthrough = False

@@ -107,6 +107,9 @@ def test_static_files_are_compressed_but_not_their_byte_ranges(client):
     ranged = client.get(url, headers={**BR, "Range": "bytes=0-99"})
     assert ranged.status_code == 206 and ranged.headers.get("Content-Encoding") is None
     assert ranged.data == plain.data[:100]
+    small = client.get("/static/icon.svg", headers=BR)           # under the threshold
+    assert small.status_code == 200 and small.headers.get("Content-Encoding") is None
+    assert small.data.startswith(b"<svg") and len(small.data) < 1024
 
 
 def test_etag_revalidation_still_answers_304_when_compressed(client):
