@@ -61,7 +61,7 @@ def compress_response(response):
         if response.status_code == 304:     # a 304 names what its 200 would vary on
             response.vary.add("Accept-Encoding")
         return response
-    if (_static_file(response) and response.mimetype in compress.compress_mimetypes_set
+    if (_static_file(response) and response.mimetype in current_app.config["COMPRESS_MIMETYPES"]
             and (response.content_length or 0) >= current_app.config["COMPRESS_MIN_SIZE"]
             and request.headers.get("Accept-Encoding")):
         # A file sent by Flask's static view: read it so that it can be compressed whole.
