@@ -13,9 +13,9 @@ A URL without ``v``, or with a hash the file no longer has (a page rendered befo
 upgrade, a bookmark, an old terminal, a file changed on disk since start-up), still works
 and gets ``no-cache`` (revalidated by ETag on every use), so it is never kept past a change.
 
-``ASSETS_VERSION`` (the digest of all the hashes) is in every page's ``data-assets``; a
-board, which loads its page once and then only polls its deck, reloads itself when a new
-deck names another version (display/static/board.js).
+``ASSETS_VERSION`` (the digest of all the hashes) is in a board's page and in its deck
+(``data-assets``); a board, which loads its page once and then only polls its deck,
+reloads itself when a new deck names another version (display/static/board.js).
 """
 from __future__ import annotations
 
@@ -94,7 +94,3 @@ def init_app(app: Flask) -> None:
         else:
             response.headers["Cache-Control"] = REVALIDATE
         return response
-
-    @app.context_processor
-    def assets_version():
-        return {"assets_version": version}
