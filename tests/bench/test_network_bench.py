@@ -137,7 +137,7 @@ def test_second_page_load_requests(hub_server):
             for _load in range(2):
                 mark = len(hub_server.log.read_text(errors="replace"))
                 page.goto(hub_server.url + "/", wait_until="load")
-                page.wait_for_timeout(500)
+                page.wait_for_load_state("networkidle")   # the icon comes after "load"
                 counts.append(_logged_requests(hub_server.log, mark))
         finally:
             browser.close()
