@@ -139,7 +139,10 @@ def _render_deck(board: dict, scr: schedule.Screen,
                             full_text_url=full_text_url, qr_src=qr_src, cn_date=cn_date,
                             local_date=local_date,
                             level_names=LEVEL_NAMES, notices_url=_notices_url())
-    settings = f"{board['slide_seconds']}|{board['poll_seconds']}|{scr.mode}"
+    # The static files' version too: after an upgrade every board gets a new deck, sees
+    # that it names other assets and reloads its page (board.js).
+    settings = (f"{board['slide_seconds']}|{board['poll_seconds']}|{scr.mode}|"
+                f"{current_app.config.get('ASSETS_VERSION', '')}")
     version = hashlib.sha256(f"{settings}\n{inner}".encode()).hexdigest()[:16]
     html = render_template("display/_deck.html", board=board, screen=scr, inner=Markup(inner),
                            version=version, max_backoff=MAX_BACKOFF_SECONDS,

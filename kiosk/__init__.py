@@ -94,6 +94,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import ime  # handwriting pad and pinyin candidates for the on-screen keyboards
     app.register_blueprint(ime.bp)
 
+    from . import assets  # static files under content-hashed URLs, cached for a year
+    assets.init_app(app)
+    from . import compression  # gzip/brotli over the network, never with a secret in it
+    compression.init_app(app)
+
     @app.errorhandler(404)
     def not_found(_e):
         return render_template("errors/404.html"), 404

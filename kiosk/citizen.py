@@ -10,6 +10,7 @@ from content.public_url import public_base
 from content.security import limiter
 
 from . import htmx
+from .compression import keep_uncompressed
 from .views import render, scope, today, visible
 
 bp = Blueprint("citizen", __name__)
@@ -108,6 +109,7 @@ def apply():
 def receipt():
     """The receipt slip of the application just made on this screen (never someone else's details)."""
     receipt_no = session.get("last_receipt")
+    keep_uncompressed()      # one resident's own application: never compressed (BREACH)
     row = applications.get_by_receipt(get_db(), receipt_no) if receipt_no else None
     if row is None:
         return redirect(url_for(".apply"))

@@ -205,7 +205,9 @@ def init_app(app) -> None:
             # without its query string, which may hold what a resident typed.
             access_log.info('%s - - "%s %s %s" %s %s %.3f', request.remote_addr or "-",
                             request.method, request.path, request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-                            response.status_code, response.calculate_content_length() or "-",
+                            # the header only: calculate_content_length() would buffer a
+                            # streamed answer whole to count it
+                            response.status_code, response.content_length or "-",
                             time.perf_counter() - start)
         return response
 

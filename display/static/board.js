@@ -131,6 +131,16 @@
     rotateTimer = setTimeout(function () { advance(true); scheduleRotation(); }, ms);
   }
 
+  // After an upgrade the server's static files have another version: a new deck says so
+  // and the page reloads once to take the new styles and scripts (their URLs are hashed).
+  function newAssets(d) {
+    var theirs = d && d.dataset.assets, mine = body.dataset.assets;
+    if (!theirs || !mine || theirs === mine) return false;
+    report();
+    window.location.reload();
+    return true;
+  }
+
   // After a new deck arrives keep showing the same notice page if it is still there.
   var currentKey = null;
   function rememberKey() {
@@ -202,6 +212,7 @@
         var tpl = document.createElement("template");
         tpl.innerHTML = xhr.responseText;
         var fresh = tpl.content.firstElementChild;
+        if (fresh && newAssets(fresh)) return;
         if (fresh) { deck().replaceWith(fresh); seenVersion = fresh.dataset.version; restore(); }
       }
       finished(xhr.status, xhr);
@@ -219,6 +230,7 @@
   var seenVersion = deck() ? deck().dataset.version : null;
   document.addEventListener("htmx:afterSwap", function () {
     var d = deck();
+    if (newAssets(d)) return;
     if (d && d.dataset.version !== seenVersion) { seenVersion = d.dataset.version; restore(); }
   });
   // A failed poll must never replace what is on screen.

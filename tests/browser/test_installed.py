@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 
@@ -161,12 +161,23 @@ def test_every_asset_of_the_main_screens_loads_with_its_type(installed):
         links = [(urljoin(base + path, link), kind) for link, kind in parser.links]
         assert links, path
         if path != "/admin/login":
-            assert ("%s/static/vendor/htmx.min.js" % base, "script") in links, path
+            assert ("/static/vendor/htmx.min.js", "script") in {
+                (urlsplit(u).path, k) for u, k in links}, path
         for url, kind in links:
             # everything is served by the kiosk itself (no CDN: terminals are often offline)
             assert url.startswith("data:") or urlsplit(url).netloc == urlsplit(base).netloc, url
             check_asset(url, kind, seen)
+            if kind in ("script", "style"):
+                check_hashed(url)
     assert len(seen) >= 8
+
+
+def check_hashed(url: str) -> None:
+    """Hashed from the installed package's files (the wheel's htmx too) and cached a year."""
+    v = parse_qs(urlsplit(url).query).get("v")
+    assert v and re.fullmatch(r"[0-9a-f]{12}", v[0]), url
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable", url
 
 
 def test_htmx_swaps_pages_in_the_installed_product(installed, browser, artifacts):
