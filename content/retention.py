@@ -72,6 +72,8 @@ def after_hub_holds(conn: sqlite3.Connection, uuids: list[str], when: str) -> in
                       r["uuid"]])
         conn.execute("UPDATE application_event SET note = '', data = '{}' WHERE application_uuid = ? "
                      "AND action != 'register'", (r["uuid"],))
+    from .resident_questions import scrub_held  # noqa: PLC0415
+    scrub_held(conn, uuids, when)       # questions and objections: the text and the callback phone
     conn.execute(f"UPDATE outbox SET payload = '{{}}' WHERE uuid IN ({marks}) AND sent_at IS NOT NULL",
                  uuids)
     return len(rows)
