@@ -69,7 +69,7 @@ def question_detail(record_uuid: str):
             flash("已答复。" + ("公开答复经审核后显示在原页面下方。" if form.get("mode") == "public"
                              else "提问人凭受理编号可以查到答复。"))
             return redirect(url_for("admin.question_detail", record_uuid=record_uuid), code=303)
-    row = rq.decorate(_record(conn, u, record_uuid), today())
+    row = _decorated(conn, _record(conn, u, record_uuid))
     notice = None
     if q["target_type"] == "notice":
         notice = conn.execute("SELECT id, period_start, period_end, period_change FROM notice WHERE id = ?",
@@ -96,7 +96,7 @@ def question_phone(record_uuid: str):
     from ..editing import audit  # noqa: PLC0415
     with conn:
         audit(conn, u, "question_phone_viewed", "resident_question", q["receipt_no"], None, None, remote())
-    row = rq.decorate(q, today())
+    row = _decorated(conn, q)
     return render("admin/questions/detail.html", q=row, error=None, form={}, can_answer=False, can_review=False,
                   notice=None, in_period=False, answer=None, phone=q["phone"], day=today(),
                   period_actions=rq.PERIOD_ACTIONS)
@@ -115,6 +115,19 @@ def question_review(answer_id: int):
         flash("已通过，答复将随下次同步显示在查询机上。" if approve else "已退回，记录重新计入未答复。")
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/admin/questions") else url_for("admin.question_list"), code=303)
+
+
+def _decorated(conn, q) -> dict:
+    """The record with its clock, its place and whom it was routed to (names of bodies only)."""
+    row = rq.decorate(q, today())
+    place = jurisdictions.get(conn, q["jurisdiction_code"])
+    row["place"] = place["name"] if place else ""
+    routed = ["发布单位"]
+    if place is not None and place["level"] == "village":
+        township = jurisdictions.get(conn, place["parent_code"])
+        routed += [f"{place['name']}村务监督委员会", township["name"] if township else "乡镇"]
+    row["routed"] = routed
+    return row
 
 
 def _upheld(value) -> bool | None:
