@@ -454,6 +454,8 @@ def answer(conn: sqlite3.Connection, record_uuid: str, user, text: str, mode: st
                {"stage": "answered", "mode": mode, "answered_on": today.isoformat(),
                 "upheld": upheld, "period_action": period_action}, remote)
         publish_status(conn, record_uuid)
+        if answer_id is not None:
+            notify_review(conn, q, answer_id, user)
     return decorate(get(conn, record_uuid), today)
 
 
@@ -579,6 +581,16 @@ def notify_new(conn: sqlite3.Connection, record_uuid: str, now: datetime | None 
                       f"请于 {q['due_on']} 前答复。", f"/admin/questions/{q['uuid']}")
     raise_event(conn, "question_received", q["uuid"], q["jurisdiction_code"], message,
                 recipients(conn, q), now)
+
+
+def notify_review(conn: sqlite3.Connection, q, answer_id: int, author) -> None:
+    """A public answer waits for its reviewers (a village's: the 村务监督委员会)."""
+    from .notifications import Message, raise_event  # noqa: PLC0415
+    from .notify_events import _reviewers  # noqa: PLC0415  (notify_events imports this module)
+    message = Message(f"待审核：{KINDS[q['kind']]}的公开答复", f"《{q['target_title']}》的{KINDS[q['kind']]}"
+                      f"（{q['receipt_no']}）已答复，公开前请审核。", "/admin/questions")
+    raise_event(conn, "review_submitted", f"question_answer:{answer_id}", q["jurisdiction_code"], message,
+                _reviewers(conn, q["jurisdiction_code"], author["id"]))
 
 
 def notify_due(conn: sqlite3.Connection, today: date, now: datetime | None = None) -> int:

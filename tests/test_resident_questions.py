@@ -2,6 +2,7 @@
 the status lookup and the terminal's scrub."""
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -88,7 +89,7 @@ def test_create_masks_numbers_and_files_at_once_without_a_hub(conn):
     # Filed here: the status row exists and the publisher, the 村务监督委员会 and the township are told.
     note = conn.execute("SELECT * FROM notification WHERE event = 'question_received'").fetchone()
     assert note is not None and rec["receipt_no"] in note["body"]
-    people = set(map(int, note["recipients"].strip("[]").split(",")))
+    people = set(json.loads(note["recipients"]))
     supervisor = user_row(conn, "village-supervisor")["id"]
     township = user_row(conn, "township-editor")["id"]
     assert {supervisor, township, user_row(conn, "village-editor")["id"]} <= people
@@ -156,6 +157,10 @@ def test_public_answer_is_reviewed_by_the_supervisors_then_shown(conn):
     rq.answer(conn, rec["uuid"], editor, "经核实，该户符合条件。", "public", today,
               question="有一户不符合条件", upheld=False)
     assert rq.answers_for(conn, "notice", nid) == []            # not before review
+    told = conn.execute("SELECT recipients FROM notification WHERE event = 'review_submitted' "
+                        "AND dedupe_key LIKE 'review_submitted:question_answer:%'").fetchone()
+    assert told is not None
+    assert supervisor["id"] in json.loads(told[0]) and editor["id"] not in json.loads(told[0])
     answer_id = rq.get(conn, rec["uuid"])["answer_id"]
     with pytest.raises(rq.Refused, match="不能审核"):
         rq.review(conn, answer_id, editor, True, today)
