@@ -93,3 +93,14 @@ def test_answer_shown_under_the_notice(client, conn):
     page = client.get(f"/notices/{nid}").get_data(as_text=True)
     assert "有一户面积登记有误" in page and "已更正面积，重新公示。" in page and "异议成立" in page
     assert "第五户" not in page
+
+
+def test_the_application_status_page_takes_a_question_receipt_too(client, conn):
+    submit(client, f"/ask/village/{VILLAGE}", body="村里的路灯什么时候修", phone="13955501234")
+    receipt = RECEIPT.search(client.get("/ask/receipt").get_data(as_text=True)).group(0)
+    form = {"receipt": receipt, "tail": "1234", "csrf_token": csrf(client, "/apply/status")}
+    r = client.post("/apply/status", data=form)
+    # 307: the browser sends the same form again to the questions' lookup.
+    assert r.status_code == 307 and r.headers["Location"].startswith("/ask/status")
+    page = client.post(r.headers["Location"], data=form).get_data(as_text=True)
+    assert "查询异议和提问的答复" in page and "办理中" in page

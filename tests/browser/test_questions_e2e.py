@@ -146,15 +146,16 @@ def test_objection_at_a_village_kiosk_is_answered_under_the_notice(hub_and_termi
     page.locator(".qa").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "questions-e2e-answer-1080x1920.png"))
 
-    # ---- and behind the receipt number, typed on the keys
-    page.goto(f"{term.url}/ask/status")
+    # ---- and behind the receipt number, typed on the keys of the status page applicants use too
+    page.goto(f"{term.url}/apply/status")
     page.locator("#f-receipt").tap()
-    tap_keys(page, ["WT-", *receipt[3:]])
+    tap_keys(page, receipt)                 # W, T, - and the rest, key by key
     page.locator("#f-tail").tap()
     tap_keys(page, "7788")
     tap_keys(page, ["done"])
     page.get_by_role("button", name="查询").tap()
     page.wait_for_selector(".lookup-result")
+    assert "/ask/status" in page.url
     assert "已答复" in page.locator(".lookup-result").inner_text()
     page.screenshot(path=str(artifacts / "questions-e2e-status-1080x1920.png"))
     assert not errors
