@@ -17,6 +17,7 @@ def test_list_filters_and_reach(client, conn):
     login(client, "village-supervisor")
     page = client.get("/admin/questions?which=overdue").get_data(as_text=True)
     assert late["receipt_no"] in page and "已超期" in page
+    assert "公示异议 10日、村务质询 10日、办事咨询 5个工作日" in page
     assert late["receipt_no"] not in client.get("/admin/questions?which=overdue&kind=service_query").get_data(as_text=True)
     # Another township's staff do not see it at all.
     other = client.application.test_client()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 
 from .. import auth, jurisdictions
 from .. import resident_questions as rq
@@ -46,7 +46,7 @@ def question_list():
     reviews = [a for a in rq.pending_reviews(conn, codes) if auth.allowed(conn, u, "review", a["jurisdiction_code"])]
     return render("admin/questions/list.html", rows=rows, which=which, kind=kind, code=code, whiches=WHICH,
                   kinds=rq.KINDS, places=[p for p in places if p is not None], counts=counts,
-                  reviews=reviews, day=today())
+                  reviews=reviews, day=today(), clocks=rq.clocks_from(current_app.config))
 
 
 @bp.route("/questions/<record_uuid>", methods=["GET", "POST"])
