@@ -104,3 +104,14 @@ def test_the_application_status_page_takes_a_question_receipt_too(client, conn):
     assert r.status_code == 307 and r.headers["Location"].startswith("/ask/status")
     page = client.post(r.headers["Location"], data=form).get_data(as_text=True)
     assert "查询异议和提问的答复" in page and "办理中" in page
+
+
+def test_the_clock_follows_the_settings(app, client, conn):
+    """answer_days_village_query = 3 and answer_workdays_village_query = true (docs/settings.md)."""
+    from content.timelimits import add_workdays
+    app.config.update(ANSWER_DAYS_VILLAGE_QUERY=3, ANSWER_WORKDAYS_VILLAGE_QUERY=True)
+    assert "3个工作日" in client.get(f"/ask/village/{VILLAGE}").get_data(as_text=True)
+    submit(client, f"/ask/village/{VILLAGE}", body="村务公开栏什么时候更新")
+    q = rq.get_by_receipt(conn, RECEIPT.search(client.get("/ask/receipt").get_data(as_text=True)).group(0))
+    assert (q["clock_days"], q["clock_unit"]) == (3, "workday")
+    assert q["due_on"] == add_workdays(date.today(), 3).isoformat()
