@@ -9,7 +9,7 @@ import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
 from . import (alignment, applications, auth, disclosure_calendar, display_proof, editing, holidays,
-               jurisdictions, matters)
+               jurisdictions, matters, resident_questions)
 from .db import get_meta, immediate, set_meta
 from .notifications import Message, raise_event
 
@@ -247,7 +247,7 @@ def scan(conn: sqlite3.Connection, today: date, now: datetime | None = None) -> 
     """One look for everything; the alignment (the costly part) once a day."""
     now = now or datetime.now(timezone.utc)
     raised = (from_audit(conn, now) + applications_due(conn, today, now) + terminals(conn, now)
-              + boards_silent(conn, now))
+              + boards_silent(conn, now) + resident_questions.notify_due(conn, today, now))
     if get_meta(conn, "notify_alignment_day") != today.isoformat():
         raised += (alignment_changes(conn, today, now) + disclosures_missing(conn, today, now)
                    + coverage_short(conn, today, now) + holidays_missing(conn, today, now))

@@ -72,6 +72,8 @@ def after_hub_holds(conn: sqlite3.Connection, uuids: list[str], when: str) -> in
                       r["uuid"]])
         conn.execute("UPDATE application_event SET note = '', data = '{}' WHERE application_uuid = ? "
                      "AND action != 'register'", (r["uuid"],))
+    from .resident_questions import scrub_held  # noqa: PLC0415
+    scrub_held(conn, uuids, when)       # questions and objections: the text and the callback phone
     conn.execute(f"UPDATE outbox SET payload = '{{}}' WHERE uuid IN ({marks}) AND sent_at IS NOT NULL",
                  uuids)
     return len(rows)
@@ -109,13 +111,18 @@ def purge_hub(conn: sqlite3.Connection, today: date, application_days: int = DEF
             "UPDATE sync_inbox SET payload = '{}' WHERE kind = 'application' AND payload != '{}' AND uuid IN "
             "(SELECT uuid FROM application WHERE scrubbed_at IS NOT NULL)").rowcount \
             if _has_table(conn, "sync_inbox") else 0
+        # A resident's callback phone goes with the same period after the answer.
+        phones = conn.execute("UPDATE resident_question SET phone = '' WHERE phone != '' AND stage = 'answered' "
+                              "AND answered_on < ?", (closed_before,)).rowcount \
+            if _has_table(conn, "resident_question") else 0
         marks = ",".join("?" * len(ACCESS_ACTIONS))
         logs = conn.execute(f"DELETE FROM audit_log WHERE action IN ({marks}) AND at < ?",
                             [*ACCESS_ACTIONS, access_before]).rowcount
         # Sessions last hours; their rows (with the address) go with the access records.
         sessions = conn.execute("DELETE FROM staff_session WHERE created_at < ?",
                                 (access_before,)).rowcount
-    return {"applications": apps, "inbox": inbox, "access_logs": logs, "sessions": sessions}
+    return {"applications": apps, "inbox": inbox, "access_logs": logs, "sessions": sessions,
+            "callback_phones": phones}
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

@@ -75,6 +75,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(templates_views.bp)
     from . import citizen
     app.register_blueprint(citizen.bp)  # applications, ratings, consultations
+    from . import questions
+    app.register_blueprint(questions.bp)  # 公示异议, 村务质询, 办事咨询 and their answers
 
     import sync  # county sync: /sync/v1/, /admin/fleet, the terminal's freshness notice
     sync.init_app(app)

@@ -126,6 +126,8 @@ def _lookup_failed(_response) -> bool:
 def status():
     """Follow an application by receipt number and the phone's last 4 digits: stage and dates only."""
     receipt_no = applications.normalise_receipt(request.values.get("receipt", ""))[:40]
+    if receipt_no.startswith("WT-"):    # an objection's or question's receipt: its own lookup
+        return redirect(url_for("questions.status", receipt=receipt_no), code=307)
     if request.method == "GET":
         return render("citizen/status.html", receipt=receipt_no, result=None, error=None)
     tail = (request.form.get("tail") or "").strip()

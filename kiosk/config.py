@@ -134,6 +134,13 @@ SETTINGS = {
     "TODAY": (str, None, None, "pins the date (YYYY-MM-DD) for training and tests; leave unset"),
     "SCREEN_PORTS": (list, None, None, "terminal: DevTools ports of this machine's screens (127.0.0.1)"),
     "SCREENSHOT_MINUTES": (NUMBER, 0, 24 * 60, "terminal: a thumbnail of every screen this often; 0: only when asked"),
+    # The answer clock of residents' objections and questions (content.resident_questions).
+    "ANSWER_DAYS_OBJECTION": (int, 1, 90, "hub: days to answer an objection to a 公示 (公示异议)"),
+    "ANSWER_DAYS_VILLAGE_QUERY": (int, 1, 90, "hub: days to answer a question on village affairs (村务质询)"),
+    "ANSWER_DAYS_SERVICE_QUERY": (int, 1, 90, "hub: days to answer a question on services (办事咨询)"),
+    "ANSWER_WORKDAYS_OBJECTION": (bool, None, None, "hub: count objection days as working days"),
+    "ANSWER_WORKDAYS_VILLAGE_QUERY": (bool, None, None, "hub: count 村务质询 days as working days"),
+    "ANSWER_WORKDAYS_SERVICE_QUERY": (bool, None, None, "hub: count 办事咨询 days as working days"),
 }
 
 

@@ -24,10 +24,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
+from flask import Blueprint, Response, abort, current_app, has_app_context, jsonify, request, send_file
 from werkzeug.http import http_date, parse_etags, quote_etag
 
-from content import display_proof, feedback, jurisdictions, outbox, usage
+from content import display_proof, feedback, jurisdictions, outbox, resident_questions, usage
 from content.db import get_db, immediate
 
 from . import bundle, remote_view
@@ -333,7 +333,7 @@ def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict,
 
 
 # Kinds a resident makes at a terminal: each must name the terminal's own jurisdiction.
-PLACED_KINDS = frozenset(FILED_KINDS)
+PLACED_KINDS = frozenset(FILED_KINDS) | {resident_questions.UPSTREAM_KIND}
 
 
 def _foreign_record(conn: sqlite3.Connection, kind: str, payload: dict, scope: str,
@@ -357,6 +357,45 @@ def _foreign_record(conn: sqlite3.Connection, kind: str, payload: dict, scope: s
             return "评价的内容不存在，或不在本终端显示的范围内", None
         return "", row[0]
     return "", None
+
+
+# ---------------------------------------------------------------- kinds filed by their own module
+
+def _screens(kind: str):
+    def filer(conn, terminal_id, uuid, payload, allowed):
+        kept = remote_view.file_upstream(conn, terminal_id, kind, payload)
+        return kept, f"terminal_{'screenshot' if kind == 'screenshot' else 'command'}"
+    return filer
+
+
+def _display_report(conn, terminal_id, uuid, payload, allowed):
+    return display_proof.file_upstream(conn, terminal_id, payload, datetime.now(timezone.utc)), "display_report"
+
+
+def _usage(conn, terminal_id, uuid, payload, allowed):
+    # Daily view totals: kept as the largest total per thing, so the inbox holds a
+    # summary, not every running total a terminal sends.
+    return usage.file_upstream(conn, terminal_id, payload, date.today()), "usage_view"
+
+
+def _resident_question(conn, terminal_id, uuid, payload, allowed):
+    # The owner and the answer clock are the hub's; the inbox copy keeps the phone masked.
+    clocks = resident_questions.clocks_from(current_app.config if has_app_context() else {})
+    return resident_questions.file_upstream(conn, uuid, payload, allowed, clocks), "resident_question"
+
+
+# kind → filer(conn, terminal_id, uuid, payload, allowed codes) → (inbox copy, table); a filer
+# refuses a record by raising one of FILER_ERRORS with a Chinese reason.
+UPSTREAM_FILERS = {
+    "screenshot": _screens("screenshot"),
+    "command_done": _screens("command_done"),
+    display_proof.UPSTREAM_KIND: _display_report,
+    usage.UPSTREAM_KIND: _usage,
+    resident_questions.UPSTREAM_KIND: _resident_question,
+}
+FILER_ERRORS = (remote_view.BadRecord, display_proof.BadReport, usage.BadUpstream, resident_questions.Refused)
+
+
 def file_records(conn: sqlite3.Connection, term: sqlite3.Row, records: list) -> tuple[list, list]:
     """Store a terminal's upstream records, each UUID once; return (uuids held, rejections).
 
@@ -384,31 +423,16 @@ def file_records(conn: sqlite3.Connection, term: sqlite3.Row, records: list) -> 
         if conn.execute("SELECT 1 FROM sync_inbox WHERE uuid = ?", (uuid,)).fetchone():
             held.append(uuid)
             continue
-        kept = payload
-        if kind in ("screenshot", "command_done"):
+        filer = UPSTREAM_FILERS.get(kind)
+        if filer is not None:
             try:
-                kept = remote_view.file_upstream(conn, terminal_id, kind, payload)
-            except remote_view.BadRecord as e:
+                kept, stored_in = filer(conn, terminal_id, uuid, payload, allowed)
+            except FILER_ERRORS as e:
                 rejected.append({"uuid": uuid, "reason": str(e)})
                 continue
-            stored_in, note = f"terminal_{'screenshot' if kind == 'screenshot' else 'command'}", ""
-        elif kind == display_proof.UPSTREAM_KIND:
-            try:
-                kept = display_proof.file_upstream(conn, terminal_id, payload, datetime.now(timezone.utc))
-            except display_proof.BadReport as e:
-                rejected.append({"uuid": uuid, "reason": str(e)})
-                continue
-            stored_in, note = "display_report", ""
-        elif kind == usage.UPSTREAM_KIND:
-            # Daily view totals: kept as the largest total per thing, so the inbox
-            # holds a summary, not every running total a terminal sends.
-            try:
-                kept = usage.file_upstream(conn, terminal_id, payload, date.today())
-            except usage.BadUpstream as e:
-                rejected.append({"uuid": uuid, "reason": str(e)})
-                continue
-            stored_in, note = "usage_view", ""
+            note = ""
         else:
+            kept = payload
             stored_in, note = _file_record(conn, kind, uuid, payload, owner)
         conn.execute(
             "INSERT INTO sync_inbox(uuid, kind, terminal_id, scope, payload, stored_in, note) "

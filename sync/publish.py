@@ -36,6 +36,7 @@ CONTENT_TABLES = ("jurisdiction", "domain", "matter", "catalogue_item", "village
                   "notice", "attachment", "guide", "handbook", "handbook_guide",
                   "consultation", "board",
                   "application_status",       # stages of applications, no personal data (content.applications)
+                  "question_answer", "question_status",   # answers to residents (content.resident_questions)
                   "holiday_year", "holiday_day")   # the holiday calendar staff entered (content.holidays)
 
 # Instance facts every terminal shows (the county's name, the demo marking); nothing else of meta.

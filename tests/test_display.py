@@ -234,3 +234,20 @@ def test_a_scheduled_notice_comes_out_on_time_without_a_commit(app, client, calm
     r = client.get(f"/display/xinghuacun/slides?v={_version(html)}", headers={"HX-Request": "true"})
     assert r.status_code == 200
     assert "下午两点半发布的公示（测试）" in _slide_titles(r.get_data(as_text=True))
+
+
+def test_board_says_when_an_upheld_objection_extended_or_restarted_the_period(client, calm):
+    """content.resident_questions.change_period marks the notice; the slide says so in words."""
+    rows = calm.execute("""SELECT id, title FROM notice WHERE status='published' AND kind = '公示'
+                           AND jurisdiction_code='340499100201' AND period_start <= date('now')
+                           AND period_end >= date('now') ORDER BY id LIMIT 2""").fetchall()
+    assert len(rows) == 2
+    calm.execute("UPDATE notice SET period_change = 'extended', period_end = date(period_end, '+7 days') "
+                 "WHERE id = ?", (rows[0]["id"],))
+    calm.execute("UPDATE notice SET period_change = 'restarted' WHERE id = ?", (rows[1]["id"],))
+    html = client.get("/display/xinghuacun").get_data(as_text=True)
+    slides = re.findall(r'<section class="slide.*?</section>', html, re.S) or [html]
+    extended = next(s for s in slides if rows[0]["title"] in s)
+    restarted = next(s for s in slides if rows[1]["title"] in s)
+    assert "公示期已延长（异议成立）" in extended and "重新公示" not in extended
+    assert "重新公示（异议成立）" in restarted

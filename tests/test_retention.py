@@ -72,3 +72,20 @@ def test_hub_timer_applies_the_configured_periods(data_dir, conn):
     assert applications.get(conn, uuid)["name"] == GOOD["name"]         # within 5000 days
     service.purge_expired(data_dir, {"APPLICATION_RETENTION_DAYS": 30})
     assert applications.get(conn, uuid)["name"] == ""
+
+
+def test_callback_phones_go_after_the_period_once_answered(conn):
+    """content.resident_questions: a resident's callback number is kept as long as an
+    applicant's details, counted from the answer; open records keep it."""
+    from content import resident_questions as rq
+    t = rq.target(conn, "village", "340499100201")
+    clock = rq.DEFAULT_CLOCKS["village_query"]
+    editor = conn.execute("SELECT * FROM user WHERE username = 'village-editor'").fetchone()
+    old = rq.create(conn, t, "village_query", {"body": "问", "phone": "13955501234"}, "340499100201",
+                    date(2022, 3, 1), clock)
+    rq.answer(conn, old["uuid"], editor, "答", "private", date(2022, 3, 5))
+    waiting = rq.create(conn, t, "village_query", {"body": "问", "phone": "13955505678"}, "340499100201",
+                        date(2022, 3, 1), clock)
+    assert retention.purge_hub(conn, TODAY, application_days=3 * 366)["callback_phones"] == 1
+    assert rq.get(conn, old["uuid"])["phone"] == ""
+    assert rq.get(conn, waiting["uuid"])["phone"] == "13955505678"

@@ -122,3 +122,4 @@ from . import proof_views  # noqa: E402,F401  (公示留痕: coverage and the �
 from . import staff_views, county_views  # noqa: E402,F401  (accounts; divisions, domains, public URL)
 from . import sign_out_views  # noqa: E402,F401  (退出所有设备)
 from . import office_phone_views  # noqa: E402,F401  (公开办公电话 the privacy guard lets through)
+from . import question_views  # noqa: E402,F401  (异议和提问: residents' objections and questions)

@@ -137,6 +137,10 @@ def resident_screens(data_dir: Path) -> dict[str, str]:
             "status": "/apply/status",
             "consultations": "/consultations",
             "consultation": f"/consultations/{_one(conn, 'SELECT id FROM consultation WHERE status=? AND opens_on <= date(?) ORDER BY closes_on DESC', 'published', 'now')}",
+            # 我有异议 / 我要提问 (kiosk.questions): the longest title in its 公示期, a village page
+            "object": f"/object/{_one(conn, 'SELECT id FROM notice WHERE status=? AND period_start <= date(?) AND period_end >= date(?) ORDER BY length(title) DESC', 'published', 'now', 'now')}",
+            "ask": f"/ask/village/{village}",
+            "ask-status": "/ask/status",
         }
     finally:
         conn.close()

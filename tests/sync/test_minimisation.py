@@ -126,3 +126,54 @@ def test_records_sent_before_the_rule_are_scrubbed_at_the_next_push(hub, term):
     assert terminal.sync_once(term, do_pull=False).ok
     assert _hits(term) == []
     assert receipt in _lookup(term, receipt, APPLICANT["phone"][-4:])
+
+
+# ---------------------------------------------------------------- objections and questions
+
+QUESTION = {"body": "欧阳翠花家的补贴面积登记错了，请核实", "phone": "13955507788"}
+
+
+def _object(term: Path) -> str:
+    """A resident objects to a 杏花村 notice in its 公示期 at the terminal; returns the receipt."""
+    from datetime import date  # noqa: PLC0415
+    conn = tconn(term)
+    try:
+        nid = conn.execute("SELECT id FROM notice WHERE status = 'published' AND jurisdiction_code = "
+                           "'340499100201' AND period_start <= ?1 AND period_end >= ?1 ORDER BY id",
+                           (date.today().isoformat(),)).fetchone()[0]
+    finally:
+        conn.close()
+    kiosk = create_app({"DATA_DIR": str(term), "TESTING": True}).test_client()
+    r = kiosk.post(f"/object/{nid}", data={**QUESTION, "csrf_token": csrf(kiosk, f"/object/{nid}")})
+    assert r.status_code == 303, r.get_data(as_text=True)[:1000]
+    return re.search(r"WT-\d{8}-[A-Z2-9]{6}", kiosk.get("/ask/receipt").get_data(as_text=True)).group(0)
+
+
+def test_terminal_keeps_no_question_or_callback_phone_after_sync(hub, term, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "SECRETS", [QUESTION["body"], QUESTION["phone"], "欧阳翠花"])
+    assert terminal.sync_once(term).ok
+    receipt = _object(term)
+    assert {s for _, s in _hits(term)} >= {QUESTION["phone"], "欧阳翠花"}, "the scan sees them while there"
+    assert terminal.sync_once(term).ok
+    hc = hub.conn()
+    try:
+        row = hc.execute("SELECT * FROM resident_question WHERE receipt_no = ?", (receipt,)).fetchone()
+        assert row["phone"] == QUESTION["phone"] and row["jurisdiction_code"] == "340499100201"
+        inbox = hc.execute("SELECT payload FROM sync_inbox WHERE kind = 'resident_question'").fetchone()[0]
+        assert QUESTION["phone"] not in inbox and "139****7788" in inbox
+    finally:
+        hc.close()
+    conn = tconn(term)
+    try:
+        kept = conn.execute("SELECT * FROM resident_question WHERE receipt_no = ?", (receipt,)).fetchone()
+        assert kept["body"] == kept["phone"] == "" and kept["scrubbed_at"]
+        assert [r[0] for r in conn.execute("SELECT payload FROM outbox WHERE kind = 'resident_question'")] == ["{}"]
+    finally:
+        conn.close()
+    # Database, -wal, -shm and every other file of the data folder.
+    assert _hits(term) == []
+    kiosk = create_app({"DATA_DIR": str(term), "TESTING": True}).test_client()
+    page = kiosk.post("/ask/status", data={"receipt": receipt, "tail": "7788",
+                                           "csrf_token": csrf(kiosk, "/ask/status")}).get_data(as_text=True)
+    assert "办理中" in page
+    assert _hits(term) == []
