@@ -93,6 +93,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pictures.bp)
     from . import ime  # handwriting pad and pinyin candidates for the on-screen keyboards
     app.register_blueprint(ime.bp)
+    from . import policy_views  # 政策文件 and their 解读
+    app.register_blueprint(policy_views.bp)
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -134,6 +134,8 @@ SETTINGS = {
     "TODAY": (str, None, None, "pins the date (YYYY-MM-DD) for training and tests; leave unset"),
     "SCREEN_PORTS": (list, None, None, "terminal: DevTools ports of this machine's screens (127.0.0.1)"),
     "SCREENSHOT_MINUTES": (NUMBER, 0, 24 * 60, "terminal: a thumbnail of every screen this often; 0: only when asked"),
+    "POLICY_INTERPRETATION_LATE_DAYS": (int, 0, 366, "hub: a 解读 published more than this many days after its document is late"),
+    "POLICY_INTERPRETATION_REQUIRED": (bool, None, None, "hub: refuse a document in the 解读 scope without its 解读 (false: allow, the dashboard lists it)"),
 }
 
 
