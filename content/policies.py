@@ -244,7 +244,7 @@ def get_document(conn: sqlite3.Connection, doc_id: int, codes: list[str]) -> dic
         return None
     doc = dict(row)
     doc["open"] = doc["disclosure"] == "主动公开"
-    doc["items"] = [dict(r) for r in conn.execute(
+    doc["catalogue_items"] = [dict(r) for r in conn.execute(
         f"""SELECT i.id, i.level1, i.level2, dm.name AS domain_name FROM policy_document_item p
             JOIN catalogue_item i ON i.id = p.item_id LEFT JOIN domain dm ON dm.id = i.domain_id
             WHERE p.document_id = ? AND i.status = 'published' AND i.jurisdiction_code IN ({_in(codes)})
