@@ -274,17 +274,26 @@ def for_item(conn: sqlite3.Connection, item_id: int, codes: list[str]) -> list[d
             ORDER BY d.validity = '现行有效' DESC, d.issued_on DESC, d.id DESC""", [item_id, *codes])]
 
 
-def qa_cards(conn: sqlite3.Connection, codes: list[str], limit: int = BOARD_QA_CARDS) -> list[dict]:
+def qa_cards(conn: sqlite3.Connection, codes: list[str], levels=(), domains=(),
+             limit: int = BOARD_QA_CARDS) -> list[dict]:
     """Q&A cards of the newest current 主动公开 documents of ``codes``, for noticeboards:
-    the first question of each document first, so one long 问答 does not fill the rotation."""
+    the first question of each document first, so one long 问答 does not fill the rotation.
+    A board's own filters apply: publisher ``levels`` and ``domains`` (empty: all)."""
+    extra, params = "", []
+    if levels:
+        extra += f" AND d.jurisdiction_code IN (SELECT code FROM jurisdiction WHERE level IN ({_in(levels)}))"
+        params += list(levels)
+    if domains:
+        extra += f" AND d.domain_id IN ({_in(domains)})"
+        params += list(domains)
     rows = conn.execute(
         f"""SELECT d.id AS document_id, d.title AS document_title, d.doc_number, d.issuer,
                    d.jurisdiction_code, x.id AS interpretation_id, x.qa
             FROM policy_document d JOIN policy_interpretation x ON x.document_id = d.id
             WHERE d.status = 'published' AND d.disclosure = '主动公开' AND d.validity = '现行有效'
-              AND x.form = '简明问答' AND d.jurisdiction_code IN ({_in(codes)})
+              AND x.form = '简明问答' AND d.jurisdiction_code IN ({_in(codes)}){extra}
             ORDER BY coalesce(d.issued_on, substr(d.published_at, 1, 10)) DESC, d.id DESC, x.sort, x.id""",
-        codes).fetchall()
+        [*codes, *params]).fetchall()
     cards: list[dict] = []
     for rnd in range(MAX_QA):
         for r in rows:

@@ -85,7 +85,8 @@ def _screen_until(board: dict, moment: datetime) -> tuple[schedule.Screen, datet
     notices = boards.board_notices(conn, board, moment.date())
     scr = schedule.screen(board, notices, moment,
                           details=lambda chosen: boards.with_details(conn, chosen),
-                          qa_cards=policies.qa_cards(conn, board.get("chain") or [board["jurisdiction_code"]]))
+                          qa_cards=policies.qa_cards(conn, board.get("chain") or [board["jurisdiction_code"]],
+                                                     board.get("levels") or (), board.get("domains") or ()))
     return scr, schedule.changes_at(board, notices, moment)
 
 

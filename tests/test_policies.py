@@ -269,6 +269,8 @@ def test_boards_show_qa_cards_of_their_chain(conn, client):
     assert cards and cards[0]["q"] and cards[0]["a"]
     assert len({c["document_id"] for c in cards[:2]}) == 2        # first questions of each document first
     assert policies.qa_cards(conn, ["340499200000"]) == []
+    assert policies.qa_cards(conn, [COUNTY], levels=["village"]) == []      # the board's own filters
+    assert policies.qa_cards(conn, [COUNTY], domains=[8]) == []
     # The demo's live emergency notice pre-empts every rotation; without it the cards follow the notices.
     assert 'slide-qa' not in client.get("/display/county-hall/slides").get_data(as_text=True)
     conn.execute("UPDATE notice SET priority = '重要' WHERE priority = '紧急'")
