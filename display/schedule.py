@@ -217,7 +217,9 @@ def qa_slides(cards, board: dict) -> list[Slide]:
     for card in cards:
         # The question is set larger than a title; its extra lines come off the answer.
         extra = max(_lines(card["q"], layout["title_chars"] * 0.9) - 1, 0) * 1.5
-        text, cut = excerpt(card["a"], layout["chars"], max(layout["lines"] - 1 - math.ceil(extra), 3))
+        # Answers are set 1.2 times the body size (display.css .qa-answer): fewer, longer lines.
+        text, cut = excerpt(card["a"], int(layout["chars"] / 1.2),
+                            max(int((layout["lines"] - 1 - math.ceil(extra)) / 1.2), 3))
         slides.append(Slide(key=card["key"], notice=None, excerpt=text, truncated=cut, qa=card))
     return slides
 
