@@ -101,3 +101,37 @@ def test_a_board_rotates_a_qa_card_question_large_answer_below(server, browser, 
         page.wait_for_timeout(60)
     assert len(seen) == qa.count()
     context.close()
+
+
+ADMIN = {"width": 1366, "height": 768}
+
+
+def test_staff_write_a_policy_with_its_qa_in_the_admin(server, browser, artifacts):
+    """The edit form at 1366×768: refused without a 解读, accepted with one; the dashboard's figures."""
+    from tests.browser.staff import csp_watch, login
+    context = browser.new_context(viewport=ADMIN, locale="zh-CN")
+    page = context.new_page()
+    csp = csp_watch(page)
+    login(page, server.url, "county-admin")
+    page.goto(server.url + "/admin/policies/new")
+    page.select_option("#f-jurisdiction_code", "340499000000")
+    page.fill("#f-title", "淮川县高龄津贴发放办法")
+    page.fill("#f-doc_number", "淮川民〔2025〕11号")
+    page.fill("#f-issuer", "淮川县民政局")
+    page.fill("#f-issued_on", "2025-06-01")
+    page.screenshot(path=str(artifacts / "admin-policy-new-1366x768.png"), full_page=True)
+    page.locator("button[value=submit]").click()
+    assert "同步审签、同步发布" in page.locator(".flash-error").inner_text()
+    page.locator("a.button", has_text="继续编辑").click()
+    page.select_option("#i-0-form", "简明问答")
+    page.fill("#i-0-title", "高龄津贴问答")
+    page.fill("#i-0-qa", "问：几岁能领？\n答：年满80周岁的本县户籍老人。")
+    page.locator("button[value=submit]").click()
+    assert page.locator(".flash", has_text="已提交审核").count() == 1
+    page.screenshot(path=str(artifacts / "admin-policy-detail-1366x768.png"), full_page=True)
+    page.goto(server.url + "/admin/assessment/#policy")
+    section = page.locator("#policy")
+    assert "滞后发布的政策解读" in section.inner_text() and "耕地地力保护补贴" in section.inner_text()
+    section.screenshot(path=str(artifacts / "admin-assessment-policy-1366x768.png"))
+    assert not csp, csp
+    context.close()
