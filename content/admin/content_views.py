@@ -212,6 +212,8 @@ def _names(conn, ent, data: dict) -> dict:
     out["jurisdiction_code"] = one("SELECT name FROM jurisdiction WHERE code = ?", data.get("jurisdiction_code"))
     out["subject_code"] = one("SELECT name FROM jurisdiction WHERE code = ?", data.get("subject_code"))
     out["guide_ids"] = [one("SELECT title FROM guide WHERE id = ?", g) for g in data.get("guide_ids") or []]
+    out["item_ids"] = "、".join(one("SELECT level1 || ' · ' || level2 FROM catalogue_item WHERE id = ?", i)
+                               for i in data.get("item_ids") or [])
     if ent.table == "board":
         from ..board_settings import describe_windows  # noqa: PLC0415
         from ..boards import ORIENTATIONS  # noqa: PLC0415
