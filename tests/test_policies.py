@@ -294,3 +294,15 @@ def test_the_bundle_keeps_withheld_documents_and_closed_text_at_the_hub(conn, re
     assert closed["body"] == ""
     assert {r["document_id"] for r in rows["policy_interpretation"]} <= {
         r["id"] for r in rows["policy_document"] if r["disclosure"] == "主动公开"}
+
+
+def test_the_dashboard_shows_and_exports_the_policy_figures(app):
+    c = app.test_client()
+    login(c, "county-admin")
+    html = c.get("/admin/assessment/?from=2000-01-01").get_data(as_text=True)
+    assert 'id="policy"' in html and "滞后发布的政策解读" in html and "耕地地力保护补贴明白卡" in html
+    r = c.get("/admin/assessment/policy_late.xlsx?from=2000-01-01")
+    assert r.status_code == 200
+    import openpyxl
+    cells = [c.value for row in openpyxl.load_workbook(io.BytesIO(r.data)).active.iter_rows() for c in row]
+    assert "明白卡" in cells and 10 in cells
