@@ -67,7 +67,11 @@ READABLE = {"item": ("catalogue_item", ("content_elements", "basis")),
             "guide": ("guide", ("summary", "conditions")),
             "notice": ("notice", ("body",)),
             # The text of a document only when it is 主动公开 (migration 0025's search_src says the same).
-            "policy": ("policy_document", ("CASE WHEN disclosure = '主动公开' THEN body ELSE '' END",))}
+            "policy": ("policy_document", (
+                "CASE WHEN disclosure = '主动公开' THEN body ELSE '' END",
+                "CASE WHEN disclosure = '主动公开' THEN (SELECT group_concat(json_extract(c.value, '$.q') || ' '"
+                " || json_extract(c.value, '$.a'), ' ') FROM policy_interpretation x, json_each(x.qa) c"
+                " WHERE x.document_id = policy_document.id) ELSE '' END"))}
 
 MAX_QUERY = 50          # characters kept of a query; longer input is cut, never an error
 MAX_TERMS = 6

@@ -257,6 +257,8 @@ def test_search_finds_documents_by_number_title_and_qa(conn):
     for query in ("淮川政〔2024〕8号", "最低生活保障实施办法", "对公示结果有意见"):
         hits = search.search(conn, query, None, day).hits
         assert any(h.kind == "policy" and h.url.startswith("/policies/") for h in hits), query
+    (hit,) = [h for h in search.search(conn, "对公示结果有意见", None, day).hits if h.kind == "policy"]
+    assert "公示期内" in str(hit.snippet_html)          # the snippet quotes the matching answer
     assert search.KIND_NAMES["policy"] == "政策文件"
     kinds = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT kind, base, table_name FROM search_kind")}
     assert kinds["policy"] == (search.KIND_BASE["policy"], "policy_document")
