@@ -206,6 +206,12 @@ def test_a_picture_uploaded_for_a_tujie_reaches_residents_after_review(app, conn
     assert resident.get(f"/pictures/{picture}").status_code == 200
     page = resident.get(f"/policies/{doc_id}").get_data(as_text=True)
     assert "一图读懂两项补贴" in page and f"/pictures/{picture}" in page
+    # Deleting the 解读 in the form takes its picture along.
+    form = {"csrf_token": tok, "jurisdiction_code": COUNTY, "title": _doc()["title"], "issuer": "淮川县民政局",
+            "issued_on": "2025-05-06", "validity": "现行有效", "disclosure": "主动公开", "i-count": "2",
+            "i-0-key": tujie["key"], "i-0-form": "图解", "i-0-remove": "1"}
+    assert c.post(f"/admin/policies/{doc_id}/edit", data=form).status_code == 302
+    assert editing.working(conn, editing.entity("policy_document"), doc_id)["data"]["attachments"] == []
 
 
 # --- resident screens --------------------------------------------------------------

@@ -400,6 +400,10 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
     if entity_name == "policy_document":
         for key, message in policies.check(data).items():
             errors.setdefault(key, message)
+        # The pictures of a 解读 that was deleted go with it.
+        keys = {it["key"] for it in data.get("interpretations") or []}
+        data["attachments"] = [a for a in data.get("attachments") or []
+                               if not a.get("interpretation") or a["interpretation"] in keys]
     if entity_name == "board" and not errors.get("jurisdiction_code"):
         # The domain rules (reserved and duplicate names, ranges, windows) on what was parsed.
         checked = dict(data)
