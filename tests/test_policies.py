@@ -10,7 +10,6 @@ import pytest
 from admin_util import add_user, login, user_row
 from content import editing, policies, search
 from content.admin.forms import parse_qa
-from kiosk import create_app
 from pictures_util import leaflet_png
 
 COUNTY, TOWN, VILLAGE = "340499000000", "340499100000", "340499100201"
@@ -120,29 +119,6 @@ def test_personal_data_in_an_answer_blocks_publication(conn):
     doc_id = editing.create(conn, admin, "policy_document", _doc(interpretations=[leak]))
     with pytest.raises(editing.PrivacyBlocked):
         editing.submit(conn, admin, "policy_document", doc_id)
-
-
-def test_a_county_may_let_documents_through_and_the_dashboard_lists_them(data_dir, reviewer):
-    from content import assessment_policy, db
-    from datetime import date
-    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "POLICY_INTERPRETATION_REQUIRED": False})
-    conn = db.connect(app.config["DATABASE"])
-    with app.app_context():
-        doc_id = _publish(conn, user_row(conn, "county-checker"), _doc())
-        fig = assessment_policy.figures(conn, [COUNTY], date(2000, 1, 1), date(2100, 1, 1))
-    assert [d["id"] for d in fig.without] == [doc_id]
-    conn.close()
-
-
-def test_late_interpretations_are_counted_against_the_setting(conn):
-    from datetime import date
-    from content import assessment_policy
-    # The demo's 耕地地力保护补贴 明白卡 came out 10 days after its document.
-    fig = assessment_policy.figures(conn, [COUNTY], date(2000, 1, 1), date(2100, 1, 1), late_days=3)
-    assert [(r["form"], r["days_after"]) for r in fig.late] == [("明白卡", 10)]
-    assert fig.without == [] and fig.in_scope == fig.interpreted == 2
-    assert assessment_policy.figures(conn, [COUNTY], date(2000, 1, 1), date(2100, 1, 1), late_days=10).late == []
-    assert assessment_policy.figures(conn, [TOWN], date(2000, 1, 1), date(2100, 1, 1)).late == []
 
 
 # --- the admin forms -------------------------------------------------------------
@@ -304,13 +280,3 @@ def test_the_bundle_keeps_withheld_documents_and_closed_text_at_the_hub(conn, re
         r["id"] for r in rows["policy_document"] if r["disclosure"] == "主动公开"}
 
 
-def test_the_dashboard_shows_and_exports_the_policy_figures(app):
-    c = app.test_client()
-    login(c, "county-admin")
-    html = c.get("/admin/assessment/?from=2000-01-01").get_data(as_text=True)
-    assert 'id="policy"' in html and "滞后发布的政策解读" in html and "耕地地力保护补贴明白卡" in html
-    r = c.get("/admin/assessment/policy_late.xlsx?from=2000-01-01")
-    assert r.status_code == 200
-    import openpyxl
-    cells = [c.value for row in openpyxl.load_workbook(io.BytesIO(r.data)).active.iter_rows() for c in row]
-    assert "明白卡" in cells and 10 in cells
