@@ -23,7 +23,7 @@ class DomainError(ValueError):
 
 def _content_count(conn: sqlite3.Connection, domain_id: int) -> int:
     total = 0
-    for table in ("catalogue_item", "notice", "guide", "matter", "consultation"):
+    for table in ("catalogue_item", "notice", "guide", "matter", "consultation", "policy_document"):
         total += conn.execute(f"SELECT count(*) FROM {table} WHERE domain_id = ?",
                               (domain_id,)).fetchone()[0]
     return total
