@@ -1,4 +1,4 @@
-"""Search over published catalogue items, village items, guides and notices.
+"""Search over published catalogue items, village items, guides, notices and policy documents.
 
 Two FTS5 indexes, both filled by SQL triggers (migrations 0002, 0009 and 0011):
 
