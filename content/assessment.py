@@ -46,7 +46,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from . import assessment_answers, disclosure_calendar, jurisdictions, matters, sheets, village_templates
+from . import (assessment_answers, assessment_policy, disclosure_calendar, jurisdictions, matters, sheets,
+               village_templates)
 from .db import get_meta
 from .usage import LOCAL
 from .feedback import RATINGS
@@ -773,6 +774,7 @@ class Report:
     periodic: list[dict] = field(default_factory=list)   # periodic items' periods due in the period
     templates: list = field(default_factory=list)   # village-list template adoption (content.village_templates)
     answers: list = field(default_factory=list)     # objections and questions (content.assessment_answers)
+    policy: object = None                            # policy interpretation (content.assessment_policy)
 
     @property
     def as_of(self) -> date:
@@ -800,7 +802,8 @@ def build(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -
         terminals=terminal_usage(conn, scope, period, today),
         periodic=periodic_disclosures(conn, scope, period, today),
         templates=village_templates.adoption(conn, scope.villages),
-        answers=assessment_answers.tables(conn, scope, period, today))
+        answers=assessment_answers.tables(conn, scope, period, today),
+        policy=assessment_policy.figures(conn, scope.codes, period.start, as_of(period, today)))
 
 
 def periodic_disclosures(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> list[dict]:
@@ -1065,7 +1068,7 @@ def tables(report: Report) -> list[Table]:
                        app.monthly_replied.get(month, 0), sum(sc.values()), sat.rate(sc),
                        use.monthly.get(month, 0)])
     out.append(t)
-    return out + report.answers
+    return out + report.answers + assessment_policy.tables(report.policy)
 
 
 # ---------------------------------------------------------------- Excel

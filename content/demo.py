@@ -103,10 +103,10 @@ SAMPLE_MARK = "（示例数据）"
 
 # Tables whose rows get a first revision; and every table counted in the result.
 _REVISED = ("matter", "catalogue_item", "village_item", "notice", "guide", "handbook",
-            "consultation")
+            "consultation", "policy_document")
 _COUNTED = ("meta", "jurisdiction", "domain", "user", "matter", "catalogue_item",
             "village_item", "notice", "guide", "handbook", "handbook_guide",
-            "consultation", "revision")
+            "consultation", "policy_document", "policy_interpretation", "revision")
 
 _LEVEL_OF_KIND = {"县": "county", "镇": "township", "乡": "township", "街道": "township",
                   "村": "village", "社区": "village"}
@@ -456,9 +456,40 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
                                     if "result_published" in k else None)},
             k["jurisdiction"])
 
+    # -- policy documents and their 解读
+    _demo_policies(w, today, domain_ids, items)
+
     # -- noticeboards (电子公示栏)
     _demo_boards(conn, county)
     _demo_office_phones(conn, c["code"])
+
+
+def _demo_policies(w: _Writer, today: date, domain_ids: dict, items: dict) -> None:
+    """A few 政策文件 of the demo county with their 解读 (content.policies): one released with
+    its Q&A and letter, one whose 明白卡 came out late, one repealed, one 依申请公开."""
+    from . import policies  # noqa: PLC0415
+
+    def day(offset):
+        return None if offset is None else (today + timedelta(days=offset)).isoformat()
+
+    for p in _json("policies.json")["policies"]:
+        code = p["jurisdiction"]
+        doc_id = w.insert("policy_document", {
+            "jurisdiction_code": code, "domain_id": domain_ids[p["domain"]], "title": p["title"],
+            "doc_number": p["doc_number"], "issuer": p["issuer"], "body": p["body"],
+            "written_on": day(p["written"]), "issued_on": day(p["issued"]),
+            "validity": p["validity"], "lapsed_on": day(p.get("lapsed")),
+            "disclosure": p["disclosure"], "withheld_reason": p.get("withheld_reason", ""),
+            "needs_interpretation": p["needs_interpretation"], "status": "published",
+            "published_at": _utc_stamp(today + timedelta(days=p["published"]), "09:30")}, code)
+        for domain, level1, level2 in p["items"]:
+            w.insert("policy_document_item", {"document_id": doc_id,
+                                              "item_id": items[(code, domain, level1, level2)]})
+        for sort, it in enumerate(p["interpretations"]):
+            w.insert("policy_interpretation", {
+                "document_id": doc_id, "key": policies.new_key(), "form": it["form"], "title": it["title"],
+                "body": it.get("body", ""), "qa": _dumps(it.get("qa", [])), "sort": sort,
+                "published_at": _utc_stamp(today + timedelta(days=it["published"]), "09:30")})
 
 
 def _demo_office_phones(conn: sqlite3.Connection, county_code: str) -> None:

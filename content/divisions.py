@@ -31,7 +31,7 @@ _URBAN_RURAL = re.compile(r"^(\d{3})\s*(?:[(（][^()（）]*[)）])?$")
 MAX_NAME = 60
 
 # Tables whose rows belong to a jurisdiction and move to a successor on a merge.
-_OWNED = ("village_item", "notice", "guide", "consultation", "catalogue_item", "handbook")
+_OWNED = ("village_item", "notice", "guide", "consultation", "catalogue_item", "handbook", "policy_document")
 
 
 class DivisionError(SheetError):

@@ -21,7 +21,7 @@ class DomainError(ValueError):
     """Refused; the message is for staff (Chinese)."""
 
 
-CONTENT_TABLES = ("catalogue_item", "notice", "guide", "matter", "consultation")   # the ones with a domain
+CONTENT_TABLES = ("catalogue_item", "notice", "guide", "matter", "consultation", "policy_document")   # the ones with a domain
 
 
 def _content_count(conn: sqlite3.Connection, domain_id: int) -> int:

@@ -95,6 +95,12 @@ ENTITIES: dict[str, Entity] = {e.table: e for e in (
            ("jurisdiction_code", "domain_id", "title", "body", "opens_on", "closes_on", "documents",
             "result_summary"),
            json_columns=("documents",)),
+    # 政策文件: its 解读, files and catalogue items are reviewed and released with it (content.policies).
+    Entity("policy_document", "政策文件",
+           ("jurisdiction_code", "domain_id", "doc_number", "issuer", "title", "body", "written_on",
+            "issued_on", "validity", "lapsed_on", "disclosure", "withheld_reason",
+            "needs_interpretation", "online_url"),
+           virtual=("attachments", "item_ids", "interpretations")),
 )}
 
 
@@ -158,7 +164,10 @@ def row_data(conn: sqlite3.Connection, ent: Entity, row: sqlite3.Row | dict) -> 
     data = {c: row[c] for c in ent.columns}
     for c in ent.json_columns:
         data[c] = json.loads(data[c]) if data[c] else None
-    if "attachments" in ent.virtual:
+    if ent.table == "policy_document":
+        from . import policies  # noqa: PLC0415
+        data.update(policies.virtual_data(conn, row["id"]))
+    elif "attachments" in ent.virtual:
         data["attachments"] = [
             {"name": a["name"], "sha256": a["sha256"], "mime": a["mime"], "size": a["size"],
              "pictures": json.loads(a["pictures"])}
@@ -292,6 +301,11 @@ def validate(conn: sqlite3.Connection, ent: Entity, data: dict, obj_id: int | No
         errors = consultations.check(data)
         if errors:
             raise Invalid(errors)
+    if ent.table == "policy_document":
+        from . import policies  # noqa: PLC0415
+        errors = policies.check(data)
+        if errors:
+            raise Invalid(errors)
 
 
 def _next_rev(conn: sqlite3.Connection, ent: Entity, obj_id: int) -> int:
@@ -352,8 +366,8 @@ def _create(conn, user, ent: Entity, data: dict, code: str | None, remote: str) 
         cur = conn.execute(f"INSERT INTO {ent.table} ({cols}) VALUES ({', '.join('?' * len(values))})",
                            list(values.values()))
         obj_id = cur.lastrowid
-        if ent.table == "notice":
-            conn.execute("UPDATE notice SET created_by = ? WHERE id = ?", (user["id"], obj_id))
+        if ent.table in ("notice", "policy_document"):
+            conn.execute(f"UPDATE {ent.table} SET created_by = ? WHERE id = ?", (user["id"], obj_id))
         _insert_revision(conn, ent, obj_id, 1, data, "draft", user, code)
         audit(conn, user, "create", ent.table, obj_id, None, data, remote)
     return obj_id
@@ -407,6 +421,11 @@ def _guard(conn, ent: Entity, data: dict, step: str, reason: str = "") -> list:
     """The checks before submit and approve: personal data always blocks; figures that do
     not add up block unless a reason is given. Returns the figure failures let through."""
     from . import figures  # noqa: PLC0415
+    if ent.table == "policy_document":       # released together with its 解读 (content.policies)
+        from . import policies  # noqa: PLC0415
+        problems = policies.release_problems(data)
+        if problems:
+            raise EditError("；".join(problems))
     findings = privacy_findings(ent, data, conn)
     if findings:
         raise PrivacyBlocked(findings)
@@ -487,10 +506,14 @@ def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
         stamp = now_utc()
         conn.execute(f"UPDATE {ent.table} SET {sets}, status = 'published', rev = ?, updated_at = ? "
                      "WHERE id = ?", [*values.values(), rev["rev"], stamp, obj_id])
-        if ent.table == "notice":
-            conn.execute("UPDATE notice SET published_at = ? WHERE id = ? AND published_at IS NULL",
+        if ent.table in ("notice", "policy_document"):
+            conn.execute(f"UPDATE {ent.table} SET published_at = ? WHERE id = ? AND published_at IS NULL",
                          (stamp, obj_id))
+        if ent.table == "notice":
             _sync_attachments(conn, obj_id, data.get("attachments") or [])
+        if ent.table == "policy_document":
+            from . import policies  # noqa: PLC0415
+            policies.publish_parts(conn, obj_id, data, stamp)
         if ent.table == "handbook":
             _sync_handbook(conn, obj_id, data.get("guide_ids") or [])
         if ent.table == "consultation" and data.get("result_summary") \
@@ -505,7 +528,7 @@ def approve(conn: sqlite3.Connection, user: sqlite3.Row, name: str, obj_id: int,
 
 # Optional columns that may be cleared (NULL) by an edit.
 _NULLABLE = {"domain_id", "item_id", "village_item_id", "review_by", "formed_on",
-             "period_start", "period_end", "expires_on"}
+             "period_start", "period_end", "expires_on", "written_on", "issued_on", "lapsed_on"}
 
 
 def _sync_attachments(conn, notice_id: int, wanted: list[dict]) -> None:
@@ -636,13 +659,20 @@ LABELS.update({
     "sort": "排序",
     "opens_on": "开始日期", "closes_on": "截止日期", "documents": "征求意见稿",
     "result_summary": "意见采纳情况",
+    "doc_number": "文号", "issuer": "发文机关", "written_on": "成文日期", "issued_on": "发布日期",
+    "validity": "有效性", "lapsed_on": "失效或废止日期", "disclosure": "公开属性",
+    "withheld_reason": "不主动公开的法定理由", "needs_interpretation": "属于政策解读范围",
+    "item_ids": "所属目录事项", "interpretations": "政策解读", "form": "解读形式",
+    "qa": "简明问答", "q": "问", "a": "答",
 })
 
 # Fields that hold codes, dates or settings rather than published text.
 _NOT_TEXT = {"jurisdiction_code", "subject_code", "review_by", "formed_on", "period_start",
              "period_end", "expires_on", "opens_on", "closes_on", "key", "time_limit",
              "slug", "orientation", "windows", "levels", "domains", "guide_ids", "kind", "priority",
-             "audience", "mode", "domain_id", "matter_id", "item_id", "village_item_id"}
+             "audience", "mode", "domain_id", "matter_id", "item_id", "village_item_id",
+             "written_on", "issued_on", "lapsed_on", "validity", "disclosure", "needs_interpretation",
+             "item_ids"}
 
 
 def privacy_findings(ent: Entity, data: dict, conn: sqlite3.Connection | None = None) -> list:

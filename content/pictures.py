@@ -164,4 +164,5 @@ def published_picture(conn, sha256: str, codes: list[str], today: str) -> dict |
         for p in shown(row):
             if p["sha256"] == sha256:
                 return p
-    return None
+    from . import policies  # noqa: PLC0415  (policy documents' files and 图解 are pictures too)
+    return policies.published_picture(conn, sha256, codes)

@@ -369,9 +369,10 @@ def mask_json_text(text: str, allowed=frozenset()) -> str:
 _NOT_PUBLISHED_TEXT = frozenset({
     "id", "code", "key", "slug", "sha256", "mime", "uuid", "receipt_no", "status", "rev", "level",
     "kind", "priority", "audience", "mode", "stage", "orientation", "levels", "domains", "windows",
-    "time_limit", "sort", "seq", "size", "value"})
+    "time_limit", "sort", "seq", "size", "value", "interpretation_key", "validity", "disclosure",
+    "form"})
 _JSON_TEXT = frozenset({"fields", "table_columns", "materials", "steps", "documents", "channels",
-                        "departments", "key_columns"})
+                        "departments", "key_columns", "qa"})
 
 
 @functools.lru_cache(maxsize=64)

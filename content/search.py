@@ -1,4 +1,4 @@
-"""Search over published catalogue items, village items, guides and notices.
+"""Search over published catalogue items, village items, guides, notices and policy documents.
 
 Two FTS5 indexes, both filled by SQL triggers (migrations 0002, 0009 and 0011):
 
@@ -53,17 +53,25 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 
 KIND_BASE = {"item": 1_000_000_000_000, "village_item": 2_000_000_000_000,
-             "guide": 3_000_000_000_000, "notice": 4_000_000_000_000}
+             "guide": 3_000_000_000_000, "notice": 4_000_000_000_000,
+             "policy": 5_000_000_000_000}
 KIND_SPAN = 1_000_000_000_000
-KIND_NAMES = {"guide": "办事指南", "item": "公开事项", "village_item": "村务公开", "notice": "公示公告"}
+KIND_NAMES = {"guide": "办事指南", "item": "公开事项", "village_item": "村务公开", "notice": "公示公告",
+              "policy": "政策文件"}
 KIND_URLS = {"item": "/items/{}", "village_item": "/village-items/{}", "guide": "/guides/{}",
-             "notice": "/notices/{}"}
-KIND_ORDER = ("guide", "item", "village_item", "notice")
+             "notice": "/notices/{}", "policy": "/policies/{}"}
+KIND_ORDER = ("guide", "item", "policy", "village_item", "notice")
 # Where each kind keeps prose a result can quote (table and columns, in order of preference).
 READABLE = {"item": ("catalogue_item", ("content_elements", "basis")),
             "village_item": ("village_item", ("content",)),
             "guide": ("guide", ("summary", "conditions")),
-            "notice": ("notice", ("body",))}
+            "notice": ("notice", ("body",)),
+            # The text of a document only when it is 主动公开 (migration 0025's search_src says the same).
+            "policy": ("policy_document", (
+                "CASE WHEN disclosure = '主动公开' THEN body ELSE '' END",
+                "CASE WHEN disclosure = '主动公开' THEN (SELECT group_concat(json_extract(c.value, '$.q') || ' '"
+                " || json_extract(c.value, '$.a'), ' ') FROM policy_interpretation x, json_each(x.qa) c"
+                " WHERE x.document_id = policy_document.id) ELSE '' END"))}
 
 MAX_QUERY = 50          # characters kept of a query; longer input is cut, never an error
 MAX_TERMS = 6
@@ -277,7 +285,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 # Content table → kind of document it feeds (migration 0009's search_kind says the same).
 SOURCE_TABLES = {"catalogue_item": "item", "village_item": "village_item", "guide": "guide",
-                 "notice": "notice"}
+                 "notice": "notice", "policy_document": "policy"}
 INDEX_TABLES = (("search_fts", "rowid"), ("search_short", "rowid"), ("search_meta", "id"))
 BATCH = 2000            # documents per statement batch (and per transaction when indexing later)
 _SOURCE = "SELECT doc_id, label, body, code, day, until, meta FROM search_src"
@@ -336,6 +344,11 @@ def doc_ids(conn: sqlite3.Connection, table: str, ids) -> list[int]:
     if table in SOURCE_TABLES:
         base = KIND_BASE[SOURCE_TABLES[table]]
         return [base + i for i in ids if isinstance(i, int)]
+    if table == "policy_interpretation":     # a document's Q&A text is part of its entry
+        arr = json.dumps([i for i in ids if isinstance(i, int)])
+        return [KIND_BASE["policy"] + r[0] for r in conn.execute(
+            "SELECT DISTINCT document_id FROM policy_interpretation WHERE id IN "
+            "(SELECT value FROM json_each(?))", (arr,))]
     if table == "domain":      # items and guides show their domain's name
         arr = json.dumps([i for i in ids if isinstance(i, int)])
         return [r[0] for r in conn.execute(

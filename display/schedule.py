@@ -15,7 +15,10 @@ No database and no Flask here, so every rule can be tested with a frozen clock:
   are shown as an excerpt (the QR code leads to the full text);
 * a notice's pictures (an image such as a 图解 or 明白卡, or the pages of a short
   PDF) follow its text as picture slides; a notice that is only a picture shows
-  just the picture.
+  just the picture;
+* Q&A cards (简明问答) of current policy documents of the board's chain follow the
+  notices, one question per slide with its answer below; with no live notice they
+  are shown instead of the fallback slide.
 """
 from __future__ import annotations
 
@@ -74,6 +77,7 @@ class Slide:
     until: datetime | None = None  # when the notice leaves the screen
     emergency: bool = False
     picture: dict | None = None    # a picture slide: {"sha256", "width", "height", "name", "page", "pages"}
+    qa: dict | None = None         # a Q&A card of a policy's 解读 (content.policies.qa_cards)
 
 
 @dataclass
@@ -177,12 +181,13 @@ def emergencies(notices: list[dict], chain: list[str], now: datetime) -> list[di
                     and n.get("subject_code") in chain and is_live(n, now)])
 
 
-def screen(board: dict, notices: list[dict], now: datetime, details=None) -> Screen:
+def screen(board: dict, notices: list[dict], now: datetime, details=None, qa_cards=()) -> Screen:
     """Everything on the board at ``now``: the mode and the slides in rotation order.
 
     ``details(chosen)``, when given, completes the notices that become slides (their body
     and tables): a board chooses from every live notice of its area but shows at most
-    MAX_NOTICES, so the long columns are read for those only."""
+    MAX_NOTICES, so the long columns are read for those only.  ``qa_cards`` are policy
+    Q&A cards shown after the notices (or instead of the fallback)."""
     now = _aware(now)
     live = ordered([n for n in notices if matches(board, n) and is_live(n, now)])
     urgent = emergencies(notices, board.get("chain", [board.get("jurisdiction_code")]), now)
@@ -194,14 +199,29 @@ def screen(board: dict, notices: list[dict], now: datetime, details=None) -> Scr
                       hidden=len(others))
     if not in_windows(board.get("windows") or [], now.time()):
         return Screen("resting", [], [], now)
-    if not live:
+    if not live and not qa_cards:
         return Screen("fallback", [Slide(key="fallback", notice=None)], [], now)
     more = max(len(live) - MAX_NOTICES, 0)
     live = live[:MAX_NOTICES]
-    slides = _slides(live, board, now)
+    slides = _slides(live, board, now) + qa_slides(qa_cards, board)
     if more:
         slides.append(Slide(key="more", notice=None))
     return Screen("notices", slides, live, now, more=more)
+
+
+def qa_slides(cards, board: dict) -> list[Slide]:
+    """One slide per Q&A card: the question as the title, as much of the answer as fits
+    (the QR code leads to the whole 解读)."""
+    layout = LAYOUTS.get(board.get("orientation"), LAYOUTS["landscape"])
+    slides = []
+    for card in cards:
+        # The question is set larger than a title; its extra lines come off the answer.
+        extra = max(_lines(card["q"], layout["title_chars"] * 0.9) - 1, 0) * 1.5
+        # Answers are set 1.2 times the body size (display.css .qa-answer): fewer, longer lines.
+        text, cut = excerpt(card["a"], int(layout["chars"] / 1.2),
+                            max(int((layout["lines"] - 1 - math.ceil(extra)) / 1.2), 3))
+        slides.append(Slide(key=card["key"], notice=None, excerpt=text, truncated=cut, qa=card))
+    return slides
 
 
 # --- paging -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 
-from content import boards, jurisdictions
+from content import boards, jurisdictions, policies
 from content.alignment import LEVEL_NAMES
 from content.db import DataVersion, get_db, get_meta
 from content.public_url import public_base
@@ -46,6 +46,12 @@ def full_text_url(notice: dict) -> str | None:
     return f"{base}notices/{notice['id']}" if base else None
 
 
+def policy_url(document_id: int) -> str | None:
+    """Where a Q&A slide's QR code leads: the document's public page (with all its 解读)."""
+    base = _public_base()
+    return f"{base}policies/{document_id}" if base else None
+
+
 def _notices_url() -> str | None:
     base = _public_base()
     return base + "notices" if base else None
@@ -78,7 +84,9 @@ def _screen_until(board: dict, moment: datetime) -> tuple[schedule.Screen, datet
     conn = get_db()
     notices = boards.board_notices(conn, board, moment.date())
     scr = schedule.screen(board, notices, moment,
-                          details=lambda chosen: boards.with_details(conn, chosen))
+                          details=lambda chosen: boards.with_details(conn, chosen),
+                          qa_cards=policies.qa_cards(conn, board.get("chain") or [board["jurisdiction_code"]],
+                                                     board.get("levels") or (), board.get("domains") or ()))
     return scr, schedule.changes_at(board, notices, moment)
 
 
@@ -136,7 +144,7 @@ def _deck(board: dict, moment: datetime, slides_url: str | None = None) -> tuple
 def _render_deck(board: dict, scr: schedule.Screen,
                  slides_url: str | None = None) -> tuple[str, str, schedule.Screen]:
     inner = render_template("display/_slides.html", board=board, screen=scr,
-                            full_text_url=full_text_url, qr_src=qr_src, cn_date=cn_date,
+                            full_text_url=full_text_url, policy_url=policy_url, qr_src=qr_src, cn_date=cn_date,
                             local_date=local_date,
                             level_names=LEVEL_NAMES, notices_url=_notices_url())
     # The static files' version too: after an upgrade every board gets a new deck, sees

@@ -95,6 +95,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pictures.bp)
     from . import ime  # handwriting pad and pinyin candidates for the on-screen keyboards
     app.register_blueprint(ime.bp)
+    from . import policy_views  # 政策文件 and their 解读
+    app.register_blueprint(policy_views.bp)
 
     from . import assets  # static files under content-hashed URLs, cached for a year
     assets.init_app(app)

@@ -141,6 +141,8 @@ SETTINGS = {
     "ANSWER_WORKDAYS_OBJECTION": (bool, None, None, "hub: count objection days as working days"),
     "ANSWER_WORKDAYS_VILLAGE_QUERY": (bool, None, None, "hub: count 村务质询 days as working days"),
     "ANSWER_WORKDAYS_SERVICE_QUERY": (bool, None, None, "hub: count 办事咨询 days as working days"),
+    "POLICY_INTERPRETATION_LATE_DAYS": (int, 0, 366, "hub: a 解读 published more than this many days after its document is late"),
+    "POLICY_INTERPRETATION_REQUIRED": (bool, None, None, "hub: refuse a document in the 解读 scope without its 解读 (false: allow, the dashboard lists it)"),
 }
 
 

@@ -35,9 +35,22 @@ log = logging.getLogger(__name__)
 CONTENT_TABLES = ("jurisdiction", "domain", "matter", "catalogue_item", "village_item",
                   "notice", "attachment", "guide", "handbook", "handbook_guide",
                   "consultation", "board",
+                  # 政策文件 and their 解读 (content.policies); ROW_FILTERS keeps 不予公开 at the hub
+                  "policy_document", "policy_document_item", "policy_interpretation", "policy_attachment",
                   "application_status",       # stages of applications, no personal data (content.applications)
                   "question_answer", "question_status",   # answers to residents (content.resident_questions)
                   "holiday_year", "holiday_day")   # the holiday calendar staff entered (content.holidays)
+
+# Published rows that still never leave the hub, per table (an SQL condition on the row):
+# 不予公开 documents at all, and of 依申请公开 ones everything but their metadata.
+_OPEN_DOCUMENT = ("document_id IN (SELECT id FROM policy_document WHERE status = 'published' "
+                  "AND disclosure = '主动公开')")
+ROW_FILTERS = {"policy_document": "disclosure <> '不予公开'",
+               "policy_interpretation": _OPEN_DOCUMENT, "policy_attachment": _OPEN_DOCUMENT}
+# Columns sent blank, per table: the text of a document that is not 主动公开.
+COLUMN_FILTERS = {"policy_document": {"body": "CASE WHEN disclosure = '主动公开' THEN body ELSE '' END"}}
+# Tables whose rows name pictures terminals need (content.pictures.shown).
+PICTURE_TABLES = ("attachment", "policy_attachment")
 
 # Instance facts every terminal shows (the county's name, the demo marking); nothing else of meta.
 SHARED_META = ("county_name", "demo", "sample_data_notice", "demo_built_on",
@@ -172,8 +185,11 @@ class Snapshot:
             self.chunks.append(Chunk("meta", META_TABLE, meta, [[] for _ in meta]))
 
     def _load(self, conn: sqlite3.Connection, t: Table) -> None:
-        cols = ", ".join(f'"{c}"' for c in t.columns)
-        where = " WHERE status = 'published'" if t.has_status else ""
+        blank = COLUMN_FILTERS.get(t.name, {})
+        cols = ", ".join(blank.get(c, f'"{c}"') for c in t.columns)
+        conditions = (["status = 'published'"] if t.has_status else []) + (
+            [ROW_FILTERS[t.name]] if t.name in ROW_FILTERS else [])
+        where = " WHERE " + " AND ".join(conditions) if conditions else ""
         order = ", ".join(f'"{k}"' for k in t.key)
         rows = [self._masked(conn, t, list(r))
                 for r in conn.execute(f'SELECT {cols} FROM "{t.name}"{where} ORDER BY {order}')]
@@ -320,7 +336,7 @@ class Publisher:
                 files[chunk.name] = chunk.entry
             else:
                 files[chunk.name] = self.blob_for(chunk, rows)
-            if chunk.table.name == "attachment":
+            if chunk.table.name in PICTURE_TABLES:
                 for picture in self.pictures(chunk.table, rows):
                     entry = self.attachment(picture)
                     if entry is not None:

@@ -313,6 +313,9 @@ def _place(noun: str, where: tuple, value) -> dict:
         data["materials"] = [{"name": "申请书", "spec": "原件", "copies": "1", "note": value}]
     elif kind == "documents":
         data["documents"] = [{"title": "征求意见稿", "text": value}]
+    elif kind == "qa":         # a policy's 简明问答 (content.policies); keys are letters only
+        data["interpretations"] = [{"key": "ghijklmnopabcdefghijklmnopabcdef", "form": "简明问答", "title": "",
+                                    "body": "", "qa": [{"q": "找谁办？", "a": value}]}]
     return data
 
 
@@ -356,6 +359,8 @@ MUST_FIND = [
     ("village_item", ("field", "content"), "申请人11010519491231002X", "身份证号"),
     ("handbook", ("field", "description"), f"咨询{_MOB}", "手机号"),
     ("matter", ("field", "description"), f"联系{_MOB}", "手机号"),
+    ("policy_document", ("qa",), f"请联系王会计{_MOB}", "手机号"),
+    ("policy_document", ("field", "withheld_reason"), f"申请人{_ID}涉及个人隐私", "身份证号"),
 ]
 
 MUST_NOT = [
@@ -396,6 +401,8 @@ MUST_NOT = [
     ("catalogue_item", ("field", "time_limit_text"), "信息形成之日起20个工作日内", None),
     ("village_item", ("field", "content"), "收入 123456.78 元，支出 98,765 元，凭证号 20250331001", None),
     ("board", ("field", "fallback_text"), "往期公示可在查询机查阅（2026年第1期）", None),
+    ("policy_document", ("field", "doc_number"), "淮川政办〔2026〕103号", None),
+    ("policy_document", ("qa",), "每亩110元，公示7天，2025年12月31日前发放到户", None),
 ]
 
 

@@ -297,3 +297,29 @@ def test_a_board_rotates_only_its_own_chain_of_publishers():
         county_note["id"], county_about_village["id"], town_note["id"], village_note["id"]}
     hall = board(jurisdiction_code=COUNTY, chain=[COUNTY], area=[COUNTY, TOWN, VILLAGE, OTHER_VILLAGE])
     assert set(shown(hall, everything, moment)) == {county_note["id"], county_about_village["id"]}
+
+
+def _card(n: int, answer: str = "每亩110元。") -> dict:
+    return {"key": f"qa-1-{n}", "q": f"第{n}个问题？", "a": answer, "document_id": 1,
+            "document_title": "耕地地力保护补贴实施方案", "doc_number": "淮川农〔2025〕3号", "issuer": "县农业农村局"}
+
+
+def test_qa_cards_follow_the_notices_and_replace_the_fallback():
+    b, moment = board(), at("2024-05-03T10:00:00")
+    scr = schedule.screen(b, [notice()], moment, qa_cards=[_card(1), _card(2)])
+    assert scr.mode == "notices" and [s.key for s in scr.slides][-2:] == ["qa-1-1", "qa-1-2"]
+    assert scr.slides[0].notice is not None and scr.slides[-1].qa["q"] == "第2个问题？"
+    alone = schedule.screen(b, [], moment, qa_cards=[_card(1)])
+    assert alone.mode == "notices" and [s.key for s in alone.slides] == ["qa-1-1"]
+    assert schedule.screen(b, [], moment).mode == "fallback"
+    urgent = schedule.screen(b, [notice(priority="紧急")], moment, qa_cards=[_card(1)])
+    assert urgent.mode == "emergency" and all(s.qa is None for s in urgent.slides)
+
+
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_a_long_answer_is_cut_at_a_sentence_and_points_to_the_qr_code(orientation):
+    long = "补贴资金由县财政局通过一卡通直接发放到户。" * 20
+    (slide,) = schedule.qa_slides([_card(1, long)], board(orientation=orientation))
+    assert slide.truncated and slide.excerpt.endswith("……") and len(slide.excerpt) < len(long)
+    (short,) = schedule.qa_slides([_card(1)], board(orientation=orientation))
+    assert not short.truncated and short.excerpt == "每亩110元。"

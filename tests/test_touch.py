@@ -440,7 +440,8 @@ def test_every_advertised_example_finds_something_in_the_demo(client, conn):
     for q in ("dbgs", "zdshbz", *COMMON_WORDS):
         html = client.get("/search?q=" + quote(q)).get_data(as_text=True)
         assert 'class="result-count"' in html and "没有找到" not in html, q
-    tables = {"/notices/": "notice", "/guides/": "guide", "/items/": "item", "/village-items/": "village_item"}
+    tables = {"/notices/": "notice", "/guides/": "guide", "/items/": "item", "/village-items/": "village_item",
+              "/policies/": "policy"}
     for q in ("dbgs", "低保", "补贴", "养老"):
         html = client.get("/search?q=" + quote(q)).get_data(as_text=True)
         assert q != "dbgs" or "loose-note" not in html

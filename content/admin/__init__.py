@@ -28,6 +28,7 @@ KINDS = {
     "handbooks": "handbook",
     "boards": "board",
     "consultations": "consultation",
+    "policies": "policy_document",
 }
 KIND_OF = {v: k for k, v in KINDS.items()}
 KIND_LABELS = {k: editing.ENTITIES[v].label for k, v in KINDS.items()}
@@ -37,7 +38,7 @@ KIND_PATTERN = "any(" + ", ".join(f"'{k}'" for k in KINDS) + ")"
 PUBLIC_URLS = {"catalogue_item": "/items/{id}", "village_item": "/village-items/{id}",
                "matter": "/matters/{id}", "notice": "/notices/{id}", "guide": "/guides/{id}",
                "handbook": "/handbooks/{id}", "board": "/display/{slug}",
-               "consultation": "/consultations/{id}"}
+               "consultation": "/consultations/{id}", "policy_document": "/policies/{id}"}
 
 
 def today() -> date:

@@ -9,8 +9,9 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 from .. import auth, changes, editing, figures, jurisdictions
 from ..pictures import PDF_MAX_PAGES
 from ..db import get_db
+from ..policies import FORMS as POLICY_FORMS, is_key as policy_key
 from . import KIND_PATTERN, KINDS, bp, deny, paging, remote, render, user
-from .forms import ENTITY_LEVELS, FIELDS, MATERIAL_COLUMNS, WINDOW_ROWS, choices, grid_for, parse
+from .forms import ENTITY_LEVELS, FIELDS, MATERIAL_COLUMNS, WINDOW_ROWS, choices, grid_for, parse, qa_text
 
 PAGE = 100
 STATUS_FILTERS = {"": "全部", "draft": "草稿", "submitted": "待审核", "published": "已发布",
@@ -98,7 +99,8 @@ def _form_context(conn, kind: str, data: dict, errors: dict, creating: bool):
                          extra_cols=0)
     return {"kind": kind, "ent": editing.entity(table), "fields": FIELDS[table], "data": data,
             "errors": errors, "opts": opts, "grid": grid, "materials": materials,
-            "creating": creating, "window_rows": WINDOW_ROWS, "pdf_max_pages": PDF_MAX_PAGES}
+            "creating": creating, "window_rows": WINDOW_ROWS, "pdf_max_pages": PDF_MAX_PAGES,
+            "policy_forms": POLICY_FORMS, "qa_text": qa_text}
 
 
 def _defaults(conn, table: str) -> dict:
@@ -108,6 +110,8 @@ def _defaults(conn, table: str) -> dict:
         data.update(kind="公示", priority="普通", subject_code=data["jurisdiction_code"])
     if table == "catalogue_item":
         data.update(audience="全社会", mode="主动")
+    if table == "policy_document":
+        data.update(validity="现行有效", disclosure="主动公开", needs_interpretation=1)
     if table == "board":
         data.update(orientation="landscape", slide_seconds=15, poll_seconds=30, levels=[], domains=[],
                     windows=[], fallback_title="暂无正在公示的内容", sort=0)
@@ -207,6 +211,8 @@ def _names(conn, ent, data: dict) -> dict:
     out["jurisdiction_code"] = one("SELECT name FROM jurisdiction WHERE code = ?", data.get("jurisdiction_code"))
     out["subject_code"] = one("SELECT name FROM jurisdiction WHERE code = ?", data.get("subject_code"))
     out["guide_ids"] = [one("SELECT title FROM guide WHERE id = ?", g) for g in data.get("guide_ids") or []]
+    out["item_ids"] = "、".join(one("SELECT level1 || ' · ' || level2 FROM catalogue_item WHERE id = ?", i)
+                               for i in data.get("item_ids") or [])
     if ent.table == "board":
         from ..board_settings import describe_windows  # noqa: PLC0415
         from ..boards import ORIENTATIONS  # noqa: PLC0415
@@ -309,53 +315,64 @@ def _step(kind: str, obj_id: int, step: str):
     return redirect(url_for("admin.content_detail", kind=kind, obj_id=obj_id))
 
 
-# --- notice attachments --------------------------------------------------------
+# --- attachments of notices and policy documents ------------------------------------
 
-@bp.route("/notices/<id:obj_id>/attachments", methods=["POST"])
+# The nouns with files; a policy document's file may be a picture of one of its 解读.
+ATTACHING = {"defaults": {"kind": "notices"}}, {"defaults": {"kind": "policies"}}
+
+
+@bp.route("/notices/<id:obj_id>/attachments", methods=["POST"], **ATTACHING[0])
+@bp.route("/policies/<id:obj_id>/attachments", methods=["POST"], **ATTACHING[1])
 @auth.require_role()
-def attachment_add(obj_id: int):
-    """Store an upload (cleaned, content-addressed) and add it to the notice's draft."""
+def attachment_add(obj_id: int, kind: str):
+    """Store an upload (cleaned, content-addressed) and add it to the draft."""
     from .. import uploads  # noqa: PLC0415
-    conn, ent, w = _load("notices", obj_id, "edit")
+    conn, ent, w = _load(kind, obj_id, "edit")
     f = request.files.get("file")
     if f is None or not f.filename:
         flash("请选择要上传的文件", "error")
-        return redirect(url_for("admin.content_edit", kind="notices", obj_id=obj_id))
+        return redirect(url_for("admin.content_edit", kind=kind, obj_id=obj_id))
+    owner = request.form.get("interpretation", "") if kind == "policies" else ""
+    if owner and not (policy_key(owner) and owner in {i["key"] for i in w["data"].get("interpretations") or []}):
+        flash("所选的解读不存在，请先保存解读再上传图片", "error")
+        return redirect(url_for("admin.content_edit", kind=kind, obj_id=obj_id))
     try:
         up = uploads.store_upload(current_app.config["DATA_DIR"], f.filename, f.read())
     except uploads.UploadError as e:
         flash(str(e), "error")
-        return redirect(url_for("admin.content_edit", kind="notices", obj_id=obj_id))
+        return redirect(url_for("admin.content_edit", kind=kind, obj_id=obj_id))
     data = dict(w["data"])
     attachments = [a for a in data.get("attachments") or [] if a["sha256"] != up.sha256]
-    attachments.append(up.as_attachment())
+    attachments.append({**up.as_attachment(), "interpretation": owner} if kind == "policies" else up.as_attachment())
     data["attachments"] = attachments
     editing.save_draft(conn, user(), ent.table, obj_id, data, remote())
     flash(f"已添加附件：{up.name}")
-    return redirect(url_for("admin.content_edit", kind="notices", obj_id=obj_id))
+    return redirect(url_for("admin.content_edit", kind=kind, obj_id=obj_id))
 
 
-@bp.route("/notices/<id:obj_id>/attachments/remove", methods=["POST"])
+@bp.route("/notices/<id:obj_id>/attachments/remove", methods=["POST"], **ATTACHING[0])
+@bp.route("/policies/<id:obj_id>/attachments/remove", methods=["POST"], **ATTACHING[1])
 @auth.require_role()
-def attachment_remove(obj_id: int):
-    conn, ent, w = _load("notices", obj_id, "edit")
+def attachment_remove(obj_id: int, kind: str):
+    conn, ent, w = _load(kind, obj_id, "edit")
     sha = request.form.get("sha256", "")
     data = dict(w["data"])
     data["attachments"] = [a for a in data.get("attachments") or [] if a["sha256"] != sha]
     editing.save_draft(conn, user(), ent.table, obj_id, data, remote())
     flash("附件已从草稿中移除。")
-    return redirect(url_for("admin.content_edit", kind="notices", obj_id=obj_id))
+    return redirect(url_for("admin.content_edit", kind=kind, obj_id=obj_id))
 
 
-@bp.route("/notices/<id:obj_id>/attachments/<sha256>")
+@bp.route("/notices/<id:obj_id>/attachments/<sha256>", **ATTACHING[0])
+@bp.route("/policies/<id:obj_id>/attachments/<sha256>", **ATTACHING[1])
 @auth.require_role()
-def attachment_get(obj_id: int, sha256: str):
-    """An attachment of a notice the user may read (drafts included), or one of its pictures.
+def attachment_get(obj_id: int, sha256: str, kind: str):
+    """An attachment the user may read (drafts included), or one of its pictures.
 
     Originals are downloads (``Content-Disposition: attachment``) under a sandboxing CSP, so a
     file never runs as a page of this site; pictures are shown inline for review."""
     from .. import uploads  # noqa: PLC0415
-    conn, ent, w = _load("notices", obj_id, "read")
+    conn, ent, w = _load(kind, obj_id, "read")
     attachments = (w["data"].get("attachments") or []) + w["public"]["attachments"]
     known = {a["sha256"]: (a, False) for a in attachments}
     known.update({p["sha256"]: (p, True) for a in attachments for p in a.get("pictures") or []})

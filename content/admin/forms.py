@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from .. import auth, board_settings, catalogue, sheets
+from .. import auth, board_settings, catalogue, policies, sheets
 from ..boards import ORIENTATIONS
 from ..editing import LABELS
 
@@ -30,6 +30,7 @@ ENTITY_LEVELS = {
     "handbook": ("county", "township"),
     "board": ("county", "township", "village"),
     "consultation": ("county", "township", "village"),
+    "policy_document": ("county", "township"),
 }
 
 MATERIAL_COLUMNS = [("name", "材料名称"), ("spec", "要求"), ("copies", "份数"), ("note", "备注")]
@@ -40,6 +41,7 @@ class Field:
     name: str
     kind: str = "text"   # text textarea int date url select multicheck lines kv grid materials
     #                      number (seconds) windows (daily time windows) documents (one text put out)
+    #                      check (a yes/no box) interpretations (a policy's 解读, content.policies)
     required: bool = False
     choices: str = ""    # name of a choice list (see choices())
     help: str = ""
@@ -154,6 +156,27 @@ FIELDS: dict[str, list[Field]] = {
         Field("result_summary", "textarea", help="征求意见截止后填写：收到多少条意见、采纳哪些、未采纳的理由；"
                                                 "和其他内容一样经审核后公布"),
     ],
+    "policy_document": [
+        Field("jurisdiction_code", "select", True, "jurisdiction", title="发布单位（所属行政区划）"),
+        Field("title", required=True, help="文件全称，如：淮川县城乡居民最低生活保障实施办法"),
+        Field("doc_number", help="如：淮川政办〔2024〕12号；没有文号的留空"),
+        Field("issuer", required=True, help="如：淮川县人民政府办公室；联合发文的写主办机关"),
+        Field("written_on", "date"), Field("issued_on", "date", True),
+        Field("validity", "select", True, "validity"),
+        Field("lapsed_on", "date", help="失效或废止的文件必填"),
+        Field("disclosure", "select", True, "disclosure"),
+        Field("withheld_reason", "text", choices="withheld_reason",
+              help="依申请公开、不予公开的文件必填：写明《政府信息公开条例》的条款；不予公开的文件不会发送到查询机"),
+        Field("domain_id", "select", choices="domain"),
+        Field("item_ids", "multicheck", choices="catalogue_item",
+              help="文件属于哪些公开事项：查询机上这些事项的页面会列出本文件"),
+        Field("body", "textarea", help="文件正文；也可以只上传 PDF 或图片附件"),
+        Field("online_url", "url", help="政府网站上的原文网址（http 或 https），群众扫码查看"),
+        Field("needs_interpretation", "check", title="属于政策解读范围（解读材料须与文件同步发布）"),
+        Field("interpretations", "interpretations",
+              help="简明问答：每个问题一行以“问：”开头，答案以“答：”开头，可以多行。"
+                   "图解、明白卡的图片在保存后于下方“附件和图片”上传"),
+    ],
 }
 
 
@@ -214,6 +237,9 @@ def choices(conn: sqlite3.Connection, user: sqlite3.Row, name: str, entity_name:
         "notice_kind": ("公示", "公告", "信息"),
         "priority": ("普通", "重要", "紧急"),
         "orientation": tuple(ORIENTATIONS),
+        "validity": policies.VALIDITY,
+        "disclosure": policies.DISCLOSURE,
+        "withheld_reason": policies.WITHHELD_REASONS,
     }
     if name == "level":
         return list(LEVEL_LABELS.items())
@@ -287,7 +313,11 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
         try:
             if f.name in ("jurisdiction_code", "slug") and previous is not None:
                 continue   # fixed once created
-            if f.kind in ("text", "textarea", "url"):
+            if f.kind == "check":
+                value = 1 if form.get(f.name) else 0
+            elif f.kind == "interpretations":
+                value = parse_interpretations(form, (previous or {}).get("interpretations") or [])
+            elif f.kind in ("text", "textarea", "url"):
                 value = raw.replace("\r\n", "\n")
                 if f.kind == "url" and value and not re.match(r"^https?://[^\s]+$", value):
                     raise ValueError("网址应以 http:// 或 https:// 开头")
@@ -321,7 +351,7 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
                 options = [v for v, _ in choices(conn, user, f.choices, entity_name, data)]
                 picked = set(form.getlist(f.name))
                 value = [v for v in options if v in picked]
-                if f.name in ("guide_ids", "domains"):
+                if f.name in ("guide_ids", "domains", "item_ids"):
                     value = [int(v) for v in value]
             elif f.kind == "lines":
                 value = [ln.strip() for ln in raw.splitlines() if ln.strip()]
@@ -367,6 +397,13 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
         from .. import consultations  # noqa: PLC0415
         for key, message in consultations.check(data).items():
             errors.setdefault(key, message)
+    if entity_name == "policy_document":
+        for key, message in policies.check(data).items():
+            errors.setdefault(key, message)
+        # The pictures of a 解读 that was deleted go with it.
+        keys = {it["key"] for it in data.get("interpretations") or []}
+        data["attachments"] = [a for a in data.get("attachments") or []
+                               if not a.get("interpretation") or a["interpretation"] in keys]
     if entity_name == "board" and not errors.get("jurisdiction_code"):
         # The domain rules (reserved and duplicate names, ranges, windows) on what was parsed.
         checked = dict(data)
@@ -374,6 +411,72 @@ def parse(conn: sqlite3.Connection, user: sqlite3.Row, entity_name: str, form,
             errors.setdefault(key, message)
         data.update({k: v for k, v in checked.items() if k not in errors})
     return data, errors
+
+
+_QUESTION = re.compile(r"^\s*(?:问|Q)\s*[:：]\s*", re.IGNORECASE)
+_ANSWER = re.compile(r"^\s*(?:答|A)\s*[:：]\s*", re.IGNORECASE)
+
+
+def parse_qa(text: str) -> list[dict]:
+    """简明问答 as staff type it: a line starting 问： opens a question, 答： its answer; other
+    lines continue whichever was open.  A question without an answer (or the reverse) is refused."""
+    pairs: list[dict] = []
+    part = None
+    for n, line in enumerate((text or "").replace("\r\n", "\n").split("\n"), 1):
+        if not line.strip():
+            continue
+        if _QUESTION.match(line):
+            pairs.append({"q": _QUESTION.sub("", line, count=1).strip(), "a": ""})
+            part = "q"
+        elif _ANSWER.match(line):
+            if not pairs or pairs[-1]["a"]:
+                raise ValueError(f"问答第{n}行的答案前面缺少以“问：”开头的问题")
+            pairs[-1]["a"] = _ANSWER.sub("", line, count=1).strip()
+            part = "a"
+        elif part is None:
+            raise ValueError("简明问答请以“问：”开头写第一个问题")
+        else:
+            pairs[-1][part] = (pairs[-1][part] + "\n" + line.strip()).strip()
+    for n, p in enumerate(pairs, 1):
+        if not p["q"] or not p["a"]:
+            raise ValueError(f"第{n}个问题“{p['q'][:20]}”还没有答案（以“答：”开头）")
+    return pairs
+
+
+def qa_text(pairs: list[dict]) -> str:
+    """The textarea's text for stored Q&A pairs (parse_qa reads it back)."""
+    return "\n".join(f"问：{p['q']}\n答：{p['a']}" for p in pairs or [])
+
+
+INTERPRETATION_SLOTS = 1      # blank interpretation blocks offered below the existing ones
+
+
+def parse_interpretations(form, previous: list[dict]) -> list[dict]:
+    """The interpretation blocks ``i-N-*`` of the form; a block keeps its key (and so its first
+    publication time) across edits; a blank new block is ignored, a ticked 删除 drops one."""
+    try:
+        count = min(int(form.get("i-count") or 0), policies.MAX_INTERPRETATIONS + INTERPRETATION_SLOTS)
+    except ValueError:
+        count = 0
+    known = {it["key"] for it in previous}
+    out = []
+    for n in range(count):
+        get = lambda name: (form.get(f"i-{n}-{name}") or "").strip()  # noqa: E731
+        key = get("key")
+        key = key if key in known else ""
+        title, body, qa_raw, kind = get("title"), get("body").replace("\r\n", "\n"), get("qa"), get("form")
+        if form.get(f"i-{n}-remove") or (not key and not (title or body or qa_raw)):
+            continue
+        if kind not in policies.FORMS:
+            raise ValueError(f"第{n + 1}份解读请选择解读形式")
+        if len(body) > 20000 or len(qa_raw) > 20000:
+            raise ValueError(f"第{n + 1}份解读内容太长")
+        try:
+            qa = parse_qa(qa_raw)
+        except ValueError as e:
+            raise ValueError(f"第{n + 1}份解读：{e}") from None
+        out.append({"key": key or policies.new_key(), "form": kind, "title": title, "body": body, "qa": qa})
+    return out
 
 
 WINDOW_ROWS = board_settings.MAX_WINDOWS
