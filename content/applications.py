@@ -482,6 +482,7 @@ def clock_of(row) -> Clock:
         third_party_due=_d(row["third_party_due"]), extension_days=row["extension_days"] or 0,
         extension_reason=row["extension_reason"] or "", outcome=row["outcome"] or "",
         outcome_reason=row["outcome_reason"] or "", replied_on=_d(row["replied_on"]),
+        delivered_on=_d(row["delivered_on"]) if "delivered_on" in row.keys() else None,
         archived_on=_d(row["archived_on"]))
 
 
@@ -587,8 +588,9 @@ def listing(conn: sqlite3.Connection, codes: list[str] | None, today: date,
     sql = "SELECT a.*, j.name AS jurisdiction_name FROM application a JOIN jurisdiction j ON j.code = a.jurisdiction_code"
     params: list = []
     if codes is not None:
-        sql += f" WHERE a.jurisdiction_code IN ({','.join('?' * len(codes)) or 'NULL'})"
-        params += codes
+        marks = ",".join("?" * len(codes)) or "NULL"
+        sql += f" WHERE (a.jurisdiction_code IN ({marks}) OR a.organ_code IN ({marks}))"
+        params += codes + codes
     rows = conn.execute(sql + " ORDER BY a.received_on, a.receipt_no", params).fetchall()
     out = []
     for r in rows:
