@@ -43,7 +43,17 @@ class Organ:
 
 
 def _government_name(name: str) -> str:
-    return name if name.endswith("人民政府") else name + "人民政府"
+    """东湖镇 → 东湖镇人民政府; a 街道 has an office (街道办事处), not a government."""
+    if name.endswith(("人民政府", "办事处")):
+        return name
+    return name + ("办事处" if name.endswith("街道") else "人民政府")
+
+
+def _department_name(county: str, dept: str) -> str:
+    """淮川县 + 县财政局 → 淮川县财政局 (the domains write departments as 县财政局)."""
+    if dept.startswith(("县", "区", "市")) and county.endswith(dept[0]):
+        dept = dept[1:]
+    return county + dept
 
 
 def county_departments(conn: sqlite3.Connection) -> list[str]:
@@ -63,7 +73,7 @@ def organs(conn: sqlite3.Connection) -> list[Organ]:
         return []
     out = [Organ(county["code"], "", _government_name(county["name"]))]
     out += [Organ(t["code"], "", _government_name(t["name"])) for t in jurisdictions.children(conn, county["code"])]
-    out += [Organ(county["code"], d, county["name"] + d) for d in county_departments(conn)]
+    out += [Organ(county["code"], d, _department_name(county["name"], d)) for d in county_departments(conn)]
     return out
 
 
@@ -83,7 +93,8 @@ def organ_of(conn: sqlite3.Connection, row) -> Organ | None:
         return found
     j = jurisdictions.get(conn, code)     # a department since renamed: keep what was recorded
     base = j["name"] if j else code
-    return Organ(code, row["organ_dept"], base + row["organ_dept"] if row["organ_dept"] else _government_name(base))
+    return Organ(code, row["organ_dept"],
+                 _department_name(base, row["organ_dept"]) if row["organ_dept"] else _government_name(base))
 
 
 def organ_name(conn: sqlite3.Connection, row) -> str:
