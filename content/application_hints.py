@@ -30,12 +30,10 @@ _OTHER = re.compile(r"[a-z0-9]+")
 
 
 def words(text: str | None) -> set[str]:
-    """The text's two-character words (and its Latin/digit runs), without the empty ones."""
+    """The text's two-character words and its Latin/digit runs, without the ones that say nothing."""
     norm = search.normalize(text)
     out: set[str] = set()
     for run in _HAN.findall(norm):
-        if len(run) == 1:
-            out.add(run)
         out.update(run[i:i + 2] for i in range(len(run) - 1))
     out.update(m for m in _OTHER.findall(norm) if len(m) >= 2)
     return out - _STOP
