@@ -71,7 +71,7 @@ def _detail(conn, row, status=200, form=None):
     return render("admin/citizen/application.html", status, app=row, clock=clock,
                   events=applications.events(conn, row["uuid"]), audit=audit,
                   actions=applications.allowed_actions(clock) if may_handle else [],
-                  action_names=applications.ACTIONS, outcomes=applications.OUTCOMES,
+                  action_names={**applications.ACTIONS, "transfer": "转办"}, outcomes=applications.OUTCOMES,
                   left=applications.working_days_left(clock.due_on, today()),
                   urgency=applications.urgency(row["stage"], clock.due_on, today()),
                   today=today(), form=form or {}, max_extension=applications.MAX_EXTENSION,
