@@ -539,7 +539,9 @@ def perform(conn: sqlite3.Connection, record_uuid: str, action: str, on: date, u
         conn.execute(f"UPDATE application SET {', '.join(f'{k} = ?' for k in cols)} WHERE uuid = ?",
                      [*cols.values(), record_uuid])
         note = " ".join(str(params.get(k) or "").strip() for k in ("note", "reason") if params.get(k)).strip()
-        event_data = {k: v for k, v in params.items() if k not in ("note",) and v not in (None, "")}
+        # The delivery detail (an e-mail address) stays on the row, which retention scrubs;
+        # the history and the audit log outlive it.
+        event_data = {k: v for k, v in params.items() if k not in ("note", "detail") and v not in (None, "")}
         event_data["due_on"] = cols["due_on"]
         conn.execute(
             "INSERT INTO application_event(application_uuid, action, on_date, stage_before, stage_after, "

@@ -98,3 +98,22 @@ def test_transfer_refusals_change_nothing(app, client, conn):
     r = _transfer(staff, uid, DONGHU)
     assert r.status_code == 422 and "只能在登记、审核、办理阶段进行" in r.get_data(as_text=True)
     assert organs.transfers(conn, uid) == [] and applications.get(conn, uid)["organ_code"] == COUNTY
+
+
+def test_staff_register_a_letter_with_its_organ(app, conn):
+    staff = app.test_client()
+    login(staff, "township-editor")
+    url = "/admin/applications/new"
+    assert "东湖镇人民政府" in staff.get(url).get_data(as_text=True)
+    form = {**GOOD, "organ": DONGHU, "received_on": "2026-12-01", "csrf_token": token(staff, url)}
+    bad = staff.post(url, data={**form, "organ": "", "phone": "123"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "请选择受理机关" in html and "联系电话格式不正确" in html
+    assert count(conn, "application") == 0
+    r = staff.post(url, data=form)
+    assert r.status_code == 303
+    row = conn.execute("SELECT * FROM application").fetchone()
+    assert (row["organ_code"], row["jurisdiction_code"], row["received_on"], row["staff_assisted"]) == \
+        (DONGHU, DONGHU, "2026-12-01", 1)
+    assert staff.post(url, data={**form, "received_on": "2999-01-01"}).status_code == 422
+    assert app.test_client().get(url).status_code == 302

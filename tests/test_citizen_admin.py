@@ -70,6 +70,9 @@ def test_every_stage_through_the_admin_with_events_audit_and_public_status(app, 
                          "AND entity_id = ? ORDER BY id", (receipt,)).fetchall()
     assert [a["action"] for a in audit] == ["application_" + a for a, _ in path]
     assert {a["username"] for a in audit} == {"county-admin"}
+    logged = " ".join(str(r[0]) for r in conn.execute("SELECT after FROM audit_log WHERE entity = 'application'"))
+    assert "邮寄" in logged and "9812345678901" not in logged     # the detail stays on the row only
+    assert final["delivery_detail"] == "9812345678901"
     # The resident's lookup shows the result.
     html = post(client, "/apply/status", {"receipt": receipt, "tail": "5678"}).get_data(as_text=True)
     assert "已办结" in html and "部分公开" in html

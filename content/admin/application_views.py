@@ -189,3 +189,40 @@ def application_annual_report():
                   departments=application_organs.county_departments(conn) if j["level"] == "county" else [],
                   proactive=application_hints.proactive_groups(conn, _codes(), today()),
                   threshold=application_hints.PROACTIVE_THRESHOLD)
+
+
+# ---------------------------------------------------------------- staff registration (letters, the counter)
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+@auth.require_role(*HANDLERS)
+def application_new():
+    """Register an application received by letter or at the counter (条例第二十九条: where writing
+    is hard, staff fill the form in), addressed to the organ chosen."""
+    conn = get_db()
+    home = user()["jurisdiction_code"]
+    default = application_organs.default_organ(conn, home)
+    data: dict = {"applicant_type": "自然人", "id_type": "居民身份证", "provision_form": "纸质",
+                  "delivery": "自行领取", "organ": default.key if default else "", "received_on": today().isoformat()}
+    errors: dict = {}
+    if request.method == "POST":
+        data, errors = applications.validate(request.form)
+        data["organ"] = request.form.get("organ", "")
+        data["received_on"] = request.form.get("received_on", "")
+        organ = application_organs.parse_key(conn, data["organ"])
+        if organ is None:
+            errors["organ"] = "请选择受理机关"
+        try:
+            received = _on_date(data["received_on"])
+        except applications.Refused as e:
+            errors["received_on"] = str(e)
+        if not errors:
+            data.update(organ_code=organ.code, organ_dept=organ.dept, staff_assisted=1)
+            row = applications.create(conn, data, home, received)
+            flash(f"已登记，受理编号 {row['receipt_no']}，答复期限 {row['due_on']}", "ok")
+            return redirect(url_for("admin.application_detail", record_uuid=row["uuid"]), code=303)
+    return render("admin/citizen/application_new.html", 422 if errors else 200, data=data, errors=errors,
+                  organs=application_organs.organs(conn), labels={**applications.FIELD_LABELS, "received_on": "收到日期"},
+                  applicant_types=applications.APPLICANT_TYPES, org_subtypes=applications.ORG_SUBTYPES,
+                  id_types=applications.PERSON_ID_TYPES + applications.ORG_ID_TYPES[:1],
+                  provision_forms=applications.PROVISION_FORMS, delivery_ways=applications.DELIVERY_WAYS,
+                  today=today())
