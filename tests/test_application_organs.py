@@ -117,3 +117,15 @@ def test_staff_register_a_letter_with_its_organ(app, conn):
         (DONGHU, DONGHU, "2026-12-01", 1)
     assert staff.post(url, data={**form, "received_on": "2999-01-01"}).status_code == 422
     assert app.test_client().get(url).status_code == 302
+
+
+def test_due_notifications_go_to_the_organ_after_a_transfer(client, conn):
+    from datetime import datetime, timedelta, timezone
+
+    from content import notify_events
+    uid = applications.get_by_receipt(conn, apply_ok(client))["uuid"]
+    organs.transfer(conn, uid, DONGHU, "由东湖镇办理", date.today())
+    due = date.fromisoformat(applications.get(conn, uid)["due_on"])
+    notify_events.applications_due(conn, due + timedelta(days=7), datetime.now(timezone.utc))
+    codes = [r[0] for r in conn.execute("SELECT jurisdiction_code FROM notification WHERE event LIKE 'application%'")]
+    assert codes == [DONGHU]
