@@ -164,6 +164,9 @@ def test_application_from_kiosk_through_transfer_reply_delivery_to_archive_and_y
     assert appeals[0] >= 1 and appeals[4] == appeals[0] + appeals[1] + appeals[2] + appeals[3]
     staff.goto(base + f"/admin/applications/annual-report?code=340499100000&year={year}")
     staff.screenshot(path=str(artifacts / "annual-report-1366x768.png"), full_page=True)
+    staff.goto(base + "/admin/applications/new")
+    assert staff.locator("select[name=organ] option", has_text="淮川县财政局").count() == 1
+    staff.screenshot(path=str(artifacts / "application-new-1366x768.png"), full_page=True)
     staff_ctx.close()
 
 
