@@ -10,6 +10,7 @@ import sqlite3
 from datetime import date
 
 from .applications import Refused, _audit, get
+from .db import immediate
 
 KINDS = ("行政复议", "行政诉讼")
 PENDING = "尚未审结"
@@ -48,7 +49,7 @@ def record(conn: sqlite3.Connection, record_uuid: str, form: dict, today: date, 
         raise Refused("申请复议或起诉的日期不能早于收到信息公开申请之日")
     body = " ".join((form.get("body") or "").split())[:MAX_TEXT]
     after_review = 1 if kind == "行政诉讼" and form.get("after_review") in ("1", "on") else 0
-    with conn:
+    with immediate(conn):
         cur = conn.execute("INSERT INTO application_appeal(application_uuid, kind, after_review, filed_on, body, "
                            "username) VALUES (?, ?, ?, ?, ?, ?)",
                            (record_uuid, kind, after_review, filed.isoformat(), body,
@@ -72,7 +73,7 @@ def decide(conn: sqlite3.Connection, record_uuid: str, appeal_id: int, form: dic
     if decided > today or decided < date.fromisoformat(case["filed_on"]):
         raise Refused("决定或裁判日期应在申请复议或起诉之日与今天之间")
     note = " ".join((form.get("note") or "").split())[:MAX_TEXT]
-    with conn:
+    with immediate(conn):
         conn.execute("UPDATE application_appeal SET result = ?, decided_on = ?, note = ? WHERE id = ?",
                      (result, decided.isoformat(), note, appeal_id))
         _audit(conn, user, "application_appeal_result", get(conn, record_uuid)["receipt_no"],

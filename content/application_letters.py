@@ -20,6 +20,7 @@ from flask import render_template
 
 from . import application_organs, uploads
 from .applications import COMPLETION_WORKDAYS, THIRD_PARTY_WORKDAYS, Refused, _audit, events, get
+from .db import immediate
 
 KINDS = {
     "reply": "政府信息公开申请答复书",
@@ -91,11 +92,11 @@ def issue(conn: sqlite3.Connection, record_uuid: str, kind: str, on: date, user=
         raise Refused("未知的文书种类")
     if kind not in available(conn, record_uuid):
         raise Refused(f"本申请尚无可出具“{KINDS[kind]}”的办理记录（须先{_need_text(kind)}）")
-    n = conn.execute("SELECT count(*) FROM application_letter WHERE application_uuid = ? AND kind = ?",
-                     (record_uuid, kind)).fetchone()[0]
-    letter_no = f"{row['receipt_no']}-{_SHORT[kind]}{n + 1}"
-    html = render_template("admin/citizen/_letter_body.html", **_context(conn, row, kind, on, letter_no))
-    with conn:
+    with immediate(conn):    # numbered and stored in one transaction: two clicks never share a number
+        n = conn.execute("SELECT count(*) FROM application_letter WHERE application_uuid = ? AND kind = ?",
+                         (record_uuid, kind)).fetchone()[0]
+        letter_no = f"{row['receipt_no']}-{_SHORT[kind]}{n + 1}"
+        html = render_template("admin/citizen/_letter_body.html", **_context(conn, row, kind, on, letter_no))
         cur = conn.execute("INSERT INTO application_letter(application_uuid, kind, letter_no, issued_on, html, "
                            "username) VALUES (?, ?, ?, ?, ?, ?)",
                            (record_uuid, kind, letter_no, on.isoformat(), html, user["username"] if user else ""))
@@ -128,7 +129,7 @@ def attach(conn: sqlite3.Connection, data_dir, record_uuid: str, filename: str, 
     if row is None:
         raise Refused("没有这件申请")
     up = uploads.store_upload(data_dir, filename, data)
-    with conn:
+    with immediate(conn):
         cur = conn.execute("INSERT INTO application_document(application_uuid, sha256, mime, size, name, username) "
                            "VALUES (?, ?, ?, ?, ?, ?)",
                            (record_uuid, up.sha256, up.mime, up.size, up.name, user["username"] if user else ""))
