@@ -21,7 +21,7 @@ PROACTIVE_THRESHOLD = 3
 PROACTIVE_WINDOW_DAYS = 365
 SIMILAR = 0.5                 # Dice coefficient of the word pairs from which two texts ask the same
 SUGGEST_WORDS = 8             # pairs of the typed title searched for suggestions
-SUGGESTIONS = 5
+SUGGESTIONS = 3             # a short list: the form must stay within reach below it
 # Pairs that say nothing about what is asked for.
 _STOP = frozenset({"申请", "公开", "信息", "政府", "关于", "有关", "相关", "文件", "资料", "提供", "名单",
                    "我要", "查询", "情况", "要求", "请求"})
