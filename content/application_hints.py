@@ -82,15 +82,7 @@ def proactive_groups(conn: sqlite3.Connection, codes: list[str] | None, today: d
                      threshold: int = PROACTIVE_THRESHOLD) -> list[dict]:
     """Groups of similar applications from at least ``threshold`` different applicants in the
     last year: [{"title", "count", "receipts": [...], "uuids": [...]}], largest first."""
-    since = (today - timedelta(days=PROACTIVE_WINDOW_DAYS)).isoformat()
-    sql = ("SELECT uuid, receipt_no, title, doc_number, description, name, id_number FROM application "
-           "WHERE received_on >= ? AND scrubbed_at IS NULL")
-    params: list = [since]
-    if codes is not None:
-        marks = ",".join("?" * len(codes)) or "NULL"
-        sql += f" AND (jurisdiction_code IN ({marks}) OR organ_code IN ({marks}))"
-        params += codes + codes
-    rows = conn.execute(sql + " ORDER BY received_on, receipt_no", params).fetchall()
+    rows = _recent(conn, codes, today)
     asked = [_asked(r) for r in rows]
     parent = list(range(len(rows)))
 
@@ -107,18 +99,41 @@ def proactive_groups(conn: sqlite3.Connection, codes: list[str] | None, today: d
     groups: dict[int, list[int]] = {}
     for i in range(len(rows)):
         groups.setdefault(root(i), []).append(i)
-    out = []
-    for members in groups.values():
-        applicants = {(rows[i]["id_number"] or rows[i]["name"]) for i in members}
-        if len(applicants) < threshold:
-            continue
-        first = rows[members[0]]
-        out.append({"title": first["title"] or first["doc_number"] or first["description"][:40],
-                    "count": len(members), "applicants": len(applicants),
-                    "receipts": [rows[i]["receipt_no"] for i in members],
-                    "uuids": [rows[i]["uuid"] for i in members]})
-    return sorted(out, key=lambda g: -g["count"])
+    found = [_group([rows[i] for i in members], threshold) for members in groups.values()]
+    return sorted((g for g in found if g), key=lambda g: -g["count"])
 
 
-def proactive_group_of(groups: list[dict], record_uuid: str) -> dict | None:
-    return next((g for g in groups if record_uuid in g["uuids"]), None)
+def _recent(conn: sqlite3.Connection, codes: list[str] | None, today: date) -> list[sqlite3.Row]:
+    since = (today - timedelta(days=PROACTIVE_WINDOW_DAYS)).isoformat()
+    sql = ("SELECT uuid, receipt_no, title, doc_number, description, name, id_number FROM application "
+           "WHERE received_on >= ? AND scrubbed_at IS NULL")
+    params: list = [since]
+    if codes is not None:
+        marks = ",".join("?" * len(codes)) or "NULL"
+        sql += f" AND (jurisdiction_code IN ({marks}) OR organ_code IN ({marks}))"
+        params += codes + codes
+    return conn.execute(sql + " ORDER BY received_on, receipt_no", params).fetchall()
+
+
+def _group(members: list, threshold: int) -> dict | None:
+    """A hint for these applications, or None when fewer than ``threshold`` applicants asked."""
+    applicants = {(r["id_number"] or r["name"]) for r in members}
+    if len(applicants) < threshold:
+        return None
+    first = members[0]
+    return {"title": first["title"] or first["doc_number"] or first["description"][:40],
+            "count": len(members), "applicants": len(applicants),
+            "receipts": [r["receipt_no"] for r in members], "uuids": [r["uuid"] for r in members]}
+
+
+def proactive_group_of(conn: sqlite3.Connection, record_uuid: str, codes: list[str] | None, today: date,
+                       threshold: int = PROACTIVE_THRESHOLD) -> dict | None:
+    """The group of one application (for its page): the applications similar to it directly,
+    when they come from at least ``threshold`` applicants; one pass, not the whole grouping."""
+    rows = _recent(conn, codes, today)
+    mine = next((r for r in rows if r["uuid"] == record_uuid), None)
+    if mine is None:
+        return None
+    asked = _asked(mine)
+    members = [r for r in rows if r["uuid"] == record_uuid or similarity(asked, _asked(r)) >= SIMILAR]
+    return _group(members, threshold)

@@ -103,6 +103,22 @@ def organ_name(conn: sqlite3.Connection, row) -> str:
     return organ.name if organ else ""
 
 
+def namer(conn: sqlite3.Connection):
+    """``organ_name`` for many rows (a list page): the organs are derived once."""
+    names = {o.key: o.name for o in organs(conn)}
+    homes: dict[str, str] = {}
+
+    def name(row) -> str:
+        code = row["organ_code"]
+        if code:
+            key = f"{code}/{row['organ_dept']}" if row["organ_dept"] else code
+            return names.get(key) or organ_name(conn, row)
+        if row["jurisdiction_code"] not in homes:
+            homes[row["jurisdiction_code"]] = organ_name(conn, row)
+        return homes[row["jurisdiction_code"]]
+    return name
+
+
 def default_organ(conn: sqlite3.Connection, home_code: str) -> Organ | None:
     """The government nearest a receiving point: a village's township, else the point itself."""
     chain = jurisdictions.ancestors(conn, home_code)

@@ -57,5 +57,10 @@ def test_proactive_hint_from_three_applicants(app, client, conn):
     login(staff, "county-admin")
     assert "建议依申请转主动公开" in staff.get("/admin/applications/").get_data(as_text=True)
     assert "另有2件内容相近的申请" in staff.get(f"/admin/applications/{uids[0]}").get_data(as_text=True)
-    # The same person asking three times is one applicant: no hint.
+    assert hints.proactive_group_of(conn, uids[1], None, date.today())["count"] == 3
+    assert hints.proactive_group_of(conn, uids[1], None, date.today(), threshold=4) is None
     assert hints.proactive_groups(conn, None, date.today(), threshold=4) == []
+    # The same person asking again and again is one applicant.
+    for _ in range(3):
+        apply_ok(client, {**GOOD, "title": "城关街道养老服务补贴政策"})
+    assert len(hints.proactive_groups(conn, None, date.today())) == 1

@@ -129,3 +129,10 @@ def test_due_notifications_go_to_the_organ_after_a_transfer(client, conn):
     notify_events.applications_due(conn, due + timedelta(days=7), datetime.now(timezone.utc))
     codes = [r[0] for r in conn.execute("SELECT jurisdiction_code FROM notification WHERE event LIKE 'application%'")]
     assert codes == [DONGHU]
+
+
+def test_namer_names_like_organ_name(client, conn):
+    uid = applications.get_by_receipt(conn, apply_ok(client, {**GOOD, "organ": f"{COUNTY}/县财政局"}))["uuid"]
+    rows = [applications.get(conn, uid), {"organ_code": "", "organ_dept": "", "jurisdiction_code": XINGHUA}]
+    name = organs.namer(conn)
+    assert [name(r) for r in rows] == [organs.organ_name(conn, r) for r in rows] == ["淮川县财政局", "东湖镇人民政府"]

@@ -19,7 +19,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def detail_context(conn, row) -> dict:
     """What the application page shows beyond the workflow: organ, transfers, letters, scans, cases."""
-    groups = application_hints.proactive_groups(conn, _codes(), today())
     return {"organ_name": application_organs.organ_name(conn, row), "organs": application_organs.organs(conn),
             "transfers": application_organs.transfers(conn, row["uuid"]),
             "may_transfer": user()["role"] in HANDLERS and row["stage"] in application_organs.TRANSFER_STAGES,
@@ -28,7 +27,7 @@ def detail_context(conn, row) -> dict:
             "documents": application_letters.documents(conn, row["uuid"]),
             "appeals": application_appeals.appeals(conn, row["uuid"]),
             "appeal_kinds": application_appeals.KINDS, "appeal_results": application_appeals.RESULTS,
-            "proactive": application_hints.proactive_group_of(groups, row["uuid"]),
+            "proactive": application_hints.proactive_group_of(conn, row["uuid"], _codes(), today()),
             "may_handle": user()["role"] in HANDLERS}
 
 

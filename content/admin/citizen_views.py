@@ -55,8 +55,9 @@ def application_list():
     codes = _codes()
     counts = {k: len(applications.listing(conn, codes, today(), k)) for k in ("due_soon", "overdue", "paused")}
     rows = applications.listing(conn, codes, today(), which)
+    organ_name = application_organs.namer(conn)
     for r in rows:
-        r["organ_name"] = application_organs.organ_name(conn, r)
+        r["organ_name"] = organ_name(r)
     return render("admin/citizen/applications.html", rows=rows, which=which, lists=LISTS, counts=counts,
                   stages=applications.STAGE_PUBLIC, threshold=application_hints.PROACTIVE_THRESHOLD,
                   proactive=application_hints.proactive_groups(conn, codes, today()))
