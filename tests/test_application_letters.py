@@ -129,3 +129,12 @@ def test_scanned_reply_upload_and_staff_only_download(app, client, conn):
     assert r.status_code == 422 and "只能上传图片" in r.get_data(as_text=True)
     assert len(letters.documents(conn, uid)) == 2
     assert re.search(r"答复书\.pdf", staff.get(url).get_data(as_text=True))
+
+
+def test_what_the_applicant_typed_is_escaped_in_the_stored_letter(app, client, conn):
+    uid = applications.get_by_receipt(conn, apply_ok(client, {**ADDRESSED, "title": "<script>alert(1)</script>名单"}))["uuid"]
+    for action, params in (("accept", {}), ("process", {}), ("reply", {"outcome": "予以公开"})):
+        applications.perform(conn, uid, action, date.today(), **params)
+    staff = _staff(app)
+    html = staff.get(_issue(staff, uid, "reply").headers["Location"]).get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
