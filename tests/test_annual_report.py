@@ -82,6 +82,10 @@ def test_page_dashboard_and_workbook(app, conn):
     assert "收到和处理政府信息公开申请情况（2025年）" in html and "行政复议" in html
     dash = staff.get("/admin/assessment/?from=2025-01-01&to=2025-12-31").get_data(as_text=True)
     assert "年度报告 · 依申请公开（淮川县，2025年）" in dash
+    every = staff.get(f"/admin/applications/annual-report?code={COUNTY}&year=2025&dept=&format=xlsx").data
+    one = staff.get(f"/admin/applications/annual-report?code={COUNTY}&year=2025&dept=县财政局&format=xlsx").data
+    assert openpyxl.load_workbook(io.BytesIO(every)).worksheets[0]["H4"].value == 4     # the whole county
+    assert openpyxl.load_workbook(io.BytesIO(one)).worksheets[0]["H4"].value == 1       # one department
     r = staff.get(f"/admin/applications/annual-report?code={COUNTY}&year=2025&format=xlsx")
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
     book = openpyxl.load_workbook(io.BytesIO(r.data))

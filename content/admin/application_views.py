@@ -156,7 +156,7 @@ def _report_request(conn):
     except ValueError:
         year = today().year
     year = min(max(year, 2008), today().year)
-    dept = request.args.get("dept")
+    dept = request.args.get("dept") or None      # empty: all the jurisdiction's organs
     if j["level"] != "county" or (dept and dept not in application_organs.county_departments(conn)):
         dept = None
     return j, dept, year
