@@ -119,13 +119,16 @@ def namer(conn: sqlite3.Connection):
     return name
 
 
+def government_of(conn: sqlite3.Connection, code: str) -> sqlite3.Row | None:
+    """The jurisdiction whose government answers for ``code``: a village's township, else itself."""
+    chain = jurisdictions.ancestors(conn, code)
+    return chain[min(1, len(chain) - 1)] if chain else None   # county → county; township, village → township
+
+
 def default_organ(conn: sqlite3.Connection, home_code: str) -> Organ | None:
-    """The government nearest a receiving point: a village's township, else the point itself."""
-    chain = jurisdictions.ancestors(conn, home_code)
-    if not chain:
-        return None
-    target = chain[min(1, len(chain) - 1)]        # county → county; township or village → township
-    return parse_key(conn, target["code"])
+    """The government nearest a receiving point."""
+    target = government_of(conn, home_code)
+    return parse_key(conn, target["code"]) if target else None
 
 
 def transfer(conn: sqlite3.Connection, record_uuid: str, to_key: str, reason: str, on: date,

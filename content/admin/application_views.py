@@ -140,9 +140,7 @@ def application_appeal_decide(record_uuid: str, appeal_id: int):
 # ---------------------------------------------------------------- 年度报告: 依申请 tables
 
 def _government_of(conn, code: str):
-    """The jurisdiction whose organs answer for ``code``: a village's township, else itself."""
-    chain = jurisdictions.ancestors(conn, code)
-    return chain[min(1, len(chain) - 1)] if chain else jurisdictions.county(conn)
+    return application_organs.government_of(conn, code) or jurisdictions.county(conn)
 
 
 def _report_request(conn):
