@@ -76,8 +76,12 @@ ACTIONS = {
     "third_party_reply": "第三方意见返回",
     "extend": "延期答复",
     "reply": "答复",
+    "deliver": "送达",
     "archive": "归档",
 }
+
+# 送达: how the reply reached the applicant, and what each way must record.
+DELIVERY_METHODS = ("自行领取", "邮寄", "电子邮件", "当面")
 
 # Form choices (art. 29).
 APPLICANT_TYPES = ("自然人", "法人或其他组织")
@@ -109,6 +113,7 @@ class Clock:
     outcome: str = ""
     outcome_reason: str = ""
     replied_on: date | None = None
+    delivered_on: date | None = None
     archived_on: date | None = None
 
     @property
@@ -226,11 +231,35 @@ def step(clock: Clock, action: str, on: date, **params) -> Clock:
             _need(bool(reason), "“其他处理”须写明处理情况")
         return replace(clock, stage="答复", outcome=outcome, outcome_reason=reason, replied_on=on)
 
-    if action == "archive":
+    if action == "deliver":
         _stage_is(clock, action, "答复")
         _not_before(clock, on, clock.replied_on, "答复之日")
+        _need(clock.delivered_on is None, f"本申请已于{clock.delivered_on}送达，不能重复记录")
+        check_delivery(params)
+        return replace(clock, delivered_on=on)
+
+    if action == "archive":
+        _stage_is(clock, action, "答复")
+        _need(clock.delivered_on is not None,
+              "答复尚未送达，不能归档：请先记录送达方式和送达日期（自行领取、邮寄、电子邮件或当面送达）")
+        _not_before(clock, on, clock.delivered_on, "送达之日")
         return replace(clock, stage="归档", archived_on=on)
     raise Refused(f"未知的办理操作：{action}")  # pragma: no cover  (every action handled above)
+
+
+def check_delivery(params: dict) -> None:
+    """Refuse a 送达 record that lacks what its method needs (tracking number, address, signature)."""
+    method = (params.get("method") or "").strip()
+    _need(method in DELIVERY_METHODS, "请选择送达方式：" + "、".join(DELIVERY_METHODS))
+    detail = (params.get("detail") or "").strip()
+    if method == "邮寄":
+        _need(bool(re.fullmatch(r"[A-Za-z0-9\-]{6,40}", detail)),
+              "邮寄送达请填写快递或挂号信的单号（6至40位字母或数字）")
+    if method == "电子邮件":
+        _need(bool(_EMAIL.match(detail)), "电子邮件送达请填写发送到的电子邮箱，例如 zhang@example.com")
+    if method == "当面":
+        _need(params.get("signed") in ("1", "on", "true", True),
+              "当面送达须由申请人在送达回证上签字，请确认已签收后勾选")
 
 
 def allowed_actions(clock: Clock) -> list[str]:
@@ -241,7 +270,7 @@ def allowed_actions(clock: Clock) -> list[str]:
         "补正": ["complete", "abandon"],
         "办理": ["consult", "extend", "reply"],
         "征求意见": ["third_party_reply"],
-        "答复": ["archive"],
+        "答复": ["deliver", "archive"],
         "归档": [],
     }
     actions = by_stage.get(clock.stage, [])
@@ -249,6 +278,7 @@ def allowed_actions(clock: Clock) -> list[str]:
         actions = [a for a in actions if a != "request_completion"]
     if clock.extension_days:
         actions = [a for a in actions if a != "extend"]
+    actions = [a for a in actions if a != ("archive" if clock.delivered_on is None else "deliver")]
     return actions
 
 
@@ -262,7 +292,7 @@ FIELD_LABELS = {
     "applicant_type": "申请人类型", "applicant_subtype": "组织类别", "name": "姓名或组织名称",
     "id_type": "证件类型", "id_number": "证件号码", "phone": "联系电话", "address": "通信地址",
     "email": "电子邮箱", "title": "所需信息名称", "doc_number": "文号", "description": "信息内容描述",
-    "purpose": "用途", "provision_form": "获取信息的方式", "delivery": "获取信息的途径",
+    "purpose": "用途", "provision_form": "获取信息的方式", "delivery": "获取信息的途径", "organ": "受理机关",
 }
 
 
@@ -423,7 +453,7 @@ def create(conn: sqlite3.Connection, data: dict, jurisdiction_code: str, on: dat
         cols = ["uuid", "receipt_no", "jurisdiction_code", "applicant_type", "applicant_subtype",
                 "name", "id_type", "id_number", "phone", "address", "email", "title", "description",
                 "doc_number", "purpose", "provision_form", "delivery", "staff_assisted", "stage",
-                "received_on", "clock_start", "due_on"]
+                "received_on", "clock_start", "due_on", "organ_code", "organ_dept"]
         values = {**{k: data.get(k, "") for k in cols}, "uuid": record_uuid, "receipt_no": receipt,
                   "jurisdiction_code": jurisdiction_code, "stage": "登记",
                   "received_on": on.isoformat(), "clock_start": on.isoformat(),
@@ -452,6 +482,7 @@ def clock_of(row) -> Clock:
         third_party_due=_d(row["third_party_due"]), extension_days=row["extension_days"] or 0,
         extension_reason=row["extension_reason"] or "", outcome=row["outcome"] or "",
         outcome_reason=row["outcome_reason"] or "", replied_on=_d(row["replied_on"]),
+        delivered_on=_d(row["delivered_on"]) if "delivered_on" in row.keys() else None,
         archived_on=_d(row["archived_on"]))
 
 
@@ -500,11 +531,17 @@ def perform(conn: sqlite3.Connection, record_uuid: str, action: str, on: date, u
             cols["completion_note"] = params["note"].strip()
         if action == "reply":
             cols["reply_note"] = (params.get("note") or "").strip()
+        if action == "deliver":
+            cols["delivery_method"] = params["method"].strip()
+            cols["delivery_detail"] = (params.get("detail") or "").strip()
+            cols["delivery_signed"] = 1 if params["method"].strip() == "当面" else 0
         cols["updated_at"] = now_utc()
         conn.execute(f"UPDATE application SET {', '.join(f'{k} = ?' for k in cols)} WHERE uuid = ?",
                      [*cols.values(), record_uuid])
         note = " ".join(str(params.get(k) or "").strip() for k in ("note", "reason") if params.get(k)).strip()
-        event_data = {k: v for k, v in params.items() if k not in ("note",) and v not in (None, "")}
+        # The delivery detail (an e-mail address) stays on the row, which retention scrubs;
+        # the history and the audit log outlive it.
+        event_data = {k: v for k, v in params.items() if k not in ("note", "detail") and v not in (None, "")}
         event_data["due_on"] = cols["due_on"]
         conn.execute(
             "INSERT INTO application_event(application_uuid, action, on_date, stage_before, stage_after, "
@@ -553,8 +590,9 @@ def listing(conn: sqlite3.Connection, codes: list[str] | None, today: date,
     sql = "SELECT a.*, j.name AS jurisdiction_name FROM application a JOIN jurisdiction j ON j.code = a.jurisdiction_code"
     params: list = []
     if codes is not None:
-        sql += f" WHERE a.jurisdiction_code IN ({','.join('?' * len(codes)) or 'NULL'})"
-        params += codes
+        marks = ",".join("?" * len(codes)) or "NULL"
+        sql += f" WHERE (a.jurisdiction_code IN ({marks}) OR a.organ_code IN ({marks}))"
+        params += codes + codes
     rows = conn.execute(sql + " ORDER BY a.received_on, a.receipt_no", params).fetchall()
     out = []
     for r in rows:

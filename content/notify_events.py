@@ -117,7 +117,8 @@ def applications_due(conn: sqlite3.Connection, today: date, now: datetime) -> in
                     message = Message(f"依申请公开 {a['receipt_no']} 已超期",
                                       f"{a['jurisdiction_name']}受理的申请 {a['receipt_no']} 答复期限 {due} 已过，请尽快答复。",
                                       f"/admin/applications/{a['uuid']}")
-                raised += raise_event(conn, event, f"{a['uuid']}:{due}", a["jurisdiction_code"],
+                # The organ answering (after 转办, another one) is told, not the receiving point.
+                raised += raise_event(conn, event, f"{a['uuid']}:{due}", a["organ_code"] or a["jurisdiction_code"],
                                       message, [], now) is not None
     return raised
 

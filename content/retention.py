@@ -30,7 +30,8 @@ KEPT_ON_TERMINAL = frozenset({
 
 # What the hub keeps of an application after its retention period: the same, for statistics.
 KEPT_AFTER_RETENTION = KEPT_ON_TERMINAL | {"applicant_type", "applicant_subtype", "provision_form",
-                                           "delivery", "outcome_reason"}
+                                           "delivery", "outcome_reason", "organ_code", "organ_dept",
+                                           "delivered_on", "delivery_method"}
 
 ACCESS_ACTIONS = ("login", "login_failed", "logout", "logout_everywhere")
 DEFAULT_APPLICATION_DAYS = 3 * 366
@@ -115,6 +116,12 @@ def purge_hub(conn: sqlite3.Connection, today: date, application_days: int = DEF
         phones = conn.execute("UPDATE resident_question SET phone = '' WHERE phone != '' AND stage = 'answered' "
                               "AND answered_on < ?", (closed_before,)).rowcount \
             if _has_table(conn, "resident_question") else 0
+        # Letters and scanned replies carry the applicant's name and address: they go too
+        # (the yearly tables need none of them).
+        for table in ("application_letter", "application_document"):
+            if _has_table(conn, table):
+                conn.execute(f"DELETE FROM {table} WHERE application_uuid IN "
+                             "(SELECT uuid FROM application WHERE scrubbed_at IS NOT NULL)")
         marks = ",".join("?" * len(ACCESS_ACTIONS))
         logs = conn.execute(f"DELETE FROM audit_log WHERE action IN ({marks}) AND at < ?",
                             [*ACCESS_ACTIONS, access_before]).rowcount
@@ -155,6 +162,12 @@ def purge_history(conn: sqlite3.Connection, today: date, days: dict | None = Non
         # record it had acknowledged, so rows past the period can go, payload and all.
         done["inbox"] = conn.execute("DELETE FROM sync_inbox WHERE received_at < ?",
                                      (before["inbox"],)).rowcount if _has_table(conn, "sync_inbox") else 0
+        # Letters and scanned replies carry the applicant's name and address: they go too
+        # (the yearly tables need none of them).
+        for table in ("application_letter", "application_document"):
+            if _has_table(conn, table):
+                conn.execute(f"DELETE FROM {table} WHERE application_uuid IN "
+                             "(SELECT uuid FROM application WHERE scrubbed_at IS NOT NULL)")
         marks = ",".join("?" * len(ACCESS_ACTIONS))
         done["audit"] = conn.execute(f"DELETE FROM audit_log WHERE at < ? AND action NOT IN ({marks})",
                                      [before["audit"], *ACCESS_ACTIONS]).rowcount

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session,
                    url_for)
 
-from content import applications, consultations, feedback, qr
+from content import application_hints, application_organs, applications, consultations, feedback, qr
 from content.db import get_db
 from content.public_url import public_base
 from content.security import limiter
@@ -76,7 +76,9 @@ def refused_status() -> int:
 
 
 def _choices() -> dict:
-    return {"applicant_types": applications.APPLICANT_TYPES, "org_subtypes": applications.ORG_SUBTYPES,
+    organs = application_organs.organs(get_db())
+    return {"governments": [o for o in organs if not o.dept], "departments": [o for o in organs if o.dept],
+            "applicant_types": applications.APPLICANT_TYPES, "org_subtypes": applications.ORG_SUBTYPES,
             "person_id_types": applications.PERSON_ID_TYPES, "org_id_types": applications.ORG_ID_TYPES,
             "provision_forms": applications.PROVISION_FORMS, "delivery_ways": applications.DELIVERY_WAYS,
             "labels": applications.FIELD_LABELS}
@@ -91,11 +93,19 @@ def keyboard_context() -> dict:
 
 @bp.route("/apply", methods=["GET", "POST"])
 def apply():
+    conn = get_db()
+    home = application_organs.default_organ(conn, _home_code())
     if request.method == "GET":
         defaults = {"applicant_type": "自然人", "id_type": "居民身份证", "provision_form": "纸质",
-                    "delivery": "自行领取"}
+                    "delivery": "自行领取", "organ": home.key if home else ""}
         return render("citizen/apply.html", data=defaults, errors={}, **_choices())
     data, errors = applications.validate(request.form)
+    data["organ"] = (request.form.get("organ") or (home.key if home else "")).strip()
+    organ = application_organs.parse_key(conn, data["organ"])
+    if organ is None and application_organs.organs(conn):
+        errors["organ"] = "请选择受理机关；不清楚由哪个机关负责的，选本地人民政府即可"
+    elif organ is not None:
+        data["organ_code"], data["organ_dept"] = organ.code, organ.dept
     if errors:
         # Nothing is stored: the form comes back with every message beside its field.
         return render("citizen/apply.html", data=data, errors=errors, **_choices()), refused_status()
@@ -103,6 +113,17 @@ def apply():
                               role=current_app.config.get("ROLE", "standalone"), enqueue=_enqueue())
     session["last_receipt"] = row["receipt_no"]
     return redirect(url_for(".receipt"), code=303)
+
+
+@bp.route("/apply/suggest")
+def suggest():
+    """Published items, notices and guides matching the title being typed (an htmx fragment;
+    as a page it shows the same list with a link back to the form)."""
+    title = request.args.get("title", "")[:100]
+    hits = application_hints.published_matches(get_db(), title, visible(), today())
+    if htmx:
+        return render_template("citizen/_suggest.html", hits=hits, title=title)
+    return render("citizen/suggest.html", hits=hits, title=title)
 
 
 @bp.route("/apply/receipt")

@@ -129,6 +129,7 @@ PARAMS = {
     "request_completion": {"note": "请补充文号"},
     "extend": {"days": 5, "reason": "需协调"},
     "reply": {"outcome": "予以公开"},
+    "deliver": {"method": "自行领取"},
 }
 ALLOWED = {
     "登记": {"accept"},
@@ -136,7 +137,7 @@ ALLOWED = {
     "补正": {"complete", "abandon"},
     "办理": {"consult", "extend", "reply"},
     "征求意见": {"third_party_reply"},
-    "答复": {"archive"},
+    "答复": {"deliver"},       # archive only once delivered (test_archive_waits_for_delivery)
     "归档": set(),
 }
 
@@ -146,7 +147,7 @@ def at_stage(stage: str) -> Clock:
     c = received(d)
     path = {"登记": [], "审核": ["accept"], "补正": ["accept", "request_completion"],
             "办理": ["accept", "process"], "征求意见": ["accept", "process", "consult"],
-            "答复": ["accept", "process", "reply"], "归档": ["accept", "process", "reply", "archive"]}[stage]
+            "答复": ["accept", "process", "reply"], "归档": ["accept", "process", "reply", "deliver", "archive"]}[stage]
     for a in path:
         c = step(c, a, d, **PARAMS.get(a, {}))
     assert c.stage == stage
@@ -162,6 +163,10 @@ def test_transition_table(stage, action):
         after = step(c, action, on, **PARAMS.get(action, {}))
         assert after != c
         assert action in ap.allowed_actions(c)
+    elif (stage, action) == ("答复", "archive"):
+        with pytest.raises(Refused, match="尚未送达"):
+            step(c, action, on, **PARAMS.get(action, {}))
+        assert action not in ap.allowed_actions(c)
     else:
         with pytest.raises(Refused, match="阶段"):
             step(c, action, on, **PARAMS.get(action, {}))
@@ -207,3 +212,50 @@ def test_urgency():
     assert ap.urgency("办理", due, date(2025, 4, 1)) == "overdue"
     assert ap.urgency("征求意见", due, date(2025, 4, 1)) == "paused"
     assert ap.urgency("答复", due, date(2025, 4, 1)) == ""
+
+
+# ---------------------------------------------------------------- 送达 before 归档
+
+def _answered() -> Clock:
+    return at_stage("答复")
+
+
+def test_archive_waits_for_delivery():
+    c = _answered()
+    with pytest.raises(Refused, match="答复尚未送达，不能归档"):
+        step(c, "archive", date(2025, 3, 5))
+    assert ap.allowed_actions(c) == ["deliver"]
+    d = step(c, "deliver", date(2025, 3, 4), method="自行领取")
+    assert d.delivered_on == date(2025, 3, 4) and ap.allowed_actions(d) == ["archive"]
+    with pytest.raises(Refused, match="早于送达之日"):
+        step(d, "archive", date(2025, 3, 3))
+    assert step(d, "archive", date(2025, 3, 5)).stage == "归档"
+    with pytest.raises(Refused, match="不能重复"):
+        step(d, "deliver", date(2025, 3, 5), method="自行领取")
+
+
+@pytest.mark.parametrize("params, message", [
+    ({}, "请选择送达方式"),
+    ({"method": "传真"}, "请选择送达方式"),
+    ({"method": "邮寄"}, "单号"),
+    ({"method": "邮寄", "detail": "12"}, "单号"),
+    ({"method": "电子邮件", "detail": "not-an-address"}, "电子邮箱"),
+    ({"method": "当面"}, "签字"),
+])
+def test_delivery_needs_what_its_method_records(params, message):
+    with pytest.raises(Refused, match=message):
+        step(_answered(), "deliver", date(2025, 3, 4), **params)
+
+
+@pytest.mark.parametrize("params", [
+    {"method": "自行领取"}, {"method": "邮寄", "detail": "SF1234567890"},
+    {"method": "电子邮件", "detail": "zhang@example.com"}, {"method": "当面", "signed": "1"},
+])
+def test_each_delivery_method_accepted(params):
+    assert step(_answered(), "deliver", date(2025, 3, 4), **params).delivered_on == date(2025, 3, 4)
+
+
+def test_delivery_not_before_the_reply():
+    answered = step(at_stage("办理"), "reply", date(2025, 3, 10), outcome="予以公开")
+    with pytest.raises(Refused, match="早于答复之日"):
+        step(answered, "deliver", date(2025, 3, 6), method="自行领取")

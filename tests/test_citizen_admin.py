@@ -49,18 +49,19 @@ def test_every_stage_through_the_admin_with_events_audit_and_public_status(app, 
     path = [("accept", {}), ("request_completion", {"note": "请写明名单所属年份"}), ("complete", {}),
             ("process", {}), ("consult", {"note": "名单涉及的农户"}), ("third_party_reply", {}),
             ("extend", {"days": "10", "reason": "需要核对多个村的名单"}),
-            ("reply", {"outcome": "部分公开", "reason": "涉及个人隐私的部分不予公开"}), ("archive", {})]
+            ("reply", {"outcome": "部分公开", "reason": "涉及个人隐私的部分不予公开"}),
+            ("deliver", {"method": "邮寄", "detail": "9812345678901"}), ("archive", {})]
     stages = []
     for action, form in path:
         r = step(staff, uid, action, on_date=today, **form)
-        assert r.status_code == 303, (action, r.get_data(as_text=True)[:3000])
+        assert r.status_code == 303, (action, re.findall(r"flash[^<]*<[^<]*|role=\"alert\"[^<]*", r.get_data(as_text=True)))
         stage = applications.get(conn, uid)["stage"]
         stages.append(stage)
         status = conn.execute("SELECT * FROM application_status WHERE receipt_no = ?", (receipt,)).fetchone()
         assert status["stage"] == stage                         # what terminals will show
         assert set(status.keys()) == {"receipt_no", "jurisdiction_code", "stage", "due_on", "paused",
                                       "outcome", "updated_at"}    # nothing personal
-    assert stages == ["审核", "补正", "审核", "办理", "征求意见", "办理", "办理", "答复", "归档"]
+    assert stages == ["审核", "补正", "审核", "办理", "征求意见", "办理", "办理", "答复", "答复", "归档"]
     final = applications.get(conn, uid)
     assert final["outcome"] == "部分公开" and final["extension_days"] == 10
     events = [e["action"] for e in applications.events(conn, uid)]
@@ -69,6 +70,9 @@ def test_every_stage_through_the_admin_with_events_audit_and_public_status(app, 
                          "AND entity_id = ? ORDER BY id", (receipt,)).fetchall()
     assert [a["action"] for a in audit] == ["application_" + a for a, _ in path]
     assert {a["username"] for a in audit} == {"county-admin"}
+    logged = " ".join(str(r[0]) for r in conn.execute("SELECT after FROM audit_log WHERE entity = 'application'"))
+    assert "邮寄" in logged and "9812345678901" not in logged     # the detail stays on the row only
+    assert final["delivery_detail"] == "9812345678901"
     # The resident's lookup shows the result.
     html = post(client, "/apply/status", {"receipt": receipt, "tail": "5678"}).get_data(as_text=True)
     assert "已办结" in html and "部分公开" in html

@@ -38,6 +38,26 @@ def test_closed_applications_lose_personal_details_after_the_period(conn):
     assert retention.purge_hub(conn, TODAY, application_days=30)["applications"] == 1
 
 
+def test_letters_and_scans_go_with_the_personal_details(conn):
+    old = _application(conn, "2022-03-01", "2022-03-20")
+    recent = _application(conn, "2026-10-01", "2026-10-20")
+    conn.execute("UPDATE application SET organ_code = '340499100000', delivered_on = '2022-03-20', "
+                 "delivery_method = '邮寄', delivery_detail = 'SF123456789' WHERE uuid = ?", (old,))
+    for uid in (old, recent):
+        conn.execute("INSERT INTO application_letter(application_uuid, kind, letter_no, issued_on, html) "
+                     "VALUES (?, 'reply', ?, '2022-03-20', '<p>张三：</p>')", (uid, uid))
+        conn.execute("INSERT INTO application_document(application_uuid, sha256, mime, size, name) "
+                     "VALUES (?, 'ab', 'application/pdf', 1, 'a.pdf')", (uid,))
+    conn.commit()
+    retention.purge_hub(conn, TODAY, application_days=3 * 366)
+    left = {r[0] for r in conn.execute("SELECT application_uuid FROM application_letter "
+                                       "UNION SELECT application_uuid FROM application_document")}
+    assert left == {recent}
+    o = applications.get(conn, old)
+    assert (o["organ_code"], o["delivered_on"], o["delivery_method"], o["delivery_detail"]) == \
+        ("340499100000", "2022-03-20", "邮寄", "")                      # the yearly tables still add up
+
+
 def test_sign_in_records_expire_other_audit_entries_stay(conn):
     with editing.transaction(conn):
         for at, action in (("2026-01-01T08:00:00Z", "login"), ("2026-01-01T08:01:00Z", "login_failed"),

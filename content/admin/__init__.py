@@ -116,6 +116,7 @@ def not_found(_e):
 from . import content_views, io_views, session_views  # noqa: E402,F401  (routes register on bp)
 from . import workbench  # noqa: E402,F401  (工作台, 待审核 and 草稿和退回 queues)
 from . import citizen_views  # noqa: E402,F401  (applications, ratings, consultations)
+from . import application_views  # noqa: E402,F401  (依申请: 转办, letters, reply scans, 复议/诉讼, yearly tables)
 from . import emergency_views  # noqa: E402,F401  (紧急通知: set and clear without review)
 from . import notify_views  # noqa: E402,F401  (消息提醒: channels, mail server, recent notifications)
 from . import due_views  # noqa: E402,F401  (应公开未公开: checklist and due/overdue lists)

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 
-from .. import applications, auth, consultations, editing, feedback
+from .. import application_hints, application_organs, applications, auth, consultations, editing, feedback
 from ..db import get_db
 from . import bp, remote, render, today, user
 
@@ -27,7 +27,8 @@ def _application(record_uuid: str):
         abort(404)
     conn = get_db()
     row = applications.get(conn, record_uuid)
-    if row is None or not auth.can_reach(conn, user(), row["jurisdiction_code"]):
+    if row is None or not (auth.can_reach(conn, user(), row["jurisdiction_code"])
+                           or auth.can_reach(conn, user(), row["organ_code"])):   # 受理机关 (转办)
         abort(404)
     return conn, row
 
@@ -53,11 +54,17 @@ def application_list():
         which = "open"
     codes = _codes()
     counts = {k: len(applications.listing(conn, codes, today(), k)) for k in ("due_soon", "overdue", "paused")}
-    return render("admin/citizen/applications.html", rows=applications.listing(conn, codes, today(), which),
-                  which=which, lists=LISTS, counts=counts, stages=applications.STAGE_PUBLIC)
+    rows = applications.listing(conn, codes, today(), which)
+    organ_name = application_organs.namer(conn)
+    for r in rows:
+        r["organ_name"] = organ_name(r)
+    return render("admin/citizen/applications.html", rows=rows, which=which, lists=LISTS, counts=counts,
+                  stages=applications.STAGE_PUBLIC, threshold=application_hints.PROACTIVE_THRESHOLD,
+                  proactive=application_hints.proactive_groups(conn, codes, today()))
 
 
 def _detail(conn, row, status=200, form=None):
+    from .application_views import detail_context  # noqa: PLC0415  (that module builds on this one)
     clock = applications.clock_of(row)
     may_handle = user()["role"] in HANDLERS
     audit = conn.execute("SELECT * FROM audit_log WHERE entity = 'application' AND entity_id = ? ORDER BY id",
@@ -65,12 +72,13 @@ def _detail(conn, row, status=200, form=None):
     return render("admin/citizen/application.html", status, app=row, clock=clock,
                   events=applications.events(conn, row["uuid"]), audit=audit,
                   actions=applications.allowed_actions(clock) if may_handle else [],
-                  action_names=applications.ACTIONS, outcomes=applications.OUTCOMES,
+                  action_names={**applications.ACTIONS, "transfer": "转办"}, outcomes=applications.OUTCOMES,
                   left=applications.working_days_left(clock.due_on, today()),
                   urgency=applications.urgency(row["stage"], clock.due_on, today()),
                   today=today(), form=form or {}, max_extension=applications.MAX_EXTENSION,
                   jurisdiction=conn.execute("SELECT name FROM jurisdiction WHERE code = ?",
-                                            (row["jurisdiction_code"],)).fetchone())
+                                            (row["jurisdiction_code"],)).fetchone(),
+                  delivery_methods=applications.DELIVERY_METHODS, **detail_context(conn, row))
 
 
 @bp.route("/applications/<record_uuid>")
@@ -81,11 +89,12 @@ def application_detail(record_uuid: str):
 
 
 @bp.route("/applications/<record_uuid>/<any(accept, request_completion, complete, abandon, process, consult, "
-          "third_party_reply, extend, reply, archive):action>", methods=["POST"])
+          "third_party_reply, extend, reply, deliver, archive):action>", methods=["POST"])
 @auth.require_role(*HANDLERS)
 def application_step(record_uuid: str, action: str):
     conn, row = _application(record_uuid)
-    params = {k: request.form.get(k, "") for k in ("note", "reason", "days", "outcome")}
+    params = {k: request.form.get(k, "") for k in ("note", "reason", "days", "outcome", "method", "detail",
+                                                   "signed")}
     if action == "reply":
         # The reason is a choice for outcomes with a fixed list, free text for the others.
         params["reason"] = request.form.get("reason_" + params["outcome"], "") or params["reason"]

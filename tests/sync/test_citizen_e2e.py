@@ -81,11 +81,12 @@ def test_application_travels_to_the_hub_and_its_stage_comes_back(hub, term):
     plan = [("accept", {}, "审核中"), ("request_completion", {"note": "请写明年份"}, "待补正"),
             ("complete", {}, "审核中"), ("process", {}, "办理中"), ("consult", {"note": "涉及农户"}, "征求第三方意见"),
             ("third_party_reply", {}, "办理中"), ("extend", {"days": "5", "reason": "核对名单"}, "办理中"),
-            ("reply", {"outcome": "予以公开"}, "已答复"), ("archive", {}, "已办结")]
+            ("reply", {"outcome": "予以公开"}, "已答复"), ("deliver", {"method": "自行领取"}, "已答复"),
+            ("archive", {}, "已办结")]
     for i, (action, form, shown) in enumerate(plan):
         r = staff.post(f"{url}/{action}", data={**form, "on_date": today, "csrf_token": token(staff, url)})
         assert r.status_code == 303, (action, r.get_data(as_text=True)[:2000])
-        if i in (0, 1, 4, 7, 8):                             # a sync round for a few of the steps
+        if i in (0, 1, 4, 7, 9):                             # a sync round for a few of the steps
             hub.publish()
             assert terminal.sync_once(term).ok
             html = lookup(kiosk, receipt)

@@ -177,3 +177,31 @@ def test_terminal_keeps_no_question_or_callback_phone_after_sync(hub, term, monk
                                            "csrf_token": csrf(kiosk, "/ask/status")}).get_data(as_text=True)
     assert "办理中" in page
     assert _hits(term) == []
+def test_letters_and_organ_stay_at_the_hub(hub, term):
+    """The organ chosen at a village kiosk travels up; the letters staff issue at the hub, with
+    the applicant's name and address, never reach a published bundle or the terminal."""
+    from datetime import date
+
+    from content import application_letters, application_organs
+    assert terminal.sync_once(term).ok
+    receipt = _apply(term)
+    assert terminal.sync_once(term).ok
+    hc = hub.conn()
+    try:
+        row = applications.get_by_receipt(hc, receipt)
+        assert row["organ_code"] == "340499100000"             # 杏花村's kiosk: 东湖镇人民政府 by default
+        today = date.today()
+        application_organs.transfer(hc, row["uuid"], "340499000000/县民政局", "低保评议由县民政局掌握", today)
+        for action, params in (("accept", {}), ("process", {}), ("reply", {"outcome": "部分公开", "reason": "涉及他人隐私"}),
+                               ("deliver", {"method": "邮寄", "detail": "SF1234567890"})):
+            applications.perform(hc, row["uuid"], action, today, **params)
+        with hub.app.test_request_context():
+            letter = application_letters.issue(hc, row["uuid"], "reply", today)
+        assert APPLICANT["name"] in letter["html"] and APPLICANT["address"] in letter["html"]
+    finally:
+        hc.close()
+    hub.publish()
+    assert terminal.sync_once(term).ok
+    assert _hits(hub.data_dir / "published") == []
+    assert _hits(term) == []
+    assert "已答复" in _lookup(term, receipt, APPLICANT["phone"][-4:])
