@@ -72,7 +72,7 @@ def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> 
     places = _jurisdictions(conn)
     wanted: dict[int, list[str]] = {}
     for m_id, code in applying_pairs(conn):
-        if code in places and (villages is None or code in villages):
+        if code in places and places[code]["level"] == "village" and (villages is None or code in villages):
             wanted.setdefault(m_id, []).append(code)
     if not wanted:
         return []

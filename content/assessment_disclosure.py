@@ -222,26 +222,55 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
         ORDER BY n.formed_on, n.id""",
         [period.start.isoformat(), period.end.isoformat(), day.isoformat(), *scope.codes]).fetchall()
     records = []
+    # A county has tens of thousands of notices but few distinct limits and dates: each
+    # limit parsed, each deadline and count of working days computed once per call.
+    limits: dict[tuple, dict | None] = {}
+    deadlines: dict[tuple, date | None] = {}
+    between: dict[tuple, int] = {}
+    provisional: dict[tuple, bool] = {}
+
+    def limit_of(raw, text):
+        if (raw, text) not in limits:
+            limits[(raw, text)] = _limit(raw, text)
+        return limits[(raw, text)]
+
+    def due_of(formed, limit, key):
+        if (formed, key) not in deadlines:
+            deadlines[(formed, key)] = deadline(formed, limit)
+        return deadlines[(formed, key)]
+
+    def workdays(a, b):
+        if (a, b) not in between:
+            between[(a, b)] = workdays_between(a, b)
+        return between[(a, b)]
+
+    def provisional_span(a, b):
+        if (a, b) not in provisional:
+            provisional[(a, b)] = bool(provisional_years(a, b))
+        return provisional[(a, b)]
+
     for r in rows:
         formed = _d(r["formed_on"])
         if formed is None:
             continue
         for source, raw, text in (("目录", r["i_limit"], r["i_text"]), ("村务清单", r["v_limit"], r["v_text"]),
                                   ("对照事项", r["m_limit"], r["m_text"])):
-            limit = _limit(raw, text)
+            limit = limit_of(raw, text)
             if limit:
+                key = (raw, text)
                 break
         else:
             source, limit, text = "条例第二十六条", DEFAULT_TIME_LIMIT, "20个工作日（默认）"
-        due = deadline(formed, limit)
+            key = None
+        due = due_of(formed, limit, key)
         published = _d(r["pub_day"])
         if published is not None and published > day:
             published = None                     # not out yet as of the date
         if published is not None:
             status = ON_TIME if published <= due else LATE
-            late = workdays_between(due, published) if status == LATE else 0
+            late = workdays(due, published) if status == LATE else 0
         elif day > due:
-            status, late = OVERDUE, workdays_between(due, day)
+            status, late = OVERDUE, workdays(due, day)
         else:
             status, late = PENDING, 0
         records.append(TimelinessRecord(
@@ -251,7 +280,7 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
             status=status, workdays_late=late,
             # Only a count of working days depends on the holiday calendar (not 每季度首月10日).
             provisional=limit.get("unit") == "workday"
-            and bool(provisional_years(formed, max(due, published or due)))))
+            and provisional_span(formed, max(due, published or due))))
     return Timeliness(day, records)
 
 

@@ -58,9 +58,13 @@ def rollup_ready(conn: sqlite3.Connection) -> bool:
         conn.execute("SAVEPOINT usage_rollup")
         try:
             conn.execute("DELETE FROM usage_month")
-            conn.execute("""INSERT INTO usage_month(month, terminal, code, domain, views)
-                            SELECT substr(day, 1, 7), terminal, code, domain, sum(views)
-                            FROM usage_attribution GROUP BY 1, 2, 3, 4""")
+            conn.execute("""INSERT INTO usage_month(code, month, domain, views)
+                            SELECT code, substr(day, 1, 7), domain, sum(views)
+                            FROM usage_attribution GROUP BY 1, 2, 3""")
+            conn.execute("DELETE FROM usage_terminal_month")
+            conn.execute("""INSERT INTO usage_terminal_month(terminal, month, domain, views)
+                            SELECT terminal, substr(day, 1, 7), domain, sum(views)
+                            FROM usage_attribution GROUP BY 1, 2, 3""")
             conn.execute("DELETE FROM usage_terminal_day")
             conn.execute("""INSERT INTO usage_terminal_day(terminal, day, views)
                             SELECT terminal, day, sum(views) FROM usage_view GROUP BY terminal, day""")
@@ -75,20 +79,20 @@ def rollup_ready(conn: sqlite3.Connection) -> bool:
     return True
 
 
-def _views(conn: sqlite3.Connection, period: Period, keys: str, where: str, params: list) -> list:
-    """Views in the period summed by ``keys`` (of month, terminal, code, domain), filtered by
-    ``where``: whole months from the roll-up, the rest from the daily rows."""
+def _views(conn: sqlite3.Connection, period: Period, rollup: str, keys: str, where: str,
+           params: list) -> list:
+    """Views in the period summed in SQL by ``keys`` and filtered by ``where``: whole months
+    from the ``rollup`` table, the rest of the period from the daily rows."""
     whole, ranges = _months(period)
     if not rollup_ready(conn):
         whole, ranges = [], [(period.start.isoformat(), period.end.isoformat())]
     parts, args = [], []
     if whole:
-        parts.append(f"SELECT month, terminal, code, domain, views FROM usage_month "
-                     f"WHERE month IN ({_in(whole)}) AND {where}")
+        parts.append(f"SELECT {keys}, views FROM {rollup} WHERE month IN ({_in(whole)}) AND {where}")
         args += [*whole, *params]
     for lo, hi in ranges:
-        parts.append(f"SELECT substr(day, 1, 7) AS month, terminal, code, domain, views "
-                     f"FROM usage_attribution WHERE day BETWEEN ? AND ? AND {where}")
+        parts.append(f"SELECT {keys}, views FROM (SELECT *, substr(day, 1, 7) AS month FROM usage_attribution "
+                     f"WHERE day BETWEEN ? AND ?) WHERE {where}")
         args += [lo, hi, *params]
     if not parts:
         return []
@@ -99,11 +103,14 @@ def _views(conn: sqlite3.Connection, period: Period, keys: str, where: str, para
 def usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Usage:
     """Views of the scope's content in the period (on any terminal), per owning jurisdiction, domain and month."""
     out = Usage(Counter(), Counter(), Counter(), Counter())
-    for r in _views(conn, period, "code, domain, month", f"code IN ({_in(scope.codes)})", list(scope.codes)):
+    where, codes = f"code IN ({_in(scope.codes)})", list(scope.codes)
+    for r in _views(conn, period, "usage_month", "code", where, codes):
         out.by_jurisdiction[r["code"]] += r["views"]
-        out.by_domain[r["domain"]] += r["views"]
-        out.monthly[r["month"]] += r["views"]
         out.by_group[scope.group(r["code"])] += r["views"]
+    for r in _views(conn, period, "usage_month", "domain", where, codes):
+        out.by_domain[r["domain"]] += r["views"]
+    for r in _views(conn, period, "usage_month", "month", where, codes):
+        out.monthly[r["month"]] += r["views"]
     return out
 
 
@@ -170,15 +177,17 @@ def terminal_usage(conn: sqlite3.Connection, scope: Scope, period: Period, today
     if rows:
         ids = list(rows)
         span = (period.start.isoformat(), period.end.isoformat())
-        for r in _views(conn, period, "terminal, month, domain", f"terminal IN ({_in(ids)})", ids):
-            if not r["views"]:
-                continue
-            t = rows[r["terminal"]]
-            t.views += r["views"]
-            t.monthly[r["month"]] += r["views"]
-            t.by_domain[r["domain"]] += r["views"]
-            out.by_domain[r["domain"]] += r["views"]
-            out.monthly[r["month"]] += r["views"]
+        where = f"terminal IN ({_in(ids)})"
+        for r in _views(conn, period, "usage_terminal_month", "terminal, month", where, ids):
+            if r["views"]:
+                t = rows[r["terminal"]]
+                t.views += r["views"]
+                t.monthly[r["month"]] += r["views"]
+                out.monthly[r["month"]] += r["views"]
+        for r in _views(conn, period, "usage_terminal_month", "terminal, domain", where, ids):
+            if r["views"]:
+                rows[r["terminal"]].by_domain[r["domain"]] += r["views"]
+                out.by_domain[r["domain"]] += r["views"]
         for r in conn.execute(f"""
                 SELECT terminal, count(*) AS days, max(day) AS last FROM usage_terminal_day
                 WHERE day BETWEEN ? AND ? AND views > 0 AND terminal IN ({_in(ids)})

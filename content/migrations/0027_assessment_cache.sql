@@ -7,8 +7,9 @@
 -- 2. alignment_verdict: per matter × village, the verdict of the last alignment, with the
 --    notices it was computed from; dropped here when any notice of that matter about the
 --    village (or a township/county above it) or the matter itself changes.
--- 3. usage_month / usage_terminal_day: the anonymous daily view counts rolled up as they
---    arrive (per month, terminal, owning jurisdiction and domain; per terminal and day),
+-- 3. usage_month / usage_terminal_month / usage_terminal_day: the anonymous daily view
+--    counts rolled up as they arrive (per owning jurisdiction, month and domain; per
+--    terminal, month and domain; per terminal and day),
 --    so the usage figures read thousands of rows instead of every usage row of the county.
 --    Attribution (owner, domain) is the viewed thing's when the count arrives; a change of
 --    a thing's owner or domain marks the roll-up for a rebuild (assessment_state).
@@ -86,15 +87,21 @@ END;
 
 -- ------------------------------------------------------------------ usage roll-up
 
-CREATE TABLE usage_month (
-    month     TEXT NOT NULL,                    -- YYYY-MM
-    terminal  TEXT NOT NULL,
+CREATE TABLE usage_month (                      -- views of a jurisdiction's content
     code      TEXT NOT NULL,                    -- owning jurisdiction of what was viewed ('' unknown)
+    month     TEXT NOT NULL,                    -- YYYY-MM
     domain    TEXT NOT NULL,
     views     INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (month, terminal, code, domain)
+    PRIMARY KEY (code, month, domain)
 ) WITHOUT ROWID;
-CREATE INDEX usage_month_terminal ON usage_month(terminal, month);
+
+CREATE TABLE usage_terminal_month (             -- views a terminal served
+    terminal  TEXT NOT NULL,
+    month     TEXT NOT NULL,
+    domain    TEXT NOT NULL,
+    views     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (terminal, month, domain)
+) WITHOUT ROWID;
 
 CREATE TABLE usage_terminal_day (
     terminal  TEXT NOT NULL,
@@ -126,28 +133,37 @@ LEFT JOIN notice n ON u.kind = 'notice' AND n.id = u.ref_id
 LEFT JOIN catalogue_item ni ON ni.id = n.item_id
 LEFT JOIN handbook h ON u.kind = 'handbook' AND h.id = u.ref_id;
 
-INSERT INTO usage_month(month, terminal, code, domain, views)
-SELECT substr(day, 1, 7), terminal, code, domain, sum(views) FROM usage_attribution
-GROUP BY 1, 2, 3, 4;
+INSERT INTO usage_month(code, month, domain, views)
+SELECT code, substr(day, 1, 7), domain, sum(views) FROM usage_attribution GROUP BY 1, 2, 3;
+INSERT INTO usage_terminal_month(terminal, month, domain, views)
+SELECT terminal, substr(day, 1, 7), domain, sum(views) FROM usage_attribution GROUP BY 1, 2, 3;
 INSERT INTO usage_terminal_day(terminal, day, views)
 SELECT terminal, day, sum(views) FROM usage_view GROUP BY terminal, day;
 
 CREATE TRIGGER usage_rollup_insert AFTER INSERT ON usage_view
 BEGIN
-    INSERT INTO usage_month(month, terminal, code, domain, views)
-    SELECT substr(a.day, 1, 7), a.terminal, a.code, a.domain, a.views FROM usage_attribution a
+    INSERT INTO usage_month(code, month, domain, views)
+    SELECT a.code, substr(a.day, 1, 7), a.domain, a.views FROM usage_attribution a
     WHERE a.day = NEW.day AND a.terminal = NEW.terminal AND a.kind = NEW.kind AND a.ref_id = NEW.ref_id
-    ON CONFLICT(month, terminal, code, domain) DO UPDATE SET views = views + excluded.views;
+    ON CONFLICT(code, month, domain) DO UPDATE SET views = views + excluded.views;
+    INSERT INTO usage_terminal_month(terminal, month, domain, views)
+    SELECT a.terminal, substr(a.day, 1, 7), a.domain, a.views FROM usage_attribution a
+    WHERE a.day = NEW.day AND a.terminal = NEW.terminal AND a.kind = NEW.kind AND a.ref_id = NEW.ref_id
+    ON CONFLICT(terminal, month, domain) DO UPDATE SET views = views + excluded.views;
     INSERT INTO usage_terminal_day(terminal, day, views) VALUES (NEW.terminal, NEW.day, NEW.views)
     ON CONFLICT(terminal, day) DO UPDATE SET views = views + excluded.views;
 END;
 
 CREATE TRIGGER usage_rollup_update AFTER UPDATE OF views ON usage_view
 BEGIN
-    INSERT INTO usage_month(month, terminal, code, domain, views)
-    SELECT substr(a.day, 1, 7), a.terminal, a.code, a.domain, NEW.views - OLD.views FROM usage_attribution a
+    INSERT INTO usage_month(code, month, domain, views)
+    SELECT a.code, substr(a.day, 1, 7), a.domain, NEW.views - OLD.views FROM usage_attribution a
     WHERE a.day = NEW.day AND a.terminal = NEW.terminal AND a.kind = NEW.kind AND a.ref_id = NEW.ref_id
-    ON CONFLICT(month, terminal, code, domain) DO UPDATE SET views = views + excluded.views;
+    ON CONFLICT(code, month, domain) DO UPDATE SET views = views + excluded.views;
+    INSERT INTO usage_terminal_month(terminal, month, domain, views)
+    SELECT a.terminal, substr(a.day, 1, 7), a.domain, NEW.views - OLD.views FROM usage_attribution a
+    WHERE a.day = NEW.day AND a.terminal = NEW.terminal AND a.kind = NEW.kind AND a.ref_id = NEW.ref_id
+    ON CONFLICT(terminal, month, domain) DO UPDATE SET views = views + excluded.views;
     INSERT INTO usage_terminal_day(terminal, day, views) VALUES (NEW.terminal, NEW.day, NEW.views - OLD.views)
     ON CONFLICT(terminal, day) DO UPDATE SET views = views + excluded.views;
 END;
