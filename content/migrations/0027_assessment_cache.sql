@@ -40,6 +40,12 @@ BEGIN
     DELETE FROM notice_digest WHERE notice_id = OLD.id;
 END;
 
+-- A sync apply writes INSERT OR REPLACE: the replaced row's DELETE triggers do not fire.
+CREATE TRIGGER notice_digest_insert AFTER INSERT ON notice
+BEGIN
+    DELETE FROM notice_digest WHERE notice_id = NEW.id;
+END;
+
 CREATE TRIGGER notice_digest_delete AFTER DELETE ON notice
 BEGIN
     DELETE FROM notice_digest WHERE notice_id = OLD.id;
