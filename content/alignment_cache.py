@@ -26,10 +26,13 @@ from datetime import date
 
 from . import alignment, matters, notices
 
+# {plus} is "+" for a few subjects: then the subject index is the better way in, not the matter's.
 _CHOICE = """
     SELECT id, matter_id, jurisdiction_code, subject_code FROM notice
-    WHERE matter_id IN ({marks}) AND subject_code IN ({subjects}) AND status = 'published' AND substr(published_at, 1, 10) <= ?
+    WHERE {plus}matter_id IN ({marks}) AND subject_code IN ({subjects}) AND status = 'published'
+      AND substr(published_at, 1, 10) <= ?
     ORDER BY formed_on DESC, published_at DESC, id DESC"""
+FEW_SUBJECTS = 60
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,20 @@ def _chain(places: dict[str, dict], code: str) -> list[dict]:
     return list(reversed(out))
 
 
-def applying_pairs(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-    """(matter, village) pairs a village list or a notice about the village names."""
-    return conn.execute(matters._APPLIES).fetchall()
+def applying_pairs(conn: sqlite3.Connection, villages: set[str] | None = None) -> list[tuple[int, str]]:
+    """(matter, village) pairs a village list or a notice about the village names (of the
+    given villages: each side of the union filtered, which SQLite would not do itself)."""
+    if villages is None:
+        return conn.execute(matters._APPLIES).fetchall()
+    codes = sorted(villages)
+    marks = ",".join("?" * len(codes))
+    return conn.execute(
+        f"""SELECT matter_id, jurisdiction_code FROM village_item
+            WHERE jurisdiction_code IN ({marks}) AND matter_id IS NOT NULL AND status = 'published'
+            UNION
+            SELECT matter_id, subject_code FROM notice
+            WHERE subject_code IN ({marks}) AND matter_id IS NOT NULL AND status = 'published'""",
+        [*codes, *codes]).fetchall()
 
 
 def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> list[Verdict]:
@@ -71,7 +85,7 @@ def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> 
         return []
     places = _jurisdictions(conn)
     wanted: dict[int, list[str]] = {}
-    for m_id, code in applying_pairs(conn):
+    for m_id, code in applying_pairs(conn, villages):
         if code in places and places[code]["level"] == "village" and (villages is None or code in villages):
             wanted.setdefault(m_id, []).append(code)
     if not wanted:
@@ -80,7 +94,8 @@ def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> 
     codes = sorted({c for cs in wanted.values() for c in cs})
     subjects = sorted({j["code"] for c in codes for j in _chain(places, c)})
     best: dict[tuple[int, str, str], int] = {}
-    for r in conn.execute(_CHOICE.format(marks=",".join("?" * len(ids)), subjects=",".join("?" * len(subjects))),
+    for r in conn.execute(_CHOICE.format(marks=",".join("?" * len(ids)), subjects=",".join("?" * len(subjects)),
+                                         plus="+" if len(subjects) < FEW_SUBJECTS else ""),
                           [*ids, *subjects, day.isoformat()]):
         best.setdefault((r[1], r[2], r[3]), r[0])
     cached = {(r["matter_id"], r["village_code"]): r for r in conn.execute(
