@@ -102,13 +102,20 @@ def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> 
         f"SELECT * FROM alignment_verdict WHERE village_code IN ({','.join('?' * len(codes))})", codes)}
 
     pairs: list[tuple[dict, dict, str, list]] = []
+    chains = {c: _chain(places, c) for c in codes}
+    # Per village: its chain, and per level the subjects to try, most specific first.
+    plans = {c: [(j, [s["code"] for s in reversed(chain)]) for j in chain] for c, chain in chains.items()}
     for m in all_matters:
-        for code in sorted(set(wanted.get(m["id"], ()))):
-            chain = _chain(places, code)
+        mid = m["id"]
+        for code in sorted(set(wanted.get(mid, ()))):
             chosen = []
-            for j in chain:
-                nid = next((best[k] for k in ((m["id"], j["code"], s["code"]) for s in reversed(chain))
-                            if k in best), None)
+            for j, subjects_first in plans[code]:
+                pub = j["code"]
+                nid = None
+                for s in subjects_first:
+                    nid = best.get((mid, pub, s))
+                    if nid is not None:
+                        break
                 chosen.append((j, nid))
             inputs = ",".join(f"{j['level']}:{nid or ''}" for j, nid in chosen)
             pairs.append((m, places[code], inputs, chosen))

@@ -249,8 +249,15 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
             provisional[(a, b)] = bool(provisional_years(a, b))
         return provisional[(a, b)]
 
+    days: dict[str | None, date | None] = {}
+
+    def day_of(text):
+        if text not in days:
+            days[text] = _d(text)
+        return days[text]
+
     for r in rows:
-        formed = _d(r["formed_on"])
+        formed = day_of(r["formed_on"])
         if formed is None:
             continue
         for source, raw, text in (("目录", r["i_limit"], r["i_text"]), ("村务清单", r["v_limit"], r["v_text"]),
@@ -263,7 +270,7 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
             source, limit, text = "条例第二十六条", DEFAULT_TIME_LIMIT, "20个工作日（默认）"
             key = None
         due = due_of(formed, limit, key)
-        published = _d(r["pub_day"])
+        published = day_of(r["pub_day"])
         if published is not None and published > day:
             published = None                     # not out yet as of the date
         if published is not None:
