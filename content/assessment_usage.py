@@ -79,38 +79,56 @@ def rollup_ready(conn: sqlite3.Connection) -> bool:
     return True
 
 
-def _views(conn: sqlite3.Connection, period: Period, rollup: str, keys: str, where: str,
-           params: list) -> list:
-    """Views in the period summed in SQL by ``keys`` and filtered by ``where``: whole months
-    from the ``rollup`` table, the rest of the period from the daily rows."""
+def _views(conn: sqlite3.Connection, period: Period, rollup: str, groupings: list[str], where: str,
+           params: list) -> dict[str, list]:
+    """Views in the period filtered by ``where`` and summed in SQL by each grouping (columns of
+    month, terminal, code, domain; at most two): whole months from the ``rollup`` table, the
+    rest of the period from the daily rows, attributed once for all groupings."""
     whole, ranges = _months(period)
     if not rollup_ready(conn):
         whole, ranges = [], [(period.start.isoformat(), period.end.isoformat())]
-    parts, args = [], []
-    if whole:
-        parts.append(f"SELECT {keys}, views FROM {rollup} WHERE month IN ({_in(whole)}) AND {where}")
-        args += [*whole, *params]
-    for lo, hi in ranges:
-        parts.append(f"SELECT {keys}, views FROM (SELECT *, substr(day, 1, 7) AS month FROM usage_attribution "
-                     f"WHERE day BETWEEN ? AND ?) WHERE {where}")
+    columns = sorted({c.strip() for g in groupings for c in g.split(",")})
+    cols = ", ".join(columns)
+    out: dict[str, list] = {g: [] for g in groupings}
+    if not whole and not ranges:
+        return out
+    # The daily rows (a part-month: few) are attributed once, in a CTE every grouping reads;
+    # the roll-up is read by each grouping directly (in its key order, without a copy).
+    ctes, args = [], []
+    for i, (lo, hi) in enumerate(ranges):
+        ctes.append(f"part{i} AS MATERIALIZED (SELECT {cols}, views FROM (SELECT *, substr(day, 1, 7) AS month "
+                    f"FROM usage_attribution WHERE day BETWEEN ? AND ?) WHERE {where})")
         args += [lo, hi, *params]
-    if not parts:
-        return []
-    return conn.execute(f"SELECT {keys}, sum(views) AS views FROM ({' UNION ALL '.join(parts)}) "
-                        f"GROUP BY {keys}", args).fetchall()
+    selects = []
+    for n, g in enumerate(groupings):
+        sources = [f"SELECT {cols}, views FROM part{i}" for i in range(len(ranges))]
+        if whole:
+            sources.insert(0, f"SELECT {cols}, views FROM {rollup} WHERE month IN ({_in(whole)}) AND {where}")
+            args += [*whole, *params]
+        keys = [c.strip() for c in g.split(",")]
+        padded = ", ".join(keys + ["NULL"] * (2 - len(keys)))
+        selects.append(f"SELECT {n} AS grouping, {padded}, sum(views) FROM ({' UNION ALL '.join(sources)}) "
+                       f"GROUP BY {g}")
+    sql = (f"WITH {', '.join(ctes)} " if ctes else "") + " UNION ALL ".join(selects)
+    for r in conn.execute(sql, args).fetchall():
+        g = groupings[r[0]]
+        n = len(g.split(","))
+        out[g].append((*r[1:1 + n], r[3]))
+    return out
 
 
 def usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Usage:
     """Views of the scope's content in the period (on any terminal), per owning jurisdiction, domain and month."""
     out = Usage(Counter(), Counter(), Counter(), Counter())
-    where, codes = f"code IN ({_in(scope.codes)})", list(scope.codes)
-    for r in _views(conn, period, "usage_month", "code", where, codes):
-        out.by_jurisdiction[r["code"]] += r["views"]
-        out.by_group[scope.group(r["code"])] += r["views"]
-    for r in _views(conn, period, "usage_month", "domain", where, codes):
-        out.by_domain[r["domain"]] += r["views"]
-    for r in _views(conn, period, "usage_month", "month", where, codes):
-        out.monthly[r["month"]] += r["views"]
+    got = _views(conn, period, "usage_month", ["code", "domain", "month"],
+                 f"code IN ({_in(scope.codes)})", list(scope.codes))
+    for code, views in got["code"]:
+        out.by_jurisdiction[code] += views
+        out.by_group[scope.group(code)] += views
+    for domain, views in got["domain"]:
+        out.by_domain[domain] += views
+    for month, views in got["month"]:
+        out.monthly[month] += views
     return out
 
 
@@ -177,17 +195,18 @@ def terminal_usage(conn: sqlite3.Connection, scope: Scope, period: Period, today
     if rows:
         ids = list(rows)
         span = (period.start.isoformat(), period.end.isoformat())
-        where = f"terminal IN ({_in(ids)})"
-        for r in _views(conn, period, "usage_terminal_month", "terminal, month", where, ids):
-            if r["views"]:
-                t = rows[r["terminal"]]
-                t.views += r["views"]
-                t.monthly[r["month"]] += r["views"]
-                out.monthly[r["month"]] += r["views"]
-        for r in _views(conn, period, "usage_terminal_month", "terminal, domain", where, ids):
-            if r["views"]:
-                rows[r["terminal"]].by_domain[r["domain"]] += r["views"]
-                out.by_domain[r["domain"]] += r["views"]
+        got = _views(conn, period, "usage_terminal_month", ["terminal, month", "terminal, domain"],
+                     f"terminal IN ({_in(ids)})", ids)
+        for terminal, month, views in got["terminal, month"]:
+            if views:
+                t = rows[terminal]
+                t.views += views
+                t.monthly[month] += views
+                out.monthly[month] += views
+        for terminal, domain, views in got["terminal, domain"]:
+            if views:
+                rows[terminal].by_domain[domain] += views
+                out.by_domain[domain] += views
         for r in conn.execute(f"""
                 SELECT terminal, count(*) AS days, max(day) AS last FROM usage_terminal_day
                 WHERE day BETWEEN ? AND ? AND views > 0 AND terminal IN ({_in(ids)})

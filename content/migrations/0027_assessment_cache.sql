@@ -108,6 +108,8 @@ CREATE TABLE usage_terminal_month (             -- views a terminal served
     views     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (terminal, month, domain)
 ) WITHOUT ROWID;
+-- Views per terminal and domain over a period: read in key order, no sort.
+CREATE INDEX usage_terminal_month_domain ON usage_terminal_month(terminal, domain, month, views);
 
 CREATE TABLE usage_terminal_day (
     terminal  TEXT NOT NULL,
