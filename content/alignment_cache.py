@@ -139,6 +139,7 @@ def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> 
 def _digest(pub: alignment.Publication) -> dict:
     """Normalised fields (first spelling of a name wins, as alignment compares them) and a
     digest of the normalised table: equal digests align without a difference."""
+    norm = alignment.normalize_value
     fields: dict[str, str] = {}
     for name, value in pub.fields.items():
         fields.setdefault(alignment._normalize_name(name), alignment.normalize_value(value))
@@ -149,8 +150,9 @@ def _digest(pub: alignment.Publication) -> dict:
         for raw in pub.rows:
             cells = [("" if c is None else str(c)) for c in raw]
             cells += [""] * (len(header) - len(cells))
-            if any(alignment.normalize_text(c) for c in cells):
-                rows.append([alignment.normalize_value(c) for c in cells])
+            normalised = [norm(c) for c in cells]
+            if any(normalised):           # a blank line in an imported sheet
+                rows.append(normalised)
         table = hashlib.sha256(json.dumps([[alignment._normalize_name(c) for c in header], rows],
                                           ensure_ascii=False).encode()).hexdigest()
     return {"fields": fields, "has_table": pub.has_table, "table_sha": table}
