@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -77,6 +78,20 @@ def rollup_ready(conn: sqlite3.Connection) -> bool:
     except sqlite3.OperationalError:
         return False
     return True
+
+
+@contextmanager
+def rollup_paused(conn: sqlite3.Connection):
+    """Inside a transaction, for bulk loads of counts: the per-row roll-up triggers stand
+    still and the roll-ups are rebuilt set-based at the end (the pause is never committed)."""
+    if not conn.in_transaction:
+        raise RuntimeError("rollup_paused needs a transaction")
+    conn.execute("UPDATE assessment_state SET value = 1 WHERE name IN ('usage_rollup_paused', 'usage_rollup_dirty')")
+    try:
+        yield
+    finally:
+        conn.execute("UPDATE assessment_state SET value = 0 WHERE name = 'usage_rollup_paused'")
+    rollup_ready(conn)
 
 
 def _views(conn: sqlite3.Connection, period: Period, rollup: str, groupings: list[str], where: str,

@@ -275,3 +275,20 @@ def test_the_notifier_scan_reads_kept_verdicts(county):
     kept = conn.execute("SELECT count(*) FROM alignment_verdict").fetchone()[0]
     assert kept == len(_plain_consistency(conn, TODAY))
     assert notify_events.alignment_changes(conn, TODAY, now) == 0     # once per distinct difference
+
+
+def test_a_bulk_load_with_the_roll_up_paused_ends_with_the_same_figures(county):
+    conn, rng = county, random.Random(3)
+    for _ in range(10):
+        _notice(conn, rng)
+    conn.execute("BEGIN")
+    from content import assessment_usage
+    with assessment_usage.rollup_paused(conn):
+        _usage(conn, rng, 80)
+        assert conn.execute("SELECT count(*) FROM usage_month").fetchone()[0] == 0     # nothing row by row
+    conn.execute("COMMIT")
+    assert conn.execute("SELECT value FROM assessment_state WHERE name = 'usage_rollup_paused'").fetchone()[0] == 0
+    scope, period = a.scope_of(conn, COUNTY), a.Period(date(2026, 1, 1), TODAY)
+    by_code, by_domain, monthly, _ = _plain_usage(conn, scope, period)
+    use = a.usage(conn, scope, period, TODAY)
+    assert +use.by_jurisdiction == by_code and +use.monthly == +monthly and sum(by_code.values()) > 0

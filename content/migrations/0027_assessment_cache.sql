@@ -127,7 +127,7 @@ CREATE TABLE assessment_state (
     name   TEXT PRIMARY KEY,
     value  INTEGER NOT NULL DEFAULT 0
 );
-INSERT INTO assessment_state(name, value) VALUES ('usage_rollup_dirty', 0);
+INSERT INTO assessment_state(name, value) VALUES ('usage_rollup_dirty', 0), ('usage_rollup_paused', 0);
 
 -- The owner and domain of a viewed thing, as content/assessment_usage.py attributes views.
 CREATE VIEW usage_attribution AS
@@ -153,7 +153,9 @@ SELECT terminal, substr(day, 1, 7), domain, sum(views) FROM usage_attribution GR
 INSERT INTO usage_terminal_day(terminal, day, views)
 SELECT terminal, day, sum(views) FROM usage_view GROUP BY terminal, day;
 
+-- A bulk load pauses the per-row roll-up (assessment_usage.rollup_paused) and rebuilds it after.
 CREATE TRIGGER usage_rollup_insert AFTER INSERT ON usage_view
+WHEN (SELECT value FROM assessment_state WHERE name = 'usage_rollup_paused') = 0
 BEGIN
     INSERT INTO usage_month(code, month, domain, views)
     SELECT a.code, substr(a.day, 1, 7), a.domain, a.views FROM usage_attribution a
@@ -168,6 +170,7 @@ BEGIN
 END;
 
 CREATE TRIGGER usage_rollup_update AFTER UPDATE OF views ON usage_view
+WHEN (SELECT value FROM assessment_state WHERE name = 'usage_rollup_paused') = 0
 BEGIN
     INSERT INTO usage_month(code, month, domain, views)
     SELECT a.code, substr(a.day, 1, 7), a.domain, NEW.views - OLD.views FROM usage_attribution a
