@@ -201,3 +201,30 @@ class Report:
 def build(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Report:
     """The report of a scope and period; figures are computed as tables and charts ask for them."""
     return Report(conn, scope, period, today)
+
+
+def keep_current(conn: sqlite3.Connection, today: date) -> int:
+    """Compute (into the cache) what changed of the county's report for the dashboard's default
+    period, 1 January to today; run by the serving process's notification round, so the county's
+    first dashboard after a change finds its figures ready. Returns how many were computed."""
+    from .db import get_meta
+
+    root = conn.execute("SELECT code FROM jurisdiction WHERE parent_code IS NULL ORDER BY code LIMIT 1").fetchone()
+    code = get_meta(conn, "scope") or (root[0] if root else None)
+    scope = scope_of(conn, code) if code else None
+    if scope is None:
+        return 0
+    period = Period(date(today.year, 1, 1), today)
+    computed = 0
+    for name in FIGURES:
+        fig = FIGURES[name]
+        if fig.reads is None:
+            continue                    # not kept: computing it now would not help the page
+        key = (_database(conn), name, scope.code, scope.codes, period, today)
+        versions = _versions(conn, fig.reads)
+        with _lock:
+            hit = _cache.get(key)
+        if hit is None or hit[0] != versions:
+            figure(conn, name, scope, period, today)
+            computed += 1
+    return computed

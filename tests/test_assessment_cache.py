@@ -292,3 +292,30 @@ def test_a_bulk_load_with_the_roll_up_paused_ends_with_the_same_figures(county):
     by_code, by_domain, monthly, _ = _plain_usage(conn, scope, period)
     use = a.usage(conn, scope, period, TODAY)
     assert +use.by_jurisdiction == by_code and +use.monthly == +monthly and sum(by_code.values()) > 0
+
+
+def test_keep_current_computes_only_what_changed_and_the_dashboard_finds_it(county):
+    conn, rng = county, random.Random(5)
+    for _ in range(20):
+        _notice(conn, rng)
+    _usage(conn, rng, 30)
+    a.clear_cache()
+    kept = [f for f, fig in a.FIGURES.items() if fig.reads is not None]
+    assert a.keep_current(conn, TODAY) == len(kept)
+    assert a.keep_current(conn, TODAY) == 0                       # nothing changed
+    _usage(conn, rng, 5)                                          # new counts: only usage figures
+    again = a.keep_current(conn, TODAY)
+    assert 0 < again < len(kept)
+    # The dashboard's report takes the kept figures: nothing is computed for it.
+    calls = []
+    original = dict(a.FIGURES)
+    try:
+        for name, fig in original.items():
+            a.FIGURES[name] = a.Figure(name, lambda *args, _f=fig.compute, _n=name: calls.append(_n) or _f(*args),
+                                       fig.reads)
+        report = a.build(conn, a.scope_of(conn, COUNTY), a.Period(date(TODAY.year, 1, 1), TODAY), TODAY)
+        a.tables(report)
+    finally:
+        a.FIGURES.clear()
+        a.FIGURES.update(original)
+    assert set(calls) <= {f for f, fig in original.items() if fig.reads is None}
