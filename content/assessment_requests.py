@@ -1,11 +1,10 @@
 """Request figures of the assessment: applications (依申请公开) and residents' ratings."""
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from .applications import OUTCOMES  # the annual-report taxonomy (table 3): outcome → reasons
 from .assessment_scope import PUB_DAY, Period, Scope, _d, _in, as_of, share

@@ -1,11 +1,9 @@
 """Scope (a jurisdiction and everything below it) and period of an assessment, and small helpers."""
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 from . import jurisdictions
 from .alignment import LEVELS

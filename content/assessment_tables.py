@@ -1,11 +1,9 @@
 """The assessment's tables, as the page shows them and the export writes them."""
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from . import disclosure_calendar, village_templates
 from .alignment import LEVEL_NAMES

@@ -1,9 +1,8 @@
 """Usage figures of the assessment: views per owning jurisdiction, domain, month and terminal."""
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections import Counter, defaultdict
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
