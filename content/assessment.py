@@ -75,7 +75,8 @@ from .assessment_requests import (APPLICANT_COLUMNS, Applications, Satisfaction,
                                   satisfaction)
 from .assessment_scope import (LEVEL_ORDER, PUB_DAY, RECENT_DAYS, VILLAGE_DOMAIN, Period, Scope,  # noqa: F401
                                as_of, scope_of, share)
-from .assessment_tables import TABLE_KEYS, TERMINAL_DOMAINS, Table, fmt, register_table, tables  # noqa: F401
+from .assessment_tables import (TABLE_KEYS, TERMINAL_DOMAINS, Table, fmt, register_table,  # noqa: F401
+                                table_keys, tables)
 from .assessment_usage import (TerminalRow, TerminalUsage, Usage, content_gaps, local_name,  # noqa: F401
                                terminal_usage, terminals_in, usage)
 from .feedback import RATINGS  # noqa: F401

@@ -311,7 +311,13 @@ _EXTRA: list[tuple[str, object]] = []
 
 
 def register_table(key: str, builder) -> None:
-    """Add a table: ``builder(report)`` returns a Table (or None when it has nothing to show)."""
-    global TABLE_KEYS
+    """Add a table after the built-in ones: ``builder(report)`` returns a Table (or None when
+    it has nothing to show); it reads only the figures it needs (``report.<name>``)."""
+    if key in TABLE_KEYS:
+        raise ValueError(f"table {key!r} is built in")
     _EXTRA[:] = [(k, b) for k, b in _EXTRA if k != key] + [(key, builder)]
-    TABLE_KEYS = tuple(dict.fromkeys([*TABLE_KEYS, key]))
+
+
+def table_keys() -> tuple[str, ...]:
+    """Every table's key, in page order: the built-in ones, then those registered."""
+    return (*TABLE_KEYS, *(k for k, _ in _EXTRA))

@@ -319,3 +319,27 @@ def test_keep_current_computes_only_what_changed_and_the_dashboard_finds_it(coun
         a.FIGURES.clear()
         a.FIGURES.update(original)
     assert set(calls) <= {f for f, fig in original.items() if fig.reads is None}
+
+
+def test_a_registered_figure_and_table_join_the_report_and_are_computed_only_when_asked(county):
+    conn = county
+    calls = []
+
+    def answered(conn, scope, period, today):
+        calls.append(scope.code)
+        return conn.execute("SELECT count(*) FROM application").fetchone()[0]
+
+    a.register("answered_test", answered, reads=("application",))
+    a.register_table("answered_test", lambda report: a.Table("answered_test", "答复测试", ["件数"],
+                                                               [[report.answered_test]]))
+    try:
+        report = a.build(conn, a.scope_of(conn, COUNTY), a.Period(date(2026, 1, 1), TODAY), TODAY)
+        assert [t.key for t in a.tables(report, {"applications"})] == ["applications"] and calls == []
+        assert "answered_test" in a.table_keys()
+        [t] = a.tables(report, {"answered_test"})
+        assert t.rows == [[0]] and calls == [COUNTY]
+        assert a.tables(report)[-1].key == "answered_test" and calls == [COUNTY]    # kept
+    finally:
+        a.FIGURES.pop("answered_test")
+        from content import assessment_tables
+        assessment_tables._EXTRA[:] = [(k, b) for k, b in assessment_tables._EXTRA if k != "answered_test"]

@@ -180,7 +180,7 @@ def export_all():
 @bp.route("/<key>.xlsx")
 @auth.require_role()
 def export(key: str):
-    if key not in a.TABLE_KEYS:
+    if key not in a.table_keys():
         abort(404)
     _conn, _user, report, _errors = _request_report()
     # Only this table's figures are computed (an applications sheet needs no usage counts).
