@@ -121,8 +121,18 @@ register("templates", lambda conn, scope, period, today: village_templates.adopt
 # ---------------------------------------------------------------- the cache
 
 CACHE_ENTRIES = 48
-_cache: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
+CACHE_WEIGHT = 250_000     # rows kept in all (a county's default report holds about 100,000)
+_cache: OrderedDict[tuple, tuple[tuple, Any, int]] = OrderedDict()
 _lock = threading.Lock()
+
+
+def _weight(value: Any) -> int:
+    """Roughly how many rows a figure holds: what its memory grows with."""
+    for attr in ("records", "uncovered", "rows", "terminals"):
+        rows = getattr(value, attr, None)
+        if isinstance(rows, list):
+            return 1 + len(rows)
+    return 1 + len(value) if isinstance(value, (list, dict)) else 1
 
 
 def _versions(conn: sqlite3.Connection, reads: tuple[str, ...]) -> tuple | None:
@@ -159,9 +169,11 @@ def figure(conn: sqlite3.Connection, name: str, scope: Scope, period: Period, to
     # Counters read again: a write while computing must not leave a figure cached as current.
     if _versions(conn, fig.reads) == versions:
         with _lock:
-            _cache[key] = (versions, value)
+            _cache[key] = (versions, value, _weight(value))
             _cache.move_to_end(key)
-            while len(_cache) > CACHE_ENTRIES:
+            # Least recently used first out, until both bounds hold (the newest always stays).
+            while len(_cache) > 1 and (len(_cache) > CACHE_ENTRIES
+                                       or sum(w for *_, w in _cache.values()) > CACHE_WEIGHT):
                 _cache.popitem(last=False)
     return value
 
