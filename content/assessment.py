@@ -121,7 +121,7 @@ register("templates", lambda conn, scope, period, today: village_templates.adopt
 # ---------------------------------------------------------------- the cache
 
 CACHE_ENTRIES = 48
-CACHE_WEIGHT = 250_000     # rows kept in all (a county's default report holds about 100,000)
+CACHE_WEIGHT = 120_000     # rows kept in all (a county's default report holds about 90,000)
 _cache: OrderedDict[tuple, tuple[tuple, Any, int]] = OrderedDict()
 _lock = threading.Lock()
 
