@@ -37,7 +37,22 @@ def run_round(database: str | Path, base_url: str = "", send=None, today: date |
         conn.close()
 
 
+def keep_assessment_current(database: str | Path, today: date | None = None) -> int:
+    """The county's assessment figures computed now (at start: ready before the first round)."""
+    conn = db.connect(database)
+    token = timelimits.use_calendar(holidays.load(conn))
+    try:
+        return assessment.keep_current(conn, today or date.today())
+    finally:
+        timelimits.reset_calendar(token)
+        conn.close()
+
+
 def _loop(database: str, base_url: str, stop: threading.Event, every: float) -> None:
+    try:
+        keep_assessment_current(database)
+    except Exception:                          # noqa: BLE001
+        log.exception("keeping the assessment figures current failed")
     while not stop.wait(every):
         try:
             counts = run_round(database, base_url)

@@ -343,3 +343,14 @@ def test_a_registered_figure_and_table_join_the_report_and_are_computed_only_whe
         a.FIGURES.pop("answered_test")
         from content import assessment_tables
         assessment_tables._EXTRA[:] = [(k, b) for k, b in assessment_tables._EXTRA if k != "answered_test"]
+
+
+def test_the_serving_process_computes_the_county_figures_when_it_starts(county):
+    from kiosk import notifier
+    conn, rng = county, random.Random(11)
+    for _ in range(10):
+        _notice(conn, rng)
+    a.clear_cache()
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    assert notifier.keep_assessment_current(path, TODAY) > 0
+    assert notifier.keep_assessment_current(path, TODAY) == 0     # kept in this process
