@@ -12,9 +12,12 @@ The alignment verdicts (kept in the database, migration 0027) are computed once 
 the server starts, as the notifier's daily scan does on a running hub; that once-only cost
 is its own row.
 
-Then the same county on a running hub: a fresh serving process whose notification round
-(every 5 s here, a minute by default) has kept the county's figures for the default period
-current (content.assessment.keep_current), as they are whenever the county admin arrives.
+The serving process computes the county's figures for the default period (1 January to
+today) when it starts and after every notification round (content.assessment.keep_current),
+so the county admin's first open is measured once the process is idle; the cold computation
+of every figure is measured for a period not kept. A second test corrects a village's list
+on a running hub (notification round every 5 s here, a minute by default) and opens the
+county's assessment once the round has run.
 
 Goals (issue 19): county ≤ 1 s and ≤ +100 MB; township and village ≤ 200 ms; each export
 ≤ 2 s; all.xlsx ≤ 5 s.
@@ -22,6 +25,7 @@ Goals (issue 19): county ≤ 1 s and ≤ +100 MB; township and village ≤ 200 m
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import statistics
@@ -135,20 +139,32 @@ def test_staff_assessment(server, places):
     record("staff assessment", f"alignment verdicts computed once after bulk load ({places['verdicts']:,} "
            f"matter × village pairs)", places["once"], "s", places["once"], "itself",
            note="kept in the database; the notifier's daily scan keeps them current")
+    # The serving process computes the county's figures for the default period when it starts
+    # (kiosk/notifier.py): measured once it is idle.
+    time.sleep(2)
+    _settled(pid)
     base = _median_baseline(admin)
     today = date.today()
     start = date(today.year, 1, 1)
     rss_before = _status(pid, "VmRSS")
 
-    # The county's dashboard: first open in this process, then again (figures kept until data change).
-    (seconds, body, _), grown = _peak_growth(pid, lambda: admin.get(f"/admin/assessment/?code={places['county']}"))
+    seconds, body, _ = admin.get(f"/admin/assessment/?code={places['county']}")
     assert "下级区划对比" in body.decode()
-    record("staff assessment", "county dashboard, first open", seconds, "s", base, "sign-in page",
-           max_value=COUNTY_GOAL, note=f"{len(body) // 1024} KB")
-    record("staff assessment", "county dashboard, serve RSS growth", grown, "MB", RSS_GOAL_MB, "goal",
-           max_value=RSS_GOAL_MB)
-    again = admin.get(f"/admin/assessment/?code={places['county']}")[0]
-    record("staff assessment", "county dashboard, opened again", again, "s", base, "sign-in page",
+    record("staff assessment", "county dashboard, first open (default period, kept current by the "
+           "serving process)", seconds, "s", base, "sign-in page", max_value=COUNTY_GOAL,
+           note=f"{len(body) // 1024} KB")
+
+    # Another period: nothing kept, every figure computed (cold); then again (kept until data change).
+    other = f"from={(start + timedelta(days=60)).isoformat()}&to={today.isoformat()}"
+    (seconds, body, _), grown = _peak_growth(
+        pid, lambda: admin.get(f"/admin/assessment/?code={places['county']}&{other}"))
+    assert "下级区划对比" in body.decode()
+    record("staff assessment", "county dashboard, a period not kept (every figure computed)", seconds, "s",
+           base, "sign-in page", max_value=COUNTY_GOAL, note=f"{len(body) // 1024} KB")
+    record("staff assessment", "county dashboard, serve RSS growth (every figure computed)", grown, "MB",
+           RSS_GOAL_MB, "goal", max_value=RSS_GOAL_MB)
+    again = admin.get(f"/admin/assessment/?code={places['county']}&{other}")[0]
+    record("staff assessment", "county dashboard of that period opened again", again, "s", base, "sign-in page",
            max_value=COUNTY_GOAL)
 
     # Drill down: the township, then the village (first opens).
@@ -182,25 +198,35 @@ def test_staff_assessment(server, places):
            note="figures kept are bounded by rows (content.assessment.CACHE_WEIGHT)")
 
 
-def test_staff_assessment_on_a_running_hub(county, places, server):
-    """A serving process whose notification round has run (every 5 s here, a minute by default):
-    the county's figures for the default period were kept current in the background."""
-    server.stop()                     # the cold measurements' server: not two on one database
+def test_staff_assessment_after_a_change_on_a_running_hub(county, places, server):
+    """A serving process whose notification round runs (every 5 s here, a minute by default):
+    a matter's list is corrected in a village, and once the round has run, the county's
+    dashboard shows the change with its figures already computed."""
+    server.stop()                     # the first test's server: not two on one database
     hub = start_server(county, "threads = 4\nnotify_round_seconds = 5\n")
     try:
         admin = Admin(hub.port)
         admin.login()
+        time.sleep(2)
+        _settled(hub.proc.pid)
+        conn = db.connect(county / "kiosk.sqlite3")
+        row = conn.execute("SELECT id, table_rows FROM notice WHERE matter_id IS NOT NULL AND status = 'published' "
+                           "AND subject_code = ? AND jurisdiction_code = subject_code ORDER BY id LIMIT 1",
+                           (places["village"],)).fetchone()
+        rows = json.loads(row["table_rows"])
+        rows[0][-1] = str(float(rows[0][-1]) + 1)          # one amount corrected in the village's list
+        conn.execute("UPDATE notice SET table_rows = ? WHERE id = ?", (json.dumps(rows, ensure_ascii=False), row["id"]))
+        conn.close()
         time.sleep(6)
         waited = _settled(hub.proc.pid)
         base = _median_baseline(admin)
         seconds, body, _ = admin.get(f"/admin/assessment/?code={places['county']}")
         assert "下级区划对比" in body.decode()
-        record("staff assessment", f"county dashboard on a running hub (figures kept current by the "
-               f"notification round; settled after {waited:.0f} s)", seconds, "s", base, "sign-in page",
-               max_value=COUNTY_GOAL)
+        record("staff assessment", f"county dashboard after a change, once the notification round has run "
+               f"(settled after {waited:.0f} s)", seconds, "s", base, "sign-in page", max_value=COUNTY_GOAL)
         seconds, data, _ = admin.get(f"/admin/assessment/all.xlsx?code={places['county']}")
         assert data[:2] == b"PK"
-        record("staff assessment", "county all.xlsx on a running hub", seconds, "s", base, "sign-in page",
+        record("staff assessment", "county all.xlsx after that change", seconds, "s", base, "sign-in page",
                max_value=ALL_GOAL)
     finally:
         hub.stop()
