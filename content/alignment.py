@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -187,7 +188,16 @@ def _canonical_number(m: re.Match) -> str:
 
 def normalize_value(value: object) -> str:
     """Comparable form: 1,050.00元, 1050元 and "1050.0 元" all become 1050元."""
+    if isinstance(value, str):
+        return _normalized(value)
     return _NUMBER.sub(_canonical_number, normalize_text(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalized(text: str) -> str:
+    # Tables repeat the same names and amounts in every level's copy and every matter of a
+    # village: a county's alignments normalise each distinct cell once.
+    return _NUMBER.sub(_canonical_number, normalize_text(text))
 
 
 def _normalize_name(name: object) -> str:

@@ -67,7 +67,7 @@ def counts(conn: sqlite3.Connection, codes, group, start: date, end: date, today
 
 def tables(conn: sqlite3.Connection, scope, period, today: date) -> list:
     """The dashboard's two tables: per jurisdiction under the scope, and per kind."""
-    from .assessment import Table, _group_name  # noqa: PLC0415  (assessment imports this module)
+    from .assessment_tables import Table, _group_name  # noqa: PLC0415  (assessment imports this module)
     by_group, by_kind, total = counts(conn, scope.codes, scope.group, period.start, period.end, today)
     note = ("按提交日期统计；超期：答复晚于期限，或到统计日仍未答复且已过期限。"
             "按时答复率 = 按时答复 ÷（按时答复 + 超期）。")

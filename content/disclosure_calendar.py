@@ -147,28 +147,28 @@ def item_calendars(conn: sqlite3.Connection, codes: list[str], today: date,
     """Every periodic item of these jurisdictions with its judged periods."""
     out = []
     marks = ",".join("?" for _ in codes) or "NULL"
-    rules: dict[tuple, dict | None] = {}      # a county's items share a few dozen time limits
+    # A county has tens of thousands of items and a handful of distinct time limits.
+    parsed: dict[tuple, dict | None] = {}
 
     def rule_of(i) -> dict | None:
         key = (i["time_limit"], i["time_limit_text"], i["frequency"])
-        if key not in rules:
-            rules[key] = periodic_rule(*key)
-        return rules[key]
+        if key not in parsed:
+            parsed[key] = periodic_rule(*key)
+        return dict(parsed[key]) if parsed[key] else None
 
     for kind in kinds:
         sql, column = _SOURCES[kind]
-        items = [i for i in conn.execute(sql.format(marks), codes) if rule_of(i)]
+        items = [(i, rule) for i in conn.execute(sql.format(marks), codes) if (rule := rule_of(i))]
         if not items:
             continue
-        ids = [i["id"] for i in items]
+        ids = [i["id"] for i, _ in items]
         notices: dict[int, list] = {}
         for n in conn.execute(
                 f"SELECT id, {column} AS item, formed_on, published_at FROM notice "
                 f"WHERE {column} IN ({','.join('?' for _ in ids)}) AND published_at IS NOT NULL "
                 "AND status IN ('published', 'withdrawn')", ids):
             notices.setdefault(n["item"], []).append(n)
-        for i in items:
-            rule = rule_of(i)
+        for i, rule in items:
             created = _day(i["created_at"]) or today
             since = max(created, today - timedelta(days=LOOKBACK_DAYS))
             out.append({"kind": kind, "id": i["id"], "title": i["title"],

@@ -8,8 +8,8 @@ import json
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
-from . import (alignment, applications, auth, disclosure_calendar, display_proof, editing, holidays,
-               jurisdictions, matters, resident_questions)
+from . import (alignment, alignment_cache, applications, auth, disclosure_calendar, display_proof, editing,
+               holidays, jurisdictions, matters, resident_questions)
 from .db import get_meta, immediate, set_meta
 from .notifications import Message, raise_event
 
@@ -155,22 +155,23 @@ def terminals(conn: sqlite3.Connection, now: datetime) -> int:
 
 
 def alignment_changes(conn: sqlite3.Connection, today: date, now: datetime) -> int:
-    """Matter × village alignments that are 不一致, once per distinct difference."""
+    """Matter × village alignments that are 不一致, once per distinct difference.
+
+    The verdicts are the kept ones (content.alignment_cache): a daily scan aligns again
+    only the pairs whose notices or matter changed since.
+    """
     raised = 0
-    villages = [r[0] for r in conn.execute("SELECT code FROM jurisdiction WHERE level = 'village'")]
     with immediate(conn):
-        for matter in matters.list_matters(conn):
-            for village, result in matters.matter_villages(conn, matter, villages, today):
-                if result.status != alignment.INCONSISTENT:
-                    continue
-                what = json.dumps([result.summary(), [s.publication.notice_id for s in result.sides.values()
-                                                      if s.publication is not None]],
-                                  ensure_ascii=False, default=str)
-                digest = hashlib.sha256(what.encode()).hexdigest()[:16]
-                message = Message(f"{village['name']}「{matter['title']}」县乡村公开内容不一致",
-                                  result.summary(), f"/matters/{matter['id']}/{village['code']}")
-                raised += raise_event(conn, "alignment_inconsistent", f"{matter['id']}:{village['code']}:{digest}",
-                                      village["code"], message, [], now) is not None
+        for v in alignment_cache.verdicts(conn, None, today):
+            if v.status != alignment.INCONSISTENT:
+                continue
+            matter, village = v.matter, v.village
+            what = json.dumps([v.summary, list(v.notice_ids)], ensure_ascii=False, default=str)
+            digest = hashlib.sha256(what.encode()).hexdigest()[:16]
+            message = Message(f"{village['name']}「{matter['title']}」县乡村公开内容不一致",
+                              v.summary, f"/matters/{matter['id']}/{village['code']}")
+            raised += raise_event(conn, "alignment_inconsistent", f"{matter['id']}:{village['code']}:{digest}",
+                                  village["code"], message, [], now) is not None
     return raised
 
 

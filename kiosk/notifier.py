@@ -1,5 +1,7 @@
 """The notification round inside `kiosk serve` (hub and standalone): look for events, then
-send what is due. Once a minute; a round that fails is logged and the next one tries again."""
+send what is due, then keep the county's assessment figures current (content.assessment
+keep_current: only what changed is computed). Once a minute; a round that fails is logged
+and the next one tries again."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +9,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from content import db, holidays, notifications, notify_events, notify_senders, timelimits
+from content import assessment, db, holidays, notifications, notify_events, notify_senders, timelimits
 
 log = logging.getLogger("kiosk.notify")
 
@@ -24,13 +26,33 @@ def run_round(database: str | Path, base_url: str = "", send=None, today: date |
         send = send or notify_senders.sender_for(lambda: notifications.smtp_settings(conn))
         base = base_url or db.get_meta(conn, "public_url") or ""
         result = notifications.deliver_due(conn, send, base)
-        return {"raised": raised, **result}
+        try:
+            kept = assessment.keep_current(conn, today or date.today())
+        except Exception:                      # noqa: BLE001  (figures are a convenience here)
+            log.exception("keeping the assessment figures current failed")
+            kept = 0
+        return {"raised": raised, **result, "assessment_figures": kept}
+    finally:
+        timelimits.reset_calendar(token)
+        conn.close()
+
+
+def keep_assessment_current(database: str | Path, today: date | None = None) -> int:
+    """The county's assessment figures computed now (at start: ready before the first round)."""
+    conn = db.connect(database)
+    token = timelimits.use_calendar(holidays.load(conn))
+    try:
+        return assessment.keep_current(conn, today or date.today())
     finally:
         timelimits.reset_calendar(token)
         conn.close()
 
 
 def _loop(database: str, base_url: str, stop: threading.Event, every: float) -> None:
+    try:
+        keep_assessment_current(database)
+    except Exception:                          # noqa: BLE001
+        log.exception("keeping the assessment figures current failed")
     while not stop.wait(every):
         try:
             counts = run_round(database, base_url)

@@ -66,8 +66,8 @@ def _request_report():
     return conn, user, report, errors
 
 
-def _tables(report: a.Report) -> list[a.Table]:
-    tabs = a.tables(report)
+def _tables(report: a.Report, keys=None) -> list[a.Table]:
+    tabs = a.tables(report, keys)
     for t in tabs:
         if t.key == "children":      # drill-down links keep the chosen period
             t.links = {k: url_for(".dashboard", **{**g.query, "code": v[len("?code="):]})
@@ -180,8 +180,11 @@ def export_all():
 @bp.route("/<key>.xlsx")
 @auth.require_role()
 def export(key: str):
+    if key not in a.table_keys():
+        abort(404)
     _conn, _user, report, _errors = _request_report()
-    table = next((t for t in _tables(report) if t.key == key), None)
+    # Only this table's figures are computed (an applications sheet needs no usage counts).
+    table = next((t for t in _tables(report, {key}) if t.key == key), None)
     if table is None:
         abort(404)
     return _xlsx(report, [table], table.title[:20])

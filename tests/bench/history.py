@@ -18,6 +18,8 @@ import json
 import random
 from datetime import date, datetime, timedelta
 
+from content import assessment_usage
+
 BENCH_ADMIN = "admin"
 BENCH_PASSWORD = "bench-pass-2026"
 
@@ -145,9 +147,10 @@ def add_history(conn, rng: random.Random, today: date, county: str, towns: list[
                 day = (start + timedelta(days=d)).isoformat()
                 for kind, ref in rng.sample(pool, k=min(len(pool), 8)):
                     yield (day, tid, kind, ref, rng.randint(1, 6))
-    before = conn.total_changes
-    conn.executemany("INSERT OR IGNORE INTO usage_view(day, terminal, kind, ref_id, views) "
-                     "VALUES (?, ?, ?, ?, ?)", usage_rows())
-    usage = conn.total_changes - before
+    before = conn.execute("SELECT count(*) FROM usage_view").fetchone()[0]
+    with assessment_usage.rollup_paused(conn):     # roll-ups built once, not row by row
+        conn.executemany("INSERT OR IGNORE INTO usage_view(day, terminal, kind, ref_id, views) "
+                         "VALUES (?, ?, ?, ?, ?)", usage_rows())
+    usage = conn.execute("SELECT count(*) FROM usage_view").fetchone()[0] - before
     return {"accounts": len(users), "revisions": len(revisions), "audit_rows": len(audit),
             "terminals": len(terminals), "usage_rows": usage}

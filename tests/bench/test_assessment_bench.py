@@ -27,16 +27,16 @@ def county():
     conn = db.connect(":memory:")
     db.migrate(conn)
     rng = random.Random(1)
-    conn.execute("INSERT INTO jurisdiction VALUES (?, '试验县', 'county', NULL, '县', 0)", (COUNTY,))
+    conn.execute("INSERT INTO jurisdiction(code, name, level, parent_code, kind, sort) VALUES (?, '试验县', 'county', NULL, '县', 0)", (COUNTY,))
     towns, villages = [], []
     for t in range(20):
         tc = f"3401001{t:02d}000"
         towns.append(tc)
-        conn.execute("INSERT INTO jurisdiction VALUES (?, ?, 'township', ?, '镇', ?)", (tc, f"镇{t}", COUNTY, t))
+        conn.execute("INSERT INTO jurisdiction(code, name, level, parent_code, kind, sort) VALUES (?, ?, 'township', ?, '镇', ?)", (tc, f"镇{t}", COUNTY, t))
         for v in range(15):
             vc = f"3401001{t:02d}{200 + v:03d}"
             villages.append((tc, vc))
-            conn.execute("INSERT INTO jurisdiction VALUES (?, ?, 'village', ?, '村', ?)", (vc, f"村{t}-{v}", tc, v))
+            conn.execute("INSERT INTO jurisdiction(code, name, level, parent_code, kind, sort) VALUES (?, ?, 'village', ?, '村', ?)", (vc, f"村{t}-{v}", tc, v))
     for d in range(26):
         conn.execute("INSERT INTO domain(id, name, sort) VALUES (?, ?, ?)", (d + 1, f"领域{d}", d))
 

@@ -1,0 +1,235 @@
+"""Usage figures of the assessment: views per owning jurisdiction, domain, month and terminal."""
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .assessment_scope import Period, Scope, _d, _in
+from .db import get_meta
+from .usage import LOCAL
+
+
+# ---------------------------------------------------------------- content gaps and usage
+
+def content_gaps(conn: sqlite3.Connection, period: Period, limit: int = 20) -> list[tuple[str, int]]:
+    """The most frequent searches that found nothing in the period (counts carry no place)."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT query, sum(count) AS c FROM usage_search_miss WHERE day BETWEEN ? AND ? "
+        "GROUP BY query ORDER BY c DESC, query LIMIT ?",
+        (period.start.isoformat(), period.end.isoformat(), limit))]
+
+
+@dataclass
+class Usage:
+    by_jurisdiction: Counter      # owning jurisdiction → views
+    by_domain: Counter
+    monthly: Counter
+    by_group: Counter
+
+    @property
+    def total(self) -> int:
+        return sum(self.monthly.values())
+
+
+def _months(period: Period) -> tuple[list[str], list[tuple[str, str]]]:
+    """The period as whole months (read from the roll-up) and day ranges (read from the days)."""
+    whole, ranges = [], []
+    for month in period.months():
+        first = date.fromisoformat(month + "-01")
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        lo, hi = max(first, period.start), min(last, period.end)
+        if lo == first and hi == last:
+            whole.append(month)
+        else:
+            ranges.append((lo.isoformat(), hi.isoformat()))
+    return whole, ranges
+
+
+def rollup_ready(conn: sqlite3.Connection) -> bool:
+    """Rebuild the monthly roll-up if a change of owner or domain marked it; False if it
+    cannot be rebuilt now (a read-only connection): read the daily rows instead."""
+    row = conn.execute("SELECT value FROM assessment_state WHERE name = 'usage_rollup_dirty'").fetchone()
+    if row is None or not row[0]:
+        return True
+    try:
+        conn.execute("SAVEPOINT usage_rollup")
+        try:
+            conn.execute("DELETE FROM usage_month")
+            conn.execute("""INSERT INTO usage_month(code, month, domain, views)
+                            SELECT code, substr(day, 1, 7), domain, sum(views)
+                            FROM usage_attribution GROUP BY 1, 2, 3""")
+            conn.execute("DELETE FROM usage_terminal_month")
+            conn.execute("""INSERT INTO usage_terminal_month(terminal, month, domain, views)
+                            SELECT terminal, substr(day, 1, 7), domain, sum(views)
+                            FROM usage_attribution GROUP BY 1, 2, 3""")
+            conn.execute("DELETE FROM usage_terminal_day")
+            conn.execute("""INSERT INTO usage_terminal_day(terminal, day, views)
+                            SELECT terminal, day, sum(views) FROM usage_view GROUP BY terminal, day""")
+            conn.execute("UPDATE assessment_state SET value = 0 WHERE name = 'usage_rollup_dirty'")
+            conn.execute("RELEASE usage_rollup")
+        except BaseException:
+            conn.execute("ROLLBACK TO usage_rollup")
+            conn.execute("RELEASE usage_rollup")
+            raise
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+@contextmanager
+def rollup_paused(conn: sqlite3.Connection):
+    """Inside a transaction, for bulk loads of counts: the per-row roll-up triggers stand
+    still and the roll-ups are rebuilt set-based at the end (the pause is never committed)."""
+    if not conn.in_transaction:
+        raise RuntimeError("rollup_paused needs a transaction")
+    conn.execute("UPDATE assessment_state SET value = 1 WHERE name IN ('usage_rollup_paused', 'usage_rollup_dirty')")
+    try:
+        yield
+    finally:
+        conn.execute("UPDATE assessment_state SET value = 0 WHERE name = 'usage_rollup_paused'")
+    rollup_ready(conn)
+
+
+def _views(conn: sqlite3.Connection, period: Period, rollup: str, groupings: list[str], where: str,
+           params: list) -> dict[str, list]:
+    """Views in the period filtered by ``where`` and summed in SQL by each grouping (columns of
+    month, terminal, code, domain; at most two): whole months from the ``rollup`` table, the
+    rest of the period from the daily rows, attributed once for all groupings."""
+    whole, ranges = _months(period)
+    if not rollup_ready(conn):
+        whole, ranges = [], [(period.start.isoformat(), period.end.isoformat())]
+    columns = sorted({c.strip() for g in groupings for c in g.split(",")})
+    cols = ", ".join(columns)
+    out: dict[str, list] = {g: [] for g in groupings}
+    if not whole and not ranges:
+        return out
+    # The daily rows (a part-month: few) are attributed once, in a CTE every grouping reads;
+    # the roll-up is read by each grouping directly (in its key order, without a copy).
+    ctes, args = [], []
+    for i, (lo, hi) in enumerate(ranges):
+        ctes.append(f"part{i} AS MATERIALIZED (SELECT {cols}, views FROM (SELECT *, substr(day, 1, 7) AS month "
+                    f"FROM usage_attribution WHERE day BETWEEN ? AND ?) WHERE {where})")
+        args += [lo, hi, *params]
+    selects = []
+    for n, g in enumerate(groupings):
+        sources = [f"SELECT {cols}, views FROM part{i}" for i in range(len(ranges))]
+        if whole:
+            sources.insert(0, f"SELECT {cols}, views FROM {rollup} WHERE month IN ({_in(whole)}) AND {where}")
+            args += [*whole, *params]
+        keys = [c.strip() for c in g.split(",")]
+        padded = ", ".join(keys + ["NULL"] * (2 - len(keys)))
+        selects.append(f"SELECT {n} AS grouping, {padded}, sum(views) FROM ({' UNION ALL '.join(sources)}) "
+                       f"GROUP BY {g}")
+    sql = (f"WITH {', '.join(ctes)} " if ctes else "") + " UNION ALL ".join(selects)
+    for r in conn.execute(sql, args).fetchall():
+        g = groupings[r[0]]
+        n = len(g.split(","))
+        out[g].append((*r[1:1 + n], r[3]))
+    return out
+
+
+def usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Usage:
+    """Views of the scope's content in the period (on any terminal), per owning jurisdiction, domain and month."""
+    out = Usage(Counter(), Counter(), Counter(), Counter())
+    got = _views(conn, period, "usage_month", ["code", "domain", "month"],
+                 f"code IN ({_in(scope.codes)})", list(scope.codes))
+    for code, views in got["code"]:
+        out.by_jurisdiction[code] += views
+        out.by_group[scope.group(code)] += views
+    for domain, views in got["domain"]:
+        out.by_domain[domain] += views
+    for month, views in got["month"]:
+        out.monthly[month] += views
+    return out
+
+
+@dataclass
+class TerminalRow:
+    """One terminal (or this instance's own screens) and the views it served in the period."""
+
+    id: str
+    name: str
+    code: str                     # where it stands (its enrolled jurisdiction)
+    place: str
+    active: bool = True
+    views: int = 0
+    days: int = 0                 # days with at least one view
+    last_day: date | None = None
+    monthly: Counter = field(default_factory=Counter)
+    by_domain: Counter = field(default_factory=Counter)
+
+    @property
+    def top_domain(self) -> str | None:
+        return self.by_domain.most_common(1)[0][0] if self.by_domain else None
+
+
+@dataclass
+class TerminalUsage:
+    terminals: list[TerminalRow]  # most used first
+    by_domain: Counter            # views on the scope's terminals, by domain of what was viewed
+    monthly: Counter
+
+    @property
+    def total(self) -> int:
+        return sum(t.views for t in self.terminals)
+
+
+def local_name(conn: sqlite3.Connection) -> str:
+    role = get_meta(conn, "role")
+    return "本机（县级平台）" if role == "hub" else "本机"
+
+
+def terminals_in(conn: sqlite3.Connection, scope: Scope) -> list[TerminalRow]:
+    """The terminals standing in the scope, from the fleet registry; this instance's own
+    screens (views counted as usage.LOCAL) stand at the instance's jurisdiction."""
+    out = []
+    for t in conn.execute(f"""
+            SELECT id, label, scope, active FROM sync_terminal WHERE scope IN ({_in(scope.codes)})
+            ORDER BY scope, enrolled_at, id""", scope.codes):
+        out.append(TerminalRow(id=t["id"], name=t["label"] or f"终端 {t['id'][:8]}", code=t["scope"],
+                               place=scope.names[t["scope"]], active=bool(t["active"])))
+    root = conn.execute("SELECT code FROM jurisdiction WHERE parent_code IS NULL ORDER BY code LIMIT 1").fetchone()
+    own = get_meta(conn, "scope") or (root[0] if root else None)
+    if own in scope.names:
+        out.append(TerminalRow(id=LOCAL, name=local_name(conn), code=own, place=scope.names[own]))
+    return out
+
+
+def terminal_usage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> TerminalUsage:
+    """Views served by each terminal standing in the scope, per month and domain of what was viewed.
+
+    Counts are the daily totals terminals send upstream (content.usage): whatever the
+    terminal showed — county, township or village content — counts for that terminal.
+    """
+    rows = {t.id: t for t in terminals_in(conn, scope)}
+    out = TerminalUsage([], Counter(), Counter())
+    if rows:
+        ids = list(rows)
+        span = (period.start.isoformat(), period.end.isoformat())
+        got = _views(conn, period, "usage_terminal_month", ["terminal, month", "terminal, domain"],
+                     f"terminal IN ({_in(ids)})", ids)
+        for terminal, month, views in got["terminal, month"]:
+            if views:
+                t = rows[terminal]
+                t.views += views
+                t.monthly[month] += views
+                out.monthly[month] += views
+        for terminal, domain, views in got["terminal, domain"]:
+            if views:
+                rows[terminal].by_domain[domain] += views
+                out.by_domain[domain] += views
+        for r in conn.execute(f"""
+                SELECT terminal, count(*) AS days, max(day) AS last FROM usage_terminal_day
+                WHERE day BETWEEN ? AND ? AND views > 0 AND terminal IN ({_in(ids)})
+                GROUP BY terminal""", [*span, *ids]):
+            rows[r["terminal"]].days = r["days"]
+            rows[r["terminal"]].last_day = _d(r["last"])
+    # Every enrolled terminal is listed (an unused one is worth seeing); this instance's
+    # own screens only when they served something, and stopped terminals only if used.
+    out.terminals = sorted((t for t in rows.values() if t.views or (t.id != LOCAL and t.active)),
+                           key=lambda t: (-t.views, t.code, t.name))
+    return out
+
