@@ -54,6 +54,17 @@ def _hour_start(key: str) -> datetime:
     return datetime.strptime(key, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
 
 
+def _is_hour(key) -> bool:
+    """A real UTC hour "YYYY-MM-DDTHH" (the pattern alone lets "T99" or "02-30" through)."""
+    if not isinstance(key, str) or not HOUR.match(key):
+        return False
+    try:
+        _hour_start(key)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_report(body, now: datetime) -> dict[tuple[str, int], tuple[int, int]]:
     """``{"hours": {"2026-12-03T02": {"123": [shown, visible], …}, …}}`` → counts by (hour, notice)."""
     hours = body.get("hours") if isinstance(body, dict) else None
@@ -62,7 +73,7 @@ def parse_report(body, now: datetime) -> dict[tuple[str, int], tuple[int, int]]:
     out = {}
     latest = hour_key(now + timedelta(hours=1))
     for hour, notices in hours.items():
-        if not isinstance(hour, str) or not HOUR.match(hour) or hour > latest:
+        if not _is_hour(hour) or hour > latest:
             raise BadReport(f"时段无效：{str(hour)[:20]}")
         if not isinstance(notices, dict) or len(notices) > MAX_NOTICES:
             raise BadReport("公示条数无效")
