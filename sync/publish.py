@@ -131,11 +131,16 @@ def content_tables(conn: sqlite3.Connection) -> list[Table]:
 class Chunk:
     name: str
     table: Table
-    rows: list[list]
+    texts: list[str] | None                    # rows as encoded (bundle.encode_row)
     refs: list[list[tuple[int, str, bool]]]   # per row: (column, owner of target, not null)
     owner: str | None = None
     ref_owners: set = field(default_factory=set)
     entry: dict | None = None                  # its blob, once made (shared by every scope)
+    pictures: list[str] = field(default_factory=list)   # attachment blobs its rows show
+
+    @property
+    def rows(self) -> list[list]:
+        return [json.loads(t) for t in self.texts or ()]
 
 
 def _chunk_boundary(key: tuple) -> bool:
@@ -151,34 +156,82 @@ def _key_label(key: tuple) -> str:
 
 
 class Snapshot:
-    """The published rows of every content table, with owners and cross-references."""
+    """The published rows of every content table, with owners and cross-references.
 
-    def __init__(self, conn: sqlite3.Connection):
-        self.tables = content_tables(conn)
+    With a row cache (publish_state.RowCache) only rows written since the last round are
+    read whole, masked and encoded; the others come encoded from the cache, and only their
+    key, owner and reference columns are read. ``seal`` is called with each chunk as soon as
+    it is complete (the publisher makes its blob there and may let go of its rows)."""
+
+    def __init__(self, conn: sqlite3.Connection, cache=None, tables: list[Table] | None = None,
+                 seal=None):
+        self.tables = tables if tables is not None else content_tables(conn)
         self.by_name = {t.name: t for t in self.tables}
         self.owner: dict[str, dict] = {}           # table → {target value: owner code}
         self.chunks: list[Chunk] = []
         self.masked_cells = 0                      # personal data caught here, behind review
+        self.cache = cache
+        self.seal = seal
         self._allowed: dict[str | None, frozenset] = {}
         county = jurisdictions.county(conn)
         self._county = county["code"] if county else None
         for t in self.tables:
             self._load(conn, t)
         marks = ", ".join("?" for _ in SHARED_META)
-        meta = [list(r) for r in conn.execute(
+        meta = [bundle.encode_row(list(r)) for r in conn.execute(
             f"SELECT key, value FROM meta WHERE key IN ({marks}) ORDER BY key", SHARED_META)]
         if meta:
-            self.chunks.append(Chunk("meta", META_TABLE, meta, [[] for _ in meta]))
+            self._add(Chunk("meta", META_TABLE, meta, [[] for _ in meta]))
+
+    def _add(self, chunk: Chunk) -> None:
+        self.chunks.append(chunk)
+        if self.seal is not None:
+            self.seal(chunk)
+
+    def _rows(self, conn: sqlite3.Connection, t: Table, need: list[int]):
+        """(values, encoded row, cache key) per published row in key order; ``values`` holds
+        at least the columns ``need`` names (all of them for a row masked now)."""
+        from .publish_state import key_sql  # noqa: PLC0415  (publish_state imports this module)
+        where = " WHERE x.status = 'published'" if t.has_status else ""
+        order = ", ".join(f'x."{k}"' for k in t.key)
+        needed = ", ".join(f'x."{t.columns[i]}"' for i in need)
+        cache = self.cache
+        if cache is not None and cache.usable:
+            lazy = ", ".join(f'CASE WHEN c.row IS NULL THEN x."{c}" END' for c in t.columns)
+            sql = (f'SELECT {key_sql(t, "x")}, c.row, {needed}, {lazy} FROM "{t.name}" AS x '
+                   f'LEFT JOIN publish_row AS c ON c.tbl = ? AND c.key = {key_sql(t, "x")}'
+                   f'{where} ORDER BY {order}')
+            args = (t.name,)
+        else:
+            full = ", ".join(f'x."{c}"' for c in t.columns)
+            keyed = key_sql(t, "x") if cache is not None else "NULL"
+            sql = f'SELECT {keyed}, NULL, {needed}, {full} FROM "{t.name}" AS x{where} ORDER BY {order}'
+            args = ()
+        cur = conn.cursor()
+        cur.row_factory = None
+        width, n = len(t.columns), len(need)
+        for r in cur.execute(sql, args):
+            text = r[1]
+            if text is None:
+                values = self._masked(conn, t, list(r[2 + n:]))
+                text = bundle.encode_row(values)
+                if cache is not None:
+                    cache.fresh.append((t.name, r[0], text))
+            else:
+                values = [None] * width
+                for j, i in enumerate(need):
+                    values[i] = r[2 + j]
+            yield values, text
 
     def _load(self, conn: sqlite3.Connection, t: Table) -> None:
-        cols = ", ".join(f'"{c}"' for c in t.columns)
-        where = " WHERE status = 'published'" if t.has_status else ""
-        order = ", ".join(f'"{k}"' for k in t.key)
-        rows = [self._masked(conn, t, list(r))
-                for r in conn.execute(f'SELECT {cols} FROM "{t.name}"{where} ORDER BY {order}')]
-        kept, kept_refs = [], []
-        for row in rows:
-            refs, drop = [], False
+        # Columns someone points at, the key, the references and the owner: read for every row.
+        wanted = {tcol for other in self.tables for _, tt, tcol, _ in other.fks if tt == t.name}
+        need = sorted({t.columns.index(k) for k in t.key} | {i for i, _, _, _ in t.fks}
+                      | {t.columns.index(c) for c in wanted}
+                      | ({t.owner_col} if t.owner_col is not None else set()))
+        kept, kept_texts, kept_refs = [], [], []
+        for row, text in self._rows(conn, t, need):
+            refs, drop, cleared = [], False, []
             for idx, target, tcol, notnull in t.fks:
                 value = row[idx]
                 if value is None:
@@ -192,11 +245,19 @@ class Snapshot:
                         drop = True
                         break
                     row[idx] = None
+                    cleared.append(idx)
                     continue
                 refs.append((idx, targets[value], notnull))
-            if not drop:
-                kept.append(row)
-                kept_refs.append(refs)
+            if drop:
+                continue
+            if cleared:
+                full = json.loads(text)
+                for idx in cleared:
+                    full[idx] = None
+                text = bundle.encode_row(full)
+            kept.append(row)
+            kept_texts.append(text)
+            kept_refs.append(refs)
         # Owner of each row: its jurisdiction, else the owner of its first required parent.
         owners = []
         for row, refs in zip(kept, kept_refs):
@@ -207,14 +268,13 @@ class Snapshot:
             else:
                 owners.append(next((o for _, o, nn in refs if nn and o is not None), None))
         # Lookup tables for rows referencing this one: for every column someone points at.
-        wanted = {(tcol) for other in self.tables for _, tt, tcol, _ in other.fks if tt == t.name}
         self.owner[t.name] = {tcol: {row[t.columns.index(tcol)]: owner
                                      for row, owner in zip(kept, owners)} for tcol in wanted}
         groups: dict[str | None, list[int]] = {}
         for i, owner in enumerate(owners):
             groups.setdefault(owner, []).append(i)
         for owner, idxs in groups.items():
-            self._chunk(t, owner, [kept[i] for i in idxs],
+            self._chunk(t, owner, [kept[i] for i in idxs], [kept_texts[i] for i in idxs],
                         [[(c, o, nn) for c, o, nn in kept_refs[i] if o is not None and o != owner]
                          for i in idxs])
 
@@ -230,18 +290,18 @@ class Snapshot:
         self.masked_cells += changed
         return masked
 
-    def _chunk(self, t: Table, owner, rows, refs) -> None:
+    def _chunk(self, t: Table, owner, rows, texts, refs) -> None:
         prefix = f"{t.name}/{owner}" if owner is not None else t.name
         start, size = 0, 0
         for i, row in enumerate(rows):
-            size += len(json.dumps(row, ensure_ascii=False, default=str)) + 1
+            size += len(texts[i]) + 1
             last = i == len(rows) - 1
             if last or _chunk_boundary(t.key_of(row)) or i + 1 - start >= CHUNK_MAX_ROWS \
                     or size >= CHUNK_MAX_BYTES:
                 first = t.key_of(rows[start])
                 chunk_refs = refs[start:i + 1]
-                self.chunks.append(Chunk(f"{prefix}/{_key_label(first)}", t, rows[start:i + 1],
-                                         chunk_refs, owner, {o for r in chunk_refs for _, o, _ in r}))
+                self._add(Chunk(f"{prefix}/{_key_label(first)}", t, texts[start:i + 1], chunk_refs,
+                                owner, {o for r in chunk_refs for _, o, _ in r}))
                 start, size = i + 1, 0
 
 
@@ -254,9 +314,22 @@ class Publisher:
         self.out = published_dir(data_dir)
         self.blobs = bundle.BlobStore(self.out / "blobs")
         self._blob_cache: dict[str, tuple[str, int]] = {}
+        self._variants: dict[tuple, dict] = {}
+        self._attachments: dict[str, dict | None] = {}
+        self.new_map: list[tuple[str, str, int]] = []    # raw → blob, written after the snapshot
 
-    def blob_for(self, chunk: Chunk, rows: list[list]) -> dict:
-        raw = bundle.encode_table_blob(chunk.table.name, chunk.table.columns, chunk.table.key, rows)
+    def seal(self, chunk: Chunk) -> None:
+        """A chunk is complete: make its blob; keep its rows only if some scope needs a
+        variant of it (rows pointing at what that scope does not get)."""
+        chunk.entry = self.blob_for(chunk, chunk.texts)
+        if chunk.table.name == "attachment":
+            chunk.pictures = self.pictures(chunk.table, chunk.rows)
+        if not chunk.ref_owners:
+            chunk.texts = None
+
+    def blob_for(self, chunk: Chunk, texts: list[str]) -> dict:
+        raw = bundle.encode_table_blob_rows(chunk.table.name, chunk.table.columns, chunk.table.key,
+                                            texts)
         raw_sha = bundle.sha256_hex(raw)
         hit = self._blob_cache.get(raw_sha)
         if hit is None:
@@ -268,14 +341,27 @@ class Publisher:
                 data = bundle.compress(raw)
                 sha = self.blobs.put(data)
                 hit = (sha, len(data))
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO sync_blob_map(raw_sha256, sha256, length) VALUES (?, ?, ?)",
-                    (raw_sha, sha, len(data)))
+                self.new_map.append((raw_sha, sha, len(data)))
             self._blob_cache[raw_sha] = hit
         return {"sha256": hit[0], "length": hit[1]}
 
+    def flush_map(self) -> None:
+        """Remember the blobs made this round (raw hash → compressed blob), after the snapshot:
+        writing inside its read transaction would hold the database's write lock."""
+        if self.new_map:
+            with immediate(self.conn):
+                self.conn.executemany("INSERT OR REPLACE INTO sync_blob_map(raw_sha256, sha256, length) "
+                                      "VALUES (?, ?, ?)", self.new_map)
+            self.new_map = []
+
     def attachment(self, sha: str) -> dict | None:
         """Put an attachment into the published blobs (same hash) and describe it."""
+        if sha in self._attachments:
+            return self._attachments[sha]
+        self._attachments[sha] = entry = self._copy_attachment(sha)
+        return entry
+
+    def _copy_attachment(self, sha: str) -> dict | None:
         if not bundle.HEX64.match(sha or ""):
             return None
         src = attachment_path(self.data_dir, sha)
@@ -291,39 +377,56 @@ class Publisher:
             os.replace(tmp, dst)
         return {"sha256": sha, "length": self.blobs.path(sha).stat().st_size}
 
+    def _variant(self, chunk: Chunk, codes: set) -> tuple[dict, list[str]] | None:
+        """The chunk for a scope that does not get some rows' targets: those rows dropped (a
+        required link) or their link cleared; None when no row is left. Memoised by what
+        was changed, so scopes that see the same targets share the work."""
+        changes = []
+        for i, refs in enumerate(chunk.refs):
+            gone = tuple((idx, notnull) for idx, target_owner, notnull in refs
+                         if target_owner is not None and target_owner not in codes)
+            if gone:
+                changes.append((i, gone))
+        memo_key = (chunk.name, tuple(changes))
+        if memo_key not in self._variants:
+            texts, changed = [], dict(changes)
+            for i, text in enumerate(chunk.texts):
+                gone = changed.get(i)
+                if gone is None:
+                    texts.append(text)
+                elif not any(notnull for _, notnull in gone):
+                    row = json.loads(text)
+                    for idx, _ in gone:
+                        row[idx] = None
+                    texts.append(bundle.encode_row(row))
+            if not texts:
+                self._variants[memo_key] = None
+            else:
+                pictures = (self.pictures(chunk.table, [json.loads(t) for t in texts])
+                            if chunk.table.name == "attachment" else [])
+                self._variants[memo_key] = (self.blob_for(chunk, texts), pictures)
+        return self._variants[memo_key]
+
     def scope_files(self, snap: Snapshot, scope: str) -> dict:
         codes = set(jurisdictions.visible_codes(self.conn, scope))
         files = {}
         for chunk in snap.chunks:
             if chunk.owner is not None and chunk.owner not in codes:
                 continue
-            rows = chunk.rows
-            if not chunk.ref_owners <= codes:
-                rows = []
-                for row, refs in zip(chunk.rows, chunk.refs):
-                    row = list(row)
-                    drop = False
-                    for idx, target_owner, notnull in refs:
-                        if target_owner is not None and target_owner not in codes:
-                            if notnull:
-                                drop = True
-                                break
-                            row[idx] = None
-                    if not drop:
-                        rows.append(row)
-                if not rows:
-                    continue
-            if rows is chunk.rows:
+            if chunk.ref_owners <= codes:
                 if chunk.entry is None:
-                    chunk.entry = self.blob_for(chunk, rows)
-                files[chunk.name] = chunk.entry
+                    self.seal(chunk)
+                entry, pictures = chunk.entry, chunk.pictures
             else:
-                files[chunk.name] = self.blob_for(chunk, rows)
-            if chunk.table.name == "attachment":
-                for picture in self.pictures(chunk.table, rows):
-                    entry = self.attachment(picture)
-                    if entry is not None:
-                        files[f"blob/{entry['sha256']}"] = entry
+                variant = self._variant(chunk, codes)
+                if variant is None:
+                    continue
+                entry, pictures = variant
+            files[chunk.name] = entry
+            for picture in pictures:
+                blob = self.attachment(picture)
+                if blob is not None:
+                    files[f"blob/{blob['sha256']}"] = blob
         return files
 
     @staticmethod
@@ -363,64 +466,144 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
 
     A scope gets a new version when its files changed, when its manifest is
     older than ``resign_hours`` (so it never reaches its expiry), or with ``force``.
+    When nothing a bundle is cut from changed since the last round (sync.publish_state),
+    nothing is cut: only the manifests due are re-signed with the files they list.
     """
+    from . import publish_state  # noqa: PLC0415  (publish_state imports this module)
     data_dir = Path(data_dir)
     keys = signing_keys(data_dir)
     now = now or bundle.utcnow()
-    results = []
+    out = published_dir(data_dir)
     with publish_lock(data_dir):
-        pub = Publisher(data_dir, conn)
-        snap = Snapshot(conn)
+        tables = content_tables(conn)
+        untracked = publish_state.ensure_tracking(conn, tables, SHARED_META)
+        pub = snap = None
+        # One read transaction: the rows, the change counter and the token agree.
+        conn.execute("BEGIN")
+        try:
+            counter = publish_state.changes(conn)
+            token = publish_state.token(conn, tables)
+            scopes = conn.execute("SELECT code, name, level FROM jurisdiction ORDER BY code").fetchall()
+            states = {r["scope"]: r for r in conn.execute("SELECT * FROM sync_scope")}
+            quiet = (not force and not untracked
+                     and publish_state.seen(conn) == {"changes": counter, "token": token}
+                     and all(j["code"] in states and (out / j["code"] / "manifest.json").exists()
+                             for j in scopes))
+            if not quiet:
+                pub = Publisher(data_dir, conn)
+                cache = publish_state.RowCache.open(conn, token, counter)
+                snap = Snapshot(conn, cache=cache, tables=tables, seal=pub.seal)
+        finally:
+            conn.execute("COMMIT")
+        if quiet:
+            results = _resign_due(data_dir, conn, keys, scopes, states, now, expiry_days,
+                                  resign_hours, progress)
+            if results is not None:
+                return results
+            # A manifest on disk is not the one recorded: cut everything as usual.
+            pub = Publisher(data_dir, conn)
+            conn.execute("BEGIN")
+            try:
+                cache = publish_state.RowCache.open(conn, token, counter)
+                snap = Snapshot(conn, cache=cache, tables=tables, seal=pub.seal)
+            finally:
+                conn.execute("COMMIT")
+        pub.flush_map()
+        cache.remember(conn)
         if snap.masked_cells:
             log.warning("publish: masked personal data in %d published cells that had got past review",
                         snap.masked_cells)
-        scopes = conn.execute("SELECT code, name, level FROM jurisdiction ORDER BY code").fetchall()
-        index = []
+        results, index = [], []
         for j in scopes:
             scope = j["code"]
             with immediate(conn):
                 files = pub.scope_files(snap, scope)
-                files_hash = bundle.sha256_hex(bundle.canonical(files))
-                path = pub.out / scope / "manifest.json"
                 state = conn.execute("SELECT * FROM sync_scope WHERE scope = ?", (scope,)).fetchone()
-                fresh = (state is not None and path.exists() and state["files_hash"] == files_hash
-                         and bundle.parse_iso(state["created"]) + timedelta(hours=resign_hours) > now
-                         and _disk_version(path) == state["version"])
-                if fresh and not force:
-                    version = state["version"]
-                    changed = False
-                else:
-                    version = max(state["version"] if state else 0, _disk_version(path)) + 1
-                    signed = bundle.build_signed(scope, version, files, now,
-                                                 now + timedelta(days=expiry_days))
-                    manifest = bundle.sign_manifest(signed, keys)
-                    data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
-                    # The copy first: pruning must know every manifest a terminal may hold.
-                    from .prune import record  # noqa: PLC0415  (prune imports this module)
-                    record(data_dir, scope, version, data)
-                    bundle.atomic_write(path, data)
-                    conn.execute(
-                        "INSERT INTO sync_scope(scope, version, files_hash, created, expires) "
-                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET "
-                        "version = excluded.version, files_hash = excluded.files_hash, "
-                        "created = excluded.created, expires = excluded.expires",
-                        (scope, version, files_hash, signed["created"], signed["expires"]))
-                    changed = True
+                version, changed = _sign_scope(data_dir, conn, keys, scope, files, state, now,
+                                               expiry_days, resign_hours, force)
             index.append({"scope": scope, "level": j["level"], "name": j["name"], "version": version})
             results.append({"scope": scope, "version": version, "changed": changed,
                             "files": len(files)})
             if progress:
                 progress(j)
-        bundle.atomic_write(pub.out / "index.json",
-                            json.dumps(index, ensure_ascii=False, indent=1).encode())
-        with immediate(conn):
-            set_meta(conn, "sync_published_at", bundle.iso(now))
-            county = jurisdictions.county(conn)
-            if county is not None:
-                version = next((r["version"] for r in results if r["scope"] == county["code"]), None)
-                if version is not None:
-                    set_meta(conn, "content_version", str(version))
+        pub.flush_map()
+        _finish_round(conn, out, index, results, now, lambda: publish_state.mark_seen(conn, counter, token))
     return results
+
+
+def _sign_scope(data_dir: Path, conn: sqlite3.Connection, keys, scope: str, files: dict, state,
+                now, expiry_days: float, resign_hours: float, force: bool) -> tuple[int, bool]:
+    """Sign and write a new manifest for ``scope`` unless its files are the ones published and
+    its manifest is not yet due for re-signing; (version, whether a new one was written)."""
+    files_hash = bundle.sha256_hex(bundle.canonical(files))
+    path = published_dir(data_dir) / scope / "manifest.json"
+    fresh = (state is not None and path.exists() and state["files_hash"] == files_hash
+             and bundle.parse_iso(state["created"]) + timedelta(hours=resign_hours) > now
+             and _disk_version(path) == state["version"])
+    if fresh and not force:
+        return state["version"], False
+    version = max(state["version"] if state else 0, _disk_version(path)) + 1
+    signed = bundle.build_signed(scope, version, files, now, now + timedelta(days=expiry_days))
+    manifest = bundle.sign_manifest(signed, keys)
+    data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+    # The copy first: pruning must know every manifest a terminal may hold.
+    from .prune import record  # noqa: PLC0415  (prune imports this module)
+    record(data_dir, scope, version, data)
+    bundle.atomic_write(path, data)
+    conn.execute(
+        "INSERT INTO sync_scope(scope, version, files_hash, created, expires) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET "
+        "version = excluded.version, files_hash = excluded.files_hash, "
+        "created = excluded.created, expires = excluded.expires",
+        (scope, version, files_hash, signed["created"], signed["expires"]))
+    return version, True
+
+
+def _resign_due(data_dir: Path, conn: sqlite3.Connection, keys, scopes, states: dict, now,
+                expiry_days: float, resign_hours: float, progress) -> list[dict] | None:
+    """Nothing changed: re-sign, with the files they list, only the manifests due; the rest
+    stand. None when a due manifest on disk is not the one recorded (cut everything then)."""
+    out = published_dir(data_dir)
+    results, index = [], []
+    for j in scopes:
+        scope, state = j["code"], states[j["code"]]
+        version, changed, count = state["version"], False, None
+        if bundle.parse_iso(state["created"]) + timedelta(hours=resign_hours) <= now:
+            try:
+                signed = json.loads((out / scope / "manifest.json").read_bytes())["signed"]
+                files = signed["files"]
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+            if signed.get("version") != state["version"] or \
+                    bundle.sha256_hex(bundle.canonical(files)) != state["files_hash"]:
+                return None
+            with immediate(conn):
+                version, changed = _sign_scope(data_dir, conn, keys, scope, files, state, now,
+                                               expiry_days, resign_hours, False)
+            count = len(files)
+        index.append({"scope": scope, "level": j["level"], "name": j["name"], "version": version})
+        results.append({"scope": scope, "version": version, "changed": changed, "files": count})
+        if progress:
+            progress(j)
+    _finish_round(conn, out, index, results, now, None,
+                  write_index=any(r["changed"] for r in results) or not (out / "index.json").exists())
+    return results
+
+
+def _finish_round(conn: sqlite3.Connection, out: Path, index: list, results: list, now,
+                  mark, write_index: bool = True) -> None:
+    if write_index:
+        bundle.atomic_write(out / "index.json",
+                            json.dumps(index, ensure_ascii=False, indent=1).encode())
+    with immediate(conn):
+        set_meta(conn, "sync_published_at", bundle.iso(now))
+        if mark is not None:
+            mark()
+        county = jurisdictions.county(conn)
+        if county is not None:
+            version = next((r["version"] for r in results if r["scope"] == county["code"]), None)
+            if version is not None:
+                set_meta(conn, "content_version", str(version))
 
 
 def newest_versions(conn: sqlite3.Connection) -> dict[str, int]:
