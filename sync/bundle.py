@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -281,10 +282,14 @@ class BlobStore:
         p = self.path(sha)
         return p.is_file() and (length is None or p.stat().st_size == length)
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, pending: "FileBatch | None" = None) -> str:
+        """Store ``data`` under its hash; with ``pending``, queued there to be written with others."""
         sha = sha256_hex(data)
         if not self.has(sha, len(data)):
-            atomic_write(self.path(sha), data)
+            if pending is None:
+                atomic_write(self.path(sha), data)
+            else:
+                pending.add(self.path(sha), data)
         return sha
 
     def read(self, sha: str) -> bytes:
@@ -309,3 +314,37 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+class FileBatch:
+    """Files to write atomically (``atomic_write``), many at once: each still fsynced before
+    its rename, but from several threads, so the file system commits their fsyncs together
+    (hundreds of blobs or manifests one after the other cost seconds of disk waits)."""
+
+    WORKERS = 8
+    MAX_PENDING_BYTES = 16 * 1024 * 1024
+
+    def __init__(self):
+        self.items: dict[Path, bytes] = {}
+        self.size = 0
+
+    def add(self, path: Path, data: bytes) -> None:
+        if path not in self.items:
+            self.size += len(data)
+        self.items[Path(path)] = data
+        if self.size >= self.MAX_PENDING_BYTES:
+            self.write()
+
+    def __contains__(self, path) -> bool:
+        return Path(path) in self.items
+
+    def write(self) -> None:
+        """Write everything queued; returns when all of it is on disk (or raises)."""
+        items, self.items, self.size = list(self.items.items()), {}, 0
+        if len(items) <= 1:
+            for path, data in items:
+                atomic_write(path, data)
+            return
+        with ThreadPoolExecutor(min(self.WORKERS, len(items))) as pool:
+            for future in [pool.submit(atomic_write, path, data) for path, data in items]:
+                future.result()

@@ -210,10 +210,16 @@ class Snapshot:
         cur = conn.cursor()
         cur.row_factory = None
         width, n = len(t.columns), len(need)
+        # Links to tables no terminal gets (a user) are always cleared: before encoding, so a
+        # cached row needs no decoding for them.
+        never = [idx for idx, target, _, notnull in t.fks
+                 if target not in self.by_name and target != t.name and not notnull]
         for r in cur.execute(sql, args):
             text = r[1]
             if text is None:
                 values = self._masked(conn, t, list(r[2 + n:]))
+                for idx in never:
+                    values[idx] = None
                 text = bundle.encode_row(values)
                 if cache is not None:
                     cache.fresh.append((t.name, r[0], text))
@@ -221,6 +227,8 @@ class Snapshot:
                 values = [None] * width
                 for j, i in enumerate(need):
                     values[i] = r[2 + j]
+                for idx in never:
+                    values[idx] = None
             yield values, text
 
     def _load(self, conn: sqlite3.Connection, t: Table) -> None:
@@ -317,6 +325,7 @@ class Publisher:
         self._variants: dict[tuple, dict] = {}
         self._attachments: dict[str, dict | None] = {}
         self.new_map: list[tuple[str, str, int]] = []    # raw → blob, written after the snapshot
+        self.pending = bundle.FileBatch()                 # new blobs, written before any manifest
 
     def seal(self, chunk: Chunk) -> None:
         """A chunk is complete: make its blob; keep its rows only if some scope needs a
@@ -335,11 +344,12 @@ class Publisher:
         if hit is None:
             row = self.conn.execute("SELECT sha256, length FROM sync_blob_map WHERE raw_sha256 = ?",
                                     (raw_sha,)).fetchone()
-            if row is not None and self.blobs.has(row[0], row[1]):
+            if row is not None and (self.blobs.path(row[0]) in self.pending
+                                    or self.blobs.has(row[0], row[1])):
                 hit = (row[0], row[1])
             else:
                 data = bundle.compress(raw)
-                sha = self.blobs.put(data)
+                sha = self.blobs.put(data, self.pending)
                 hit = (sha, len(data))
                 self.new_map.append((raw_sha, sha, len(data)))
             self._blob_cache[raw_sha] = hit
@@ -381,14 +391,14 @@ class Publisher:
         """The chunk for a scope that does not get some rows' targets: those rows dropped (a
         required link) or their link cleared; None when no row is left. Memoised by what
         was changed, so scopes that see the same targets share the work."""
-        changes = []
-        for i, refs in enumerate(chunk.refs):
-            gone = tuple((idx, notnull) for idx, target_owner, notnull in refs
-                         if target_owner is not None and target_owner not in codes)
-            if gone:
-                changes.append((i, gone))
-        memo_key = (chunk.name, tuple(changes))
+        memo_key = (chunk.name, frozenset(chunk.ref_owners - codes))
         if memo_key not in self._variants:
+            changes = []
+            for i, refs in enumerate(chunk.refs):
+                gone = tuple((idx, notnull) for idx, target_owner, notnull in refs
+                             if target_owner is not None and target_owner not in codes)
+                if gone:
+                    changes.append((i, gone))
             texts, changed = [], dict(changes)
             for i, text in enumerate(chunk.texts):
                 gone = changed.get(i)
@@ -508,55 +518,78 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
                 snap = Snapshot(conn, cache=cache, tables=tables, seal=pub.seal)
             finally:
                 conn.execute("COMMIT")
+        pub.pending.write()
         pub.flush_map()
         cache.remember(conn)
         if snap.masked_cells:
             log.warning("publish: masked personal data in %d published cells that had got past review",
                         snap.masked_cells)
-        results, index = [], []
-        for j in scopes:
-            scope = j["code"]
-            with immediate(conn):
-                files = pub.scope_files(snap, scope)
-                state = conn.execute("SELECT * FROM sync_scope WHERE scope = ?", (scope,)).fetchone()
-                version, changed = _sign_scope(data_dir, conn, keys, scope, files, state, now,
-                                               expiry_days, resign_hours, force)
-            index.append({"scope": scope, "level": j["level"], "name": j["name"], "version": version})
-            results.append({"scope": scope, "version": version, "changed": changed,
-                            "files": len(files)})
-            if progress:
-                progress(j)
+        files = {j["code"]: pub.scope_files(snap, j["code"]) for j in scopes}
+        pub.pending.write()                    # every blob on disk before a manifest names it
         pub.flush_map()
+        signed = _sign_scopes(data_dir, conn, keys, scopes, files, now, expiry_days,
+                              resign_hours, force, progress)
+        results = [{"scope": j["code"], "version": signed[j["code"]][0], "changed": signed[j["code"]][1],
+                    "files": len(files[j["code"]])} for j in scopes]
+        index = [{"scope": j["code"], "level": j["level"], "name": j["name"],
+                  "version": signed[j["code"]][0]} for j in scopes]
         _finish_round(conn, out, index, results, now, lambda: publish_state.mark_seen(conn, counter, token))
     return results
 
 
-def _sign_scope(data_dir: Path, conn: sqlite3.Connection, keys, scope: str, files: dict, state,
-                now, expiry_days: float, resign_hours: float, force: bool) -> tuple[int, bool]:
-    """Sign and write a new manifest for ``scope`` unless its files are the ones published and
-    its manifest is not yet due for re-signing; (version, whether a new one was written)."""
-    files_hash = bundle.sha256_hex(bundle.canonical(files))
-    path = published_dir(data_dir) / scope / "manifest.json"
-    fresh = (state is not None and path.exists() and state["files_hash"] == files_hash
-             and bundle.parse_iso(state["created"]) + timedelta(hours=resign_hours) > now
-             and _disk_version(path) == state["version"])
-    if fresh and not force:
-        return state["version"], False
-    version = max(state["version"] if state else 0, _disk_version(path)) + 1
-    signed = bundle.build_signed(scope, version, files, now, now + timedelta(days=expiry_days))
-    manifest = bundle.sign_manifest(signed, keys)
-    data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
-    # The copy first: pruning must know every manifest a terminal may hold.
-    from .prune import record  # noqa: PLC0415  (prune imports this module)
-    record(data_dir, scope, version, data)
-    bundle.atomic_write(path, data)
-    conn.execute(
-        "INSERT INTO sync_scope(scope, version, files_hash, created, expires) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET "
-        "version = excluded.version, files_hash = excluded.files_hash, "
-        "created = excluded.created, expires = excluded.expires",
-        (scope, version, files_hash, signed["created"], signed["expires"]))
-    return version, True
+SIGN_GROUP = 64              # scopes whose manifests are written together
+
+
+def _sign_scopes(data_dir: Path, conn: sqlite3.Connection, keys, scopes, files: dict, now,
+                 expiry_days: float, resign_hours: float, force: bool,
+                 progress=None) -> dict[str, tuple[int, bool]]:
+    """Sign and write a new manifest for each scope unless its files are the ones published
+    and its manifest is not yet due for re-signing; scope → (version, whether one was written).
+
+    A group of scopes at a time: the copies for pruning first, then the manifests, then
+    their record in sync_scope (a crash in between costs a version number, never a manifest)."""
+    from .prune import history_path  # noqa: PLC0415  (prune imports this module)
+    out = published_dir(data_dir)
+    done = {}
+    for start in range(0, len(scopes), SIGN_GROUP):
+        group = scopes[start:start + SIGN_GROUP]
+        states = {r["scope"]: r for r in conn.execute(
+            f"SELECT * FROM sync_scope WHERE scope IN ({', '.join('?' for _ in group)})",
+            [j["code"] for j in group])}
+        history, manifests, rows = bundle.FileBatch(), bundle.FileBatch(), []
+        for j in group:
+            scope, state = j["code"], states.get(j["code"])
+            files_hash = bundle.sha256_hex(bundle.canonical(files[scope]))
+            path = out / scope / "manifest.json"
+            fresh = (state is not None and state["files_hash"] == files_hash
+                     and bundle.parse_iso(state["created"]) + timedelta(hours=resign_hours) > now
+                     and _disk_version(path) == state["version"])
+            if fresh and not force:
+                done[scope] = (state["version"], False)
+                continue
+            version = max(state["version"] if state else 0, _disk_version(path)) + 1
+            signed = bundle.build_signed(scope, version, files[scope], now,
+                                         now + timedelta(days=expiry_days))
+            data = json.dumps(bundle.sign_manifest(signed, keys), ensure_ascii=False,
+                              separators=(",", ":")).encode()
+            history.add(history_path(data_dir, scope, version), data)
+            manifests.add(path, data)
+            rows.append((scope, version, files_hash, signed["created"], signed["expires"]))
+            done[scope] = (version, True)
+        # The copies first: pruning must know every manifest a terminal may hold.
+        history.write()
+        manifests.write()
+        if rows:
+            with immediate(conn):
+                conn.executemany(
+                    "INSERT INTO sync_scope(scope, version, files_hash, created, expires) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET "
+                    "version = excluded.version, files_hash = excluded.files_hash, "
+                    "created = excluded.created, expires = excluded.expires", rows)
+        if progress:
+            for j in group:
+                progress(j)
+    return done
 
 
 def _resign_due(data_dir: Path, conn: sqlite3.Connection, keys, scopes, states: dict, now,
@@ -564,29 +597,32 @@ def _resign_due(data_dir: Path, conn: sqlite3.Connection, keys, scopes, states: 
     """Nothing changed: re-sign, with the files they list, only the manifests due; the rest
     stand. None when a due manifest on disk is not the one recorded (cut everything then)."""
     out = published_dir(data_dir)
+    due, files = [], {}
+    for j in scopes:
+        state = states[j["code"]]
+        if bundle.parse_iso(state["created"]) + timedelta(hours=resign_hours) > now:
+            continue
+        try:
+            signed = json.loads((out / j["code"] / "manifest.json").read_bytes())["signed"]
+            listed = signed["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if signed.get("version") != state["version"] or \
+                bundle.sha256_hex(bundle.canonical(listed)) != state["files_hash"]:
+            return None
+        due.append(j)
+        files[j["code"]] = listed
+    signed = _sign_scopes(data_dir, conn, keys, due, files, now, expiry_days, resign_hours, False)
     results, index = [], []
     for j in scopes:
-        scope, state = j["code"], states[j["code"]]
-        version, changed, count = state["version"], False, None
-        if bundle.parse_iso(state["created"]) + timedelta(hours=resign_hours) <= now:
-            try:
-                signed = json.loads((out / scope / "manifest.json").read_bytes())["signed"]
-                files = signed["files"]
-            except (OSError, ValueError, KeyError, TypeError):
-                return None
-            if signed.get("version") != state["version"] or \
-                    bundle.sha256_hex(bundle.canonical(files)) != state["files_hash"]:
-                return None
-            with immediate(conn):
-                version, changed = _sign_scope(data_dir, conn, keys, scope, files, state, now,
-                                               expiry_days, resign_hours, False)
-            count = len(files)
-        index.append({"scope": scope, "level": j["level"], "name": j["name"], "version": version})
-        results.append({"scope": scope, "version": version, "changed": changed, "files": count})
+        version, changed = signed.get(j["code"], (states[j["code"]]["version"], False))
+        index.append({"scope": j["code"], "level": j["level"], "name": j["name"], "version": version})
+        results.append({"scope": j["code"], "version": version, "changed": changed,
+                        "files": len(files[j["code"]]) if j["code"] in files else None})
         if progress:
             progress(j)
     _finish_round(conn, out, index, results, now, None,
-                  write_index=any(r["changed"] for r in results) or not (out / "index.json").exists())
+                  write_index=bool(due) or not (out / "index.json").exists())
     return results
 
 
