@@ -95,7 +95,11 @@ class Table:
     owner_col: int | None                       # index of jurisdiction_code
 
     def key_of(self, row) -> tuple:
-        return tuple(row[self.columns.index(k)] for k in self.key)
+        return tuple(row[i] for i in self.key_at)
+
+    @property
+    def key_at(self) -> list[int]:
+        return [self.columns.index(k) for k in self.key]
 
 
 META_TABLE = Table("meta", ["key", "value"], ["key"], [], False, None)
@@ -238,14 +242,15 @@ class Snapshot:
                       | {t.columns.index(c) for c in wanted}
                       | ({t.owner_col} if t.owner_col is not None else set()))
         kept, kept_texts, kept_refs = [], [], []
+        # (column, rows it may point at, not null) per link; self references (the jurisdiction
+        # tree) are left alone.
+        links = [(idx, self.owner.get(target, {}).get(tcol), notnull)
+                 for idx, target, tcol, notnull in t.fks if target != t.name]
         for row, text in self._rows(conn, t, need):
             refs, drop, cleared = [], False, []
-            for idx, target, tcol, notnull in t.fks:
+            for idx, targets, notnull in links:
                 value = row[idx]
                 if value is None:
-                    continue
-                targets = self.owner.get(target, {}).get(tcol)
-                if target == t.name:                  # self reference (the jurisdiction tree)
                     continue
                 if targets is None or value not in targets:
                     # Points at something no terminal gets (a user, a draft): drop the link.
@@ -301,11 +306,12 @@ class Snapshot:
     def _chunk(self, t: Table, owner, rows, texts, refs) -> None:
         prefix = f"{t.name}/{owner}" if owner is not None else t.name
         start, size = 0, 0
+        key_at = t.key_at
         for i, row in enumerate(rows):
             size += len(texts[i]) + 1
             last = i == len(rows) - 1
-            if last or _chunk_boundary(t.key_of(row)) or i + 1 - start >= CHUNK_MAX_ROWS \
-                    or size >= CHUNK_MAX_BYTES:
+            if last or _chunk_boundary(tuple(row[k] for k in key_at)) \
+                    or i + 1 - start >= CHUNK_MAX_ROWS or size >= CHUNK_MAX_BYTES:
                 first = t.key_of(rows[start])
                 chunk_refs = refs[start:i + 1]
                 self._add(Chunk(f"{prefix}/{_key_label(first)}", t, texts[start:i + 1], chunk_refs,
@@ -326,6 +332,7 @@ class Publisher:
         self._attachments: dict[str, dict | None] = {}
         self.new_map: list[tuple[str, str, int]] = []    # raw → blob, written after the snapshot
         self.pending = bundle.FileBatch()                 # new blobs, written before any manifest
+        self.pending_shas: set[str] = set()
 
     def seal(self, chunk: Chunk) -> None:
         """A chunk is complete: make its blob; keep its rows only if some scope needs a
@@ -344,12 +351,12 @@ class Publisher:
         if hit is None:
             row = self.conn.execute("SELECT sha256, length FROM sync_blob_map WHERE raw_sha256 = ?",
                                     (raw_sha,)).fetchone()
-            if row is not None and (self.blobs.path(row[0]) in self.pending
-                                    or self.blobs.has(row[0], row[1])):
+            if row is not None and (row[0] in self.pending_shas or self.blobs.has(row[0], row[1])):
                 hit = (row[0], row[1])
             else:
                 data = bundle.compress(raw)
                 sha = self.blobs.put(data, self.pending)
+                self.pending_shas.add(sha)
                 hit = (sha, len(data))
                 self.new_map.append((raw_sha, sha, len(data)))
             self._blob_cache[raw_sha] = hit
