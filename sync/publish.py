@@ -27,7 +27,7 @@ from pathlib import Path
 from content import jurisdictions, office_phones, privacy
 from content.db import get_meta, immediate, set_meta
 
-from . import bundle
+from . import bundle, publish_state
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,8 @@ class Snapshot:
         self._county = county["code"] if county else None
         for t in self.tables:
             self._load(conn, t)
+            if cache is not None:
+                cache.flush()
         marks = ", ".join("?" for _ in SHARED_META)
         meta = [bundle.encode_row(list(r)) for r in conn.execute(
             f"SELECT key, value FROM meta WHERE key IN ({marks}) ORDER BY key", SHARED_META)]
@@ -195,25 +197,25 @@ class Snapshot:
     def _rows(self, conn: sqlite3.Connection, t: Table, need: list[int]):
         """(values, encoded row, cache key) per published row in key order; ``values`` holds
         at least the columns ``need`` names (all of them for a row masked now)."""
-        from .publish_state import key_sql  # noqa: PLC0415  (publish_state imports this module)
         where = " WHERE x.status = 'published'" if t.has_status else ""
         order = ", ".join(f'x."{k}"' for k in t.key)
         needed = ", ".join(f'x."{t.columns[i]}"' for i in need)
         cache = self.cache
         if cache is not None and cache.usable:
             lazy = ", ".join(f'CASE WHEN c.row IS NULL THEN x."{c}" END' for c in t.columns)
-            sql = (f'SELECT {key_sql(t, "x")}, c.row, {needed}, {lazy} FROM "{t.name}" AS x '
-                   f'LEFT JOIN publish_row AS c ON c.tbl = ? AND c.key = {key_sql(t, "x")}'
+            sql = (f'SELECT {publish_state.key_sql(t, "x")}, c.row, {needed}, {lazy} FROM "{t.name}" AS x '
+                   f'LEFT JOIN publish_row AS c ON c.tbl = ? AND c.key = {publish_state.key_sql(t, "x")}'
                    f'{where} ORDER BY {order}')
             args = (t.name,)
         else:
             full = ", ".join(f'x."{c}"' for c in t.columns)
-            keyed = key_sql(t, "x") if cache is not None else "NULL"
+            keyed = publish_state.key_sql(t, "x") if cache is not None else "NULL"
             sql = f'SELECT {keyed}, NULL, {needed}, {full} FROM "{t.name}" AS x{where} ORDER BY {order}'
             args = ()
         cur = conn.cursor()
         cur.row_factory = None
         width, n = len(t.columns), len(need)
+        needed_at = set(need)            # the rest of a row is only needed encoded
         # Links to tables no terminal gets (a user) are always cleared: before encoding, so a
         # cached row needs no decoding for them.
         never = [idx for idx, target, _, notnull in t.fks
@@ -227,6 +229,7 @@ class Snapshot:
                 text = bundle.encode_row(values)
                 if cache is not None:
                     cache.fresh.append((t.name, r[0], text))
+                values = [values[i] if i in needed_at else None for i in range(width)]
             else:
                 values = [None] * width
                 for j, i in enumerate(need):
@@ -486,7 +489,6 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
     When nothing a bundle is cut from changed since the last round (sync.publish_state),
     nothing is cut: only the manifests due are re-signed with the files they list.
     """
-    from . import publish_state  # noqa: PLC0415  (publish_state imports this module)
     data_dir = Path(data_dir)
     keys = signing_keys(data_dir)
     now = now or bundle.utcnow()
@@ -507,9 +509,7 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
                      and all(j["code"] in states and (out / j["code"] / "manifest.json").exists()
                              for j in scopes))
             if not quiet:
-                pub = Publisher(data_dir, conn)
-                cache = publish_state.RowCache.open(conn, token, counter)
-                snap = Snapshot(conn, cache=cache, tables=tables, seal=pub.seal)
+                pub, snap = _cut(data_dir, conn, tables, token, counter)
         finally:
             conn.execute("COMMIT")
         if quiet:
@@ -518,16 +518,13 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
             if results is not None:
                 return results
             # A manifest on disk is not the one recorded: cut everything as usual.
-            pub = Publisher(data_dir, conn)
             conn.execute("BEGIN")
             try:
-                cache = publish_state.RowCache.open(conn, token, counter)
-                snap = Snapshot(conn, cache=cache, tables=tables, seal=pub.seal)
+                pub, snap = _cut(data_dir, conn, tables, token, counter)
             finally:
                 conn.execute("COMMIT")
         pub.pending.write()
         pub.flush_map()
-        cache.remember(conn)
         if snap.masked_cells:
             log.warning("publish: masked personal data in %d published cells that had got past review",
                         snap.masked_cells)
@@ -542,6 +539,17 @@ def publish_all(data_dir: Path, conn: sqlite3.Connection, *, expiry_days: float 
                   "version": signed[j["code"]][0]} for j in scopes]
         _finish_round(conn, out, index, results, now, lambda: publish_state.mark_seen(conn, counter, token))
     return results
+
+
+def _cut(data_dir: Path, conn: sqlite3.Connection, tables, token: str, counter: int):
+    """Read the snapshot (inside the caller's read transaction) and make its chunks' blobs;
+    the rows masked meanwhile go into the row cache."""
+    pub = Publisher(data_dir, conn)
+    cache = publish_state.RowCache.open(conn, token, counter)
+    try:
+        return pub, Snapshot(conn, cache=cache, tables=tables, seal=pub.seal)
+    finally:
+        cache.close()
 
 
 SIGN_GROUP = 64              # scopes whose manifests are written together

@@ -161,35 +161,50 @@ def mark_seen(conn: sqlite3.Connection, counter: int, tok: str) -> None:
 @dataclass
 class RowCache:
     """The row cache as one round uses it: readable when filled under this round's token;
-    the rows masked this round, to be remembered once the round's snapshot is known good."""
+    the rows masked this round are stored table by table while the snapshot is read (from a
+    second connection: the snapshot's own is inside its read transaction), so a first round
+    never holds a whole county's rows at once."""
+    path: str
     token: str
     counter: int                          # publish_change.changes when the snapshot was read
     usable: bool
     fresh: list = field(default_factory=list)        # (table, key JSON, row JSON)
+    stale: bool = False                   # something was written since the snapshot
+    _writer: sqlite3.Connection | None = None
 
     @classmethod
     def open(cls, conn: sqlite3.Connection, tok: str, counter: int) -> "RowCache":
-        return cls(tok, counter, get_meta(conn, CACHE_TOKEN_META) == tok)
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+        return cls(path, tok, counter, get_meta(conn, CACHE_TOKEN_META) == tok)
 
-    def remember(self, conn: sqlite3.Connection) -> bool:
-        """Store the rows masked this round, unless anything was written since the snapshot
-        was read (its entries could then be stale: the next round masks them again)."""
-        if self.usable and not self.fresh:
-            return True
+    def flush(self) -> None:
+        """Store the rows masked so far, unless anything was written since the snapshot was
+        read (their entries could then be stale: the next round masks them again)."""
+        fresh, self.fresh = self.fresh, []
+        if not fresh or self.stale:
+            return
+        if self._writer is None:
+            from content.db import connect  # noqa: PLC0415
+            self._writer = connect(self.path)
+        conn = self._writer
         conn.execute("BEGIN IMMEDIATE")
         try:
             if changes(conn) != self.counter:
+                self.stale = True
                 conn.execute("ROLLBACK")
-                return False
-            if not self.usable:
+                return
+            if get_meta(conn, CACHE_TOKEN_META) != self.token:
                 conn.execute("DELETE FROM publish_row")
                 set_meta(conn, CACHE_TOKEN_META, self.token)
-            conn.executemany("INSERT OR REPLACE INTO publish_row(tbl, key, row) VALUES (?, ?, ?)",
-                             self.fresh)
+            conn.executemany("INSERT OR REPLACE INTO publish_row(tbl, key, row) VALUES (?, ?, ?)", fresh)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        self.fresh = []
-        return True
+
+    def close(self) -> None:
+        self.flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
