@@ -18,6 +18,7 @@ import random
 import secrets
 import shutil
 import sqlite3
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -322,6 +323,9 @@ def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = No
         raise SyncError(f"拒绝更新：{e}") from e
     cache = _cache(settings.data_dir)
     files = signed["files"]
+    # Indexing the changed rows needs pypinyin's dictionaries: loaded while the blobs download.
+    dictionaries = threading.Thread(target=search.load_dictionaries, name="kiosk-pinyin", daemon=True)
+    dictionaries.start()
     for name, entry in sorted(files.items()):
         sha, length = entry["sha256"], entry["length"]
         if name.startswith("blob/"):
@@ -331,7 +335,9 @@ def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = No
             fetch_blob(settings, sha, length, cache.path(sha))
         elif not cache.has(sha, length):
             fetch_blob(settings, sha, length, cache.path(sha))
+    dictionaries.join()
     changed = apply_bundle(conn, settings.data_dir, signed, new_etag, now)
+    drop_unused_blobs(settings.data_dir, signed)
     finish_search_index(conn)
     return PullResult(True, True, signed["version"],
                       f"已更新到版本 {signed['version']}" + ("" if changed else "（内容未变，仅续签）"))
@@ -590,12 +596,17 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
     _hook("committed")
-    keep_blobs = {e["sha256"] for e in new.values()}
-    for path in cache.root.glob("*"):
+    return changed
+
+
+def drop_unused_blobs(data_dir: Path, signed: dict) -> None:
+    """After an apply: the downloaded files and pictures the applied bundle no longer names
+    (housekeeping; the content is already committed and shown)."""
+    keep_blobs = {e["sha256"] for n, e in signed["files"].items() if not n.startswith("blob/")}
+    for path in _cache(data_dir).root.glob("*"):
         if path.name not in keep_blobs:
             path.unlink(missing_ok=True)
     pictures.prune(data_dir, signed["files"])
-    return changed
 
 
 def finish_search_index(conn: sqlite3.Connection) -> int:
