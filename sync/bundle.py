@@ -239,16 +239,17 @@ def encode_table_blob(table: str, columns: list[str], key: list[str], rows: list
                       ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def encode_row(row: list) -> str:
-    """One row as ``encode_table_blob`` writes it."""
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+def encode_row(row: list) -> bytes:
+    """One row as ``encode_table_blob`` writes it (UTF-8)."""
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def encode_table_blob_rows(table: str, columns: list[str], key: list[str], rows: list[str]) -> bytes:
-    """``encode_table_blob`` of rows already encoded one by one (``encode_row``): the same bytes."""
+def encode_table_blob_rows(table: str, columns: list[str], key: list[str], rows: list[bytes]) -> bytes:
+    """``encode_table_blob`` of rows already encoded one by one (``encode_row``, UTF-8): the
+    same bytes."""
     head = json.dumps({"table": table, "columns": columns, "key": key, "rows": []},
                       ensure_ascii=False, separators=(",", ":"))
-    return (head[:-2] + ",".join(rows) + "]}").encode()
+    return head[:-2].encode() + b",".join(rows) + b"]}"
 
 
 def compress(raw: bytes) -> bytes:

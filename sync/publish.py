@@ -135,7 +135,7 @@ def content_tables(conn: sqlite3.Connection) -> list[Table]:
 class Chunk:
     name: str
     table: Table
-    texts: list[str] | None                    # rows as encoded (bundle.encode_row)
+    texts: list[bytes] | None                  # rows as encoded (bundle.encode_row)
     refs: list[list[tuple[int, str, bool]]]   # per row: (column, owner of target, not null)
     owner: str | None = None
     ref_owners: set = field(default_factory=set)
@@ -195,48 +195,70 @@ class Snapshot:
             self.seal(chunk)
 
     def _rows(self, conn: sqlite3.Connection, t: Table, need: list[int]):
-        """(values, encoded row, cache key) per published row in key order; ``values`` holds
-        at least the columns ``need`` names (all of them for a row masked now)."""
+        """(values, encoded row, cache key, columns cleared, row with them cleared) per published
+        row in key order; ``values`` holds the columns ``need`` names (and nothing else)."""
         where = " WHERE x.status = 'published'" if t.has_status else ""
         order = ", ".join(f'x."{k}"' for k in t.key)
         needed = ", ".join(f'x."{t.columns[i]}"' for i in need)
+        full = ", ".join(f'x."{c}"' for c in t.columns)
         cache = self.cache
-        if cache is not None and cache.usable:
-            lazy = ", ".join(f'CASE WHEN c.row IS NULL THEN x."{c}" END' for c in t.columns)
-            sql = (f'SELECT {publish_state.key_sql(t, "x")}, c.row, {needed}, {lazy} FROM "{t.name}" AS x '
-                   f'LEFT JOIN publish_row AS c ON c.tbl = ? AND c.key = {publish_state.key_sql(t, "x")}'
-                   f'{where} ORDER BY {order}')
-            args = (t.name,)
-        else:
-            full = ", ".join(f'x."{c}"' for c in t.columns)
-            keyed = publish_state.key_sql(t, "x") if cache is not None else "NULL"
-            sql = f'SELECT {keyed}, NULL, {needed}, {full} FROM "{t.name}" AS x{where} ORDER BY {order}'
-            args = ()
+        keyed = publish_state.key_sql(t, "x") if cache is not None else "NULL"
         cur = conn.cursor()
         cur.row_factory = None
-        width, n = len(t.columns), len(need)
+        width = len(t.columns)
         needed_at = set(need)            # the rest of a row is only needed encoded
         # Links to tables no terminal gets (a user) are always cleared: before encoding, so a
         # cached row needs no decoding for them.
         never = [idx for idx, target, _, notnull in t.fks
                  if target not in self.by_name and target != t.name and not notnull]
-        for r in cur.execute(sql, args):
-            text = r[1]
-            if text is None:
-                values = self._masked(conn, t, list(r[2 + n:]))
-                for idx in never:
-                    values[idx] = None
-                text = bundle.encode_row(values)
-                if cache is not None:
-                    cache.fresh.append((t.name, r[0], text))
-                values = [values[i] if i in needed_at else None for i in range(width)]
+
+        def fresh(key, row):
+            values = self._masked(conn, t, list(row))
+            for idx in never:
+                values[idx] = None
+            text = bundle.encode_row(values)
+            if cache is not None:
+                cache.fresh.append((t.name, key, text))
+            return [values[i] if i in needed_at else None for i in range(width)], text
+
+        if cache is None or not cache.usable:
+            for r in cur.execute(f'SELECT {keyed}, {full} FROM "{t.name}" AS x{where} ORDER BY {order}'):
+                values, text = fresh(r[0], r[1:])
+                yield values, text, r[0], None, None
+            return
+        # The cache whole (one sequential read), the rows' key, owner and link columns, and
+        # only the rows missing from the cache in full: cheaper than a join row by row.
+        cached = {r[0]: r[1:] for r in cur.execute(
+            "SELECT key, row, cleared, cleared_row FROM publish_row WHERE tbl = ?", (t.name,))}
+        scan = cur.execute(f'SELECT {keyed}, {needed} FROM "{t.name}" AS x{where} ORDER BY {order}').fetchall()
+        missing = [r for r in scan if r[0] not in cached]
+        made = {}
+        if missing:
+            if len(t.key) == 1:
+                keys = [r[1 + need.index(t.columns.index(t.key[0]))] for r in missing]
+                for i in range(0, len(keys), 500):
+                    part = keys[i:i + 500]
+                    for r in conn.execute(f'SELECT {keyed}, {full} FROM "{t.name}" AS x WHERE x."{t.key[0]}" '
+                                          f'IN ({", ".join("?" * len(part))})', part):
+                        made[r[0]] = fresh(r[0], r[1:])
             else:
-                values = [None] * width
-                for j, i in enumerate(need):
-                    values[i] = r[2 + j]
-                for idx in never:
-                    values[idx] = None
-            yield values, text
+                for r in conn.execute(
+                        f'SELECT {keyed}, {full} FROM "{t.name}" AS x{where or " WHERE 1"} AND NOT EXISTS '
+                        f'(SELECT 1 FROM publish_row AS c WHERE c.tbl = ? AND c.key = {keyed})', (t.name,)):
+                    made[r[0]] = fresh(r[0], r[1:])
+        for r in scan:
+            key = r[0]
+            hit = cached.get(key)
+            if hit is None:
+                values, text = made[key]
+                yield values, text, key, None, None
+                continue
+            values = [None] * width
+            for j, i in enumerate(need):
+                values[i] = r[1 + j]
+            for idx in never:
+                values[idx] = None
+            yield values, hit[0], key, hit[1], hit[2]
 
     def _load(self, conn: sqlite3.Connection, t: Table) -> None:
         # Columns someone points at, the key, the references and the owner: read for every row.
@@ -244,12 +266,13 @@ class Snapshot:
         need = sorted({t.columns.index(k) for k in t.key} | {i for i, _, _, _ in t.fks}
                       | {t.columns.index(c) for c in wanted}
                       | ({t.owner_col} if t.owner_col is not None else set()))
-        kept, kept_texts, kept_refs = [], [], []
+        groups: dict[str | None, tuple[list, list, list]] = {}     # owner → rows, texts, refs
+        owned = [(tcol, t.columns.index(tcol), {}) for tcol in wanted]
         # (column, rows it may point at, not null) per link; self references (the jurisdiction
         # tree) are left alone.
         links = [(idx, self.owner.get(target, {}).get(tcol), notnull)
                  for idx, target, tcol, notnull in t.fks if target != t.name]
-        for row, text in self._rows(conn, t, need):
+        for row, text, cache_key, was_cleared, cleared_text in self._rows(conn, t, need):
             refs, drop, cleared = [], False, []
             for idx, targets, notnull in links:
                 value = row[idx]
@@ -267,32 +290,36 @@ class Snapshot:
             if drop:
                 continue
             if cleared:
-                full = json.loads(text)
-                for idx in cleared:
-                    full[idx] = None
-                text = bundle.encode_row(full)
-            kept.append(row)
-            kept_texts.append(text)
-            kept_refs.append(refs)
-        # Owner of each row: its jurisdiction, else the owner of its first required parent.
-        owners = []
-        for row, refs in zip(kept, kept_refs):
+                spec = ",".join(map(str, cleared))
+                if spec == was_cleared and cleared_text is not None:
+                    text = cleared_text
+                else:
+                    full = json.loads(text)
+                    for idx in cleared:
+                        full[idx] = None
+                    text = bundle.encode_row(full)
+                    if self.cache is not None and cache_key is not None:
+                        self.cache.cleared.append((spec, text, t.name, cache_key))
+            # Owner: its jurisdiction, else the owner of its first required parent.
             if t.name == "jurisdiction":
-                owners.append(None)
+                owner = None
             elif t.owner_col is not None:
-                owners.append(row[t.owner_col])
+                owner = row[t.owner_col]
             else:
-                owners.append(next((o for _, o, nn in refs if nn and o is not None), None))
+                owner = next((o for _, o, nn in refs if nn and o is not None), None)
+            group = groups.get(owner)
+            if group is None:
+                group = groups[owner] = ([], [], [])
+            group[0].append(row)
+            group[1].append(text)
+            # Only links to another owner's rows matter to which scopes get the row.
+            group[2].append([r for r in refs if r[1] is not None and r[1] != owner] if refs else refs)
+            for tcol, at, lookup in owned:
+                lookup[row[at]] = owner
         # Lookup tables for rows referencing this one: for every column someone points at.
-        self.owner[t.name] = {tcol: {row[t.columns.index(tcol)]: owner
-                                     for row, owner in zip(kept, owners)} for tcol in wanted}
-        groups: dict[str | None, list[int]] = {}
-        for i, owner in enumerate(owners):
-            groups.setdefault(owner, []).append(i)
-        for owner, idxs in groups.items():
-            self._chunk(t, owner, [kept[i] for i in idxs], [kept_texts[i] for i in idxs],
-                        [[(c, o, nn) for c, o, nn in kept_refs[i] if o is not None and o != owner]
-                         for i in idxs])
+        self.owner[t.name] = {tcol: lookup for tcol, _, lookup in owned}
+        for owner, (rows, texts, refs) in groups.items():
+            self._chunk(t, owner, rows, texts, refs)
 
     def _masked(self, conn: sqlite3.Connection, t: Table, row: list) -> list:
         """The last line of defence: nothing unmasked leaves the hub, whatever slipped past
@@ -346,7 +373,7 @@ class Publisher:
         if not chunk.ref_owners:
             chunk.texts = None
 
-    def blob_for(self, chunk: Chunk, texts: list[str]) -> dict:
+    def blob_for(self, chunk: Chunk, texts: list[bytes]) -> dict:
         raw = bundle.encode_table_blob_rows(chunk.table.name, chunk.table.columns, chunk.table.key,
                                             texts)
         raw_sha = bundle.sha256_hex(raw)

@@ -169,6 +169,7 @@ class RowCache:
     counter: int                          # publish_change.changes when the snapshot was read
     usable: bool
     fresh: list = field(default_factory=list)        # (table, key JSON, row JSON)
+    cleared: list = field(default_factory=list)      # (columns cleared, row JSON, table, key JSON)
     stale: bool = False                   # something was written since the snapshot
     _writer: sqlite3.Connection | None = None
 
@@ -181,7 +182,8 @@ class RowCache:
         """Store the rows masked so far, unless anything was written since the snapshot was
         read (their entries could then be stale: the next round masks them again)."""
         fresh, self.fresh = self.fresh, []
-        if not fresh or self.stale:
+        cleared, self.cleared = self.cleared, []
+        if not (fresh or cleared) or self.stale:
             return
         if self._writer is None:
             from content.db import connect  # noqa: PLC0415
@@ -197,6 +199,8 @@ class RowCache:
                 conn.execute("DELETE FROM publish_row")
                 set_meta(conn, CACHE_TOKEN_META, self.token)
             conn.executemany("INSERT OR REPLACE INTO publish_row(tbl, key, row) VALUES (?, ?, ?)", fresh)
+            conn.executemany("UPDATE publish_row SET cleared = ?, cleared_row = ? WHERE tbl = ? AND key = ?",
+                             cleared)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

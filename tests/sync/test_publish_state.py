@@ -183,3 +183,36 @@ def test_an_edit_drops_the_rows_cached_form_in_its_own_transaction(hub):
         assert publish_state.changes(conn) == counter + 1
     finally:
         conn.close()
+
+
+def test_links_to_drafts_are_cleared_until_the_draft_is_published(hub):
+    """A notice pointing at a catalogue item still in draft travels without the link (from the
+    cache in later rounds); once the item is published the link travels too."""
+    conn = hub.conn()
+    try:
+        item = conn.execute(f"SELECT id FROM catalogue_item WHERE {PUBLISHED} ORDER BY id LIMIT 1").fetchone()[0]
+        nid = conn.execute(f"SELECT min(id) FROM notice WHERE {PUBLISHED} AND jurisdiction_code = ?",
+                           (VILLAGE,)).fetchone()[0]
+        conn.execute("UPDATE catalogue_item SET status = 'draft' WHERE id = ?", (item,))
+        conn.execute("UPDATE notice SET item_id = ? WHERE id = ?", (item, nid))
+    finally:
+        conn.close()
+
+    def sent_item() -> object:
+        rows = [r for c in publish.Snapshot(hub.conn()).chunks if c.table.name == "notice" for r in c.rows]
+        columns = next(c.table.columns for c in publish.Snapshot(hub.conn()).chunks if c.table.name == "notice")
+        return next(r[columns.index("item_id")] for r in rows if r[0] == nid)
+    hub.publish()
+    _run(hub, [f"UPDATE notice SET title = title || '（另）' WHERE id = (SELECT max(id) FROM notice "
+               f"WHERE {PUBLISHED} AND jurisdiction_code = '{VILLAGE}')"])
+    hub.publish()                          # the cleared row now comes from the cache
+    conn = hub.conn()
+    assert conn.execute("SELECT cleared FROM publish_row WHERE tbl = 'notice' AND key = ?",
+                        (json.dumps([nid]),)).fetchone()[0]
+    conn.close()
+    assert sent_item() is None
+    assert _files(hub, VILLAGE) == _cut_without_memory(hub, VILLAGE)
+    hub.execute("UPDATE catalogue_item SET status = 'published' WHERE id = ?", (item,))
+    hub.publish()
+    assert sent_item() == item
+    assert _files(hub, VILLAGE) == _cut_without_memory(hub, VILLAGE)
