@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 from contextlib import contextmanager
@@ -487,10 +488,23 @@ class Publisher:
         return out
 
 
+_SIGNED_HEAD = re.compile(rb'\{"signed":\{"type":"kiosk-bundle","spec":1,"scope":"[0-9]{12}",'
+                          rb'"version":([0-9]{1,18}),')
+
+
 def _disk_version(path: Path) -> int:
+    """The version of the manifest on disk (0 if none): read from its head when it is as this
+    hub writes it (bundle.build_signed's order), else parsed whole."""
     try:
-        return int(json.loads(path.read_bytes())["signed"]["version"])
-    except (OSError, ValueError, KeyError, TypeError):
+        data = path.read_bytes()
+    except OSError:
+        return 0
+    m = _SIGNED_HEAD.match(data, 0, 256)
+    if m:
+        return int(m.group(1))
+    try:
+        return int(json.loads(data)["signed"]["version"])
+    except (ValueError, KeyError, TypeError):
         return 0
 
 
