@@ -140,10 +140,11 @@ def test_units_cap_their_memory(name):
 
 
 def test_hub_unit_leaves_room_for_a_county_publish_round():
-    """The measured peaks at county scale (docs/benchmarks.md): serving about 300 MB, a round
-    cutting every bundle afresh about 490 MB; both fit under the soft limit."""
+    """The measured peaks at county scale (docs/benchmarks.md): serving up to 500 MB (the issue
+    measured 492 MB with publishing inside it), a round cutting every bundle afresh about
+    280 MB; both fit under the soft limit."""
     s = unit_settings(DEPLOY / "kiosk-hub.service")
-    assert _bytes(s["MemoryHigh"][0]) >= (300 + 490) * 2 ** 20
+    assert _bytes(s["MemoryHigh"][0]) >= (500 + 280) * 2 ** 20
 
 
 def test_terminal_unit_starts_without_network():
