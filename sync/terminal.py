@@ -337,6 +337,7 @@ def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = No
             fetch_blob(settings, sha, length, cache.path(sha))
     dictionaries.join()
     changed = apply_bundle(conn, settings.data_dir, signed, new_etag, now)
+    checkpoint_after_apply(conn)
     drop_unused_blobs(settings.data_dir, signed)
     finish_search_index(conn)
     return PullResult(True, True, signed["version"],
@@ -551,6 +552,10 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
     pictures.install(data_dir, signed["files"], cache)
     _hook("begin")
     conn.execute("PRAGMA cache_size = -65536")   # 64 MiB: index updates of a big apply stay in memory
+    # The WAL is checkpointed right after the apply (checkpoint_after_apply), not inside its
+    # COMMIT: the new content is shown without waiting for the copy into the database file.
+    autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
     if full:
         conn.execute("PRAGMA foreign_keys = OFF")  # a full load checks references once, at the end
     conn.execute("BEGIN IMMEDIATE")
@@ -595,8 +600,18 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
         raise
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
     _hook("committed")
     return changed
+
+
+def checkpoint_after_apply(conn: sqlite3.Connection) -> None:
+    """Copy the applied pages from the WAL into the database file (PASSIVE: readers are never
+    blocked); what the apply's COMMIT would otherwise have done before returning."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error:
+        log.warning("checkpoint after apply failed; SQLite retries at its next commit", exc_info=True)
 
 
 def drop_unused_blobs(data_dir: Path, signed: dict) -> None:
