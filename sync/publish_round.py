@@ -1,15 +1,18 @@
-"""A hub's publish round as a child process of `kiosk serve` (sync.child).
+"""A hub's timer round as a child process of `kiosk serve` (sync.child): publish, then apply
+the retention periods (sync.service.purge_expired).
 
 Cutting a county's bundles holds its published rows for a moment (hundreds of MB the first
-time); in a child that memory goes back to the system when the round ends, and a round
-that fails or crashes leaves the serve process as it was. The round records its own
-failure for /healthz (``publish_last_error``); the parent records a crash or a timeout.
+time), and retention deletes through a year of history; in a child that memory goes back
+to the system when the round ends, and a round that fails or crashes leaves the serve
+process as it was. The round records a publishing failure for /healthz
+(``publish_last_error``); the parent records a crash or a timeout.
 
 Run by ``run_round``; by hand: ``python -m sync.publish_round --data-dir D``.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sqlite3
 import sys
@@ -63,13 +66,12 @@ def publish_once(data_dir: Path, settings: dict) -> int:
 
 
 def run_round(data_dir: Path, cfg: dict, timeout: float = DEFAULT_TIMEOUT, stop=None) -> bool:
-    """One publish round in a child process; True if it succeeded."""
-    s = round_settings(cfg)
+    """One round in a child process; True if it succeeded. ``cfg``: the hub's settings
+    (kiosk.toml, --config, serve's options), passed on as JSON."""
+    settings = {k: v for k, v in cfg.items() if k.startswith("SYNC_") or k.endswith("_RETENTION_DAYS")}
     result = child.run_child(
-        ["sync.publish_round", "--data-dir", str(data_dir), "--expiry-days", str(s["expiry_days"]),
-         "--resign-hours", str(s["resign_hours"]), "--keep", str(s["keep"]),
-         "--grace-hours", str(s["grace_hours"])], timeout, stop,
-        stopped_message="发布被中止（服务停止）",
+        ["sync.publish_round", "--data-dir", str(data_dir), "--settings", json.dumps(settings)],
+        timeout, stop, stopped_message="发布被中止（服务停止）",
         timeout_message="发布内容包超时（超过 {timeout} 秒），已中止，下次重试")
     output = f": {result.output}" if result.output else ""
     if result.killed:
@@ -89,26 +91,26 @@ def run_round(data_dir: Path, cfg: dict, timeout: float = DEFAULT_TIMEOUT, stop=
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sync.publish_round",
-                                     description="One hub publish round (run by kiosk serve).")
+                                     description="One hub round: publish, then retention (kiosk serve).")
     parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--expiry-days", type=float, default=publish.DEFAULT_EXPIRY_DAYS)
-    parser.add_argument("--resign-hours", type=float, default=publish.DEFAULT_RESIGN_HOURS)
-    parser.add_argument("--keep", type=int, default=prune.DEFAULT_KEEP)
-    parser.add_argument("--grace-hours", type=float, default=prune.DEFAULT_GRACE_HOURS)
+    parser.add_argument("--settings", default="{}", help="The hub's settings as JSON.")
     args = parser.parse_args(argv)
     child.die_with_parent()
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(levelname)s %(message)s")
     data_dir = Path(args.data_dir)
-    try:
-        changed = publish_once(data_dir, {"expiry_days": args.expiry_days,
-                                          "resign_hours": args.resign_hours,
-                                          "keep": args.keep, "grace_hours": args.grace_hours})
-    except (Exception, sqlite3.Error) as exc:           # noqa: BLE001  (said and recorded)
-        log.exception("publishing failed")
-        record_error(data_dir, f"{type(exc).__name__}: {exc}")
-        return 1
-    print(f"{changed} scopes got a new version")
-    return 0
+    cfg = json.loads(args.settings)
+    status = 0
+    if publish.signing_key_path(data_dir).exists():
+        try:
+            changed = publish_once(data_dir, round_settings(cfg))
+            print(f"{changed} scopes got a new version")
+        except (Exception, sqlite3.Error) as exc:           # noqa: BLE001  (said and recorded)
+            log.exception("publishing failed")
+            record_error(data_dir, f"{type(exc).__name__}: {exc}")
+            status = 1
+    from .service import purge_expired  # noqa: PLC0415  (service starts these rounds)
+    purge_expired(data_dir, cfg)
+    return status
 
 
 if __name__ == "__main__":

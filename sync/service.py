@@ -10,7 +10,7 @@ from pathlib import Path
 
 from content import db, retention
 
-from . import publish, publish_round, terminal
+from . import publish_round, terminal
 
 log = logging.getLogger("kiosk.sync")
 
@@ -72,15 +72,14 @@ def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
     _wait_or_urgent(data_dir, stop, min(every, 300) * random.uniform(0.2, 0.4), seen, check)
     while not stop.is_set():
         seen = _audit_top(data_dir, seen)  # read first: what is recorded meanwhile goes next time
-        if publish.signing_key_path(data_dir).exists():
-            try:
-                # A child process: the round's peak never stays in the serve process, and a
-                # failure there (recorded for /healthz) leaves serving untouched.
-                publish_round.run_round(data_dir, cfg, timeout, stop)
-            except Exception as exc:           # noqa: BLE001  (keep serving; try again later)
-                log.exception("starting the publish round failed")
-                publish_round.record_error(data_dir, f"{type(exc).__name__}: {exc}")
-        purge_expired(data_dir, cfg)
+        try:
+            # Publishing (with a signing key) and retention, in a child process: the round's
+            # peak never stays in the serve process, and a failure there (recorded for
+            # /healthz) leaves serving untouched.
+            publish_round.run_round(data_dir, cfg, timeout, stop)
+        except Exception as exc:               # noqa: BLE001  (keep serving; try again later)
+            log.exception("starting the publish round failed")
+            publish_round.record_error(data_dir, f"{type(exc).__name__}: {exc}")
         _wait_or_urgent(data_dir, stop, every * random.uniform(0.9, 1.1), seen, check)
 
 

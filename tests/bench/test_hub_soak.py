@@ -111,7 +111,12 @@ def test_hub_soak(tmp_path, county):
     baseline = statistics.mean(after_first[:3])
     final = statistics.mean(after_first[-3:])
     peak = max(rss for _, rss in samples)
-    print(f"\nhub soak: {done} publish rounds every {INTERVAL} s while notices were edited and "
+    per_round = {}
+    for n, rss in samples:
+        per_round[n] = rss
+    print("\nserve RSS at the end of each round (MB): "
+          + ", ".join(f"{n}: {rss / MB:.0f}" for n, rss in sorted(per_round.items())))
+    print(f"hub soak: {done} publish rounds every {INTERVAL} s while notices were edited and "
           f"{len(scopes)} scopes' manifests polled; serve RSS after the first round "
           f"{baseline / MB:.1f} MB, final {final / MB:.1f} MB, peak {peak / MB:.1f} MB; "
           f"ratio {final / baseline:.3f} (goal 0.9–1.1); {len(errors)} errors, {len(failed)} failed rounds")
