@@ -6,7 +6,7 @@ Opt-in like tests/bench/test_soak.py: `make soak` runs KIOSK_HUB_SOAK_ROUNDS rou
 default, about a minute); KIOSK_HUB_SOAK_ROUNDS=96 is a day of rounds at the default
 15-minute interval, compressed to one every 10 s. The county is tests/bench/generate.py's
 (KIOSK_BENCH_SCALE). Passes with every round done, 0 errors and the serve process's RSS
-at the end within ±10 % of its value after the first round.
+at the end within ±10 % of its value after the first two rounds (the warm-up).
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from sync import bundle, publish
 from tests.bench.conftest import record, rss_bytes, start_server
 
 ROUNDS = int(os.environ.get("KIOSK_HUB_SOAK_ROUNDS", "6"))
+WARMUP_ROUNDS = 2                 # the serve process's RSS is taken after these
 INTERVAL = 10                     # seconds between rounds (the setting's minimum)
 DONE = re.compile(r"publish round done")
 MB = 2 ** 20
@@ -82,7 +83,10 @@ def test_hub_soak(tmp_path, county):
     scopes = [r[0] for r in conn.execute("SELECT code FROM jurisdiction ORDER BY code")]
     publish.publish_all(hub, conn)                 # the first publish: as an installed hub has it
     conn.close()
-    server = start_server(hub, f"sync_publish_interval = {INTERVAL}\nsync_urgent_check = 5\n")
+    # Notification rounds every 5 s: their first sweep over the county's year of history
+    # (about 1,900 notifications raised, +45 MB once) falls in the warm-up, not among the rounds.
+    server = start_server(hub, f"sync_publish_interval = {INTERVAL}\nsync_urgent_check = 5\n"
+                               "notify_round_seconds = 5\n")
     log = hub / "server.log"
     stop = threading.Event()
     errors: list[str] = []
@@ -106,7 +110,7 @@ def test_hub_soak(tmp_path, county):
         server.stop()
     text = log.read_text(errors="replace")
     failed = re.findall(r"publish round (failed|killed).*", text)
-    after_first = [rss for n, rss in samples if n >= 1]
+    after_first = [rss for n, rss in samples if n >= WARMUP_ROUNDS]
     assert done >= ROUNDS, f"only {done} of {ROUNDS} publish rounds in time"
     baseline = statistics.mean(after_first[:3])
     final = statistics.mean(after_first[-3:])
@@ -117,11 +121,11 @@ def test_hub_soak(tmp_path, county):
     print("\nserve RSS at the end of each round (MB): "
           + ", ".join(f"{n}: {rss / MB:.0f}" for n, rss in sorted(per_round.items())))
     print(f"hub soak: {done} publish rounds every {INTERVAL} s while notices were edited and "
-          f"{len(scopes)} scopes' manifests polled; serve RSS after the first round "
+          f"{len(scopes)} scopes' manifests polled; serve RSS after warm-up ({WARMUP_ROUNDS} rounds) "
           f"{baseline / MB:.1f} MB, final {final / MB:.1f} MB, peak {peak / MB:.1f} MB; "
           f"ratio {final / baseline:.3f} (goal 0.9–1.1); {len(errors)} errors, {len(failed)} failed rounds")
-    record("soak", f"hub serve RSS final vs after the first round ({done} publish rounds)", final / MB, "MB",
-           baseline / MB, "RSS after the first round", min_ratio=0.9, max_ratio=1.1,
+    record("soak", f"hub serve RSS final vs after warm-up ({done} publish rounds)", final / MB, "MB",
+           baseline / MB, f"RSS after {WARMUP_ROUNDS} rounds", min_ratio=0.9, max_ratio=1.1,
            note=f"peak {peak / MB:.1f} MB")
     assert not errors, errors[:10]
     assert not failed, failed[:5]
