@@ -68,9 +68,10 @@ bench: setup $(VENV)/.bench-installed
 	$(PY) -m pytest -q -p no:cacheprovider tests/bench -s -o addopts=""
 
 # 20 residents and 4 boards against a terminal-like instance; KIOSK_SOAK_SECONDS=30 for a short run.
+# Then the county hub's publish rounds (6; KIOSK_HUB_SOAK_ROUNDS=96 for a day of them).
 soak: setup $(VENV)/.bench-installed
 	KIOSK_SOAK_SECONDS=$${KIOSK_SOAK_SECONDS:-600} $(PY) -m pytest -q -p no:cacheprovider \
-	  tests/bench/test_soak.py -s -o addopts=""
+	  tests/bench/test_soak.py tests/bench/test_hub_soak.py -s -o addopts=""
 
 clean:
 	rm -rf $(VENV) kiosk/static/vendor tests/browser/vendor tests/artifacts build dist $(WHEELHOUSE)

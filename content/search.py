@@ -146,6 +146,13 @@ def _han_runs(text: str) -> list[str]:
 _HAN_SPLIT: re.Pattern | None = None
 
 
+def load_dictionaries() -> None:
+    """Load pypinyin's dictionaries now (about 0.4 s, once per process): a terminal does it
+    while it downloads a bundle, so the apply transaction does not wait for them."""
+    _han_runs("")
+    _han_syllables("公开")
+
+
 @lru_cache(maxsize=65536)
 def _han_syllables(run: str) -> tuple[str, ...]:
     from pypinyin import lazy_pinyin  # noqa: PLC0415

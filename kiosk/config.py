@@ -118,6 +118,7 @@ SETTINGS = {
     "SYNC_RESIGN_HOURS": (NUMBER, 1, 24 * 366, "hub: re-sign manifests older than this"),
     "SYNC_PUBLISH_INTERVAL": (NUMBER, 10, 7 * 86400, "hub: seconds between publish rounds"),
     "SYNC_URGENT_CHECK": (NUMBER, 1, 86400, "hub: seconds between urgent-change checks"),
+    "SYNC_PUBLISH_TIMEOUT": (int, 10, 7 * 86400, "hub: a publish round (a child process) is killed after this"),
     "SYNC_PRUNE_KEEP": (int, 1, 1000, "hub: manifests per scope whose blobs are kept"),
     "SYNC_PRUNE_GRACE_HOURS": (NUMBER, 0, 24 * 366, "hub: blobs younger than this are kept"),
     "SYNC_CHECK_SECONDS": (int, 0, 3600, "terminal: manifest check between rounds; 0: off"),

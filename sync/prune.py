@@ -28,9 +28,14 @@ def history_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "sync-history"
 
 
+def history_path(data_dir: Path, scope: str, version: int) -> Path:
+    """Where the copy of a manifest published is kept, for ``prune``."""
+    return history_dir(data_dir) / scope / f"{int(version)}.json"
+
+
 def record(data_dir: Path, scope: str, version: int, data: bytes) -> None:
     """Keep a copy of a manifest just published, for ``prune``."""
-    bundle.atomic_write(history_dir(data_dir) / scope / f"{int(version)}.json", data)
+    bundle.atomic_write(history_path(data_dir, scope, version), data)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from content import db, retention
 
-from . import prune, publish, terminal
+from . import publish_round, terminal
 
 log = logging.getLogger("kiosk.sync")
 
@@ -61,46 +61,25 @@ def _wait_or_urgent(data_dir: Path, stop: threading.Event, seconds: float, seen:
             log.exception("checking for urgent changes failed")
 
 
-def _record_publish_error(conn, exc: Exception) -> None:
-    """Keep the failure for /healthz (cleared by the next good round); never raise."""
-    try:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        db.set_meta(conn, "publish_last_error", f"{type(exc).__name__}: {exc}"[:500])
-    except Exception:                          # noqa: BLE001
-        log.exception("recording the publishing failure failed")
-
-
 def hub_loop(data_dir: Path, cfg: dict, stop: threading.Event) -> None:
     """Publish changed content and re-sign manifests well before they expire; publish at
     once (within ``URGENT_CHECK_SECONDS``) after an emergency, a withdrawal or a masking."""
     every = float(cfg.get("SYNC_PUBLISH_INTERVAL", DEFAULT_PUBLISH_INTERVAL))
-    expiry = float(cfg.get("SYNC_EXPIRY_DAYS", publish.DEFAULT_EXPIRY_DAYS))
-    resign = float(cfg.get("SYNC_RESIGN_HOURS", publish.DEFAULT_RESIGN_HOURS))
     check = float(cfg.get("SYNC_URGENT_CHECK", URGENT_CHECK_SECONDS))
+    timeout = float(cfg.get("SYNC_PUBLISH_TIMEOUT") or publish_round.DEFAULT_TIMEOUT)
     seen = _audit_top(data_dir)
     # Not at once: a restarted hub serves its last manifests; re-sign soon, in a quiet moment.
     _wait_or_urgent(data_dir, stop, min(every, 300) * random.uniform(0.2, 0.4), seen, check)
     while not stop.is_set():
         seen = _audit_top(data_dir, seen)  # read first: what is recorded meanwhile goes next time
-        if publish.signing_key_path(data_dir).exists():
-            conn = db.open_database(Path(data_dir) / "kiosk.sqlite3")
-            try:
-                results = publish.publish_all(data_dir, conn, expiry_days=expiry, resign_hours=resign)
-                db.set_meta(conn, "publish_last_error", "")
-                changed = sum(r["changed"] for r in results)
-                if changed:
-                    log.info("published %d new scope versions", changed)
-                    pruned = prune.prune(data_dir, conn=conn, **prune.settings(cfg))
-                    if pruned.removed:
-                        log.info("pruned %d unneeded blobs (%d bytes)", pruned.removed,
-                                 pruned.removed_bytes)
-            except Exception as exc:           # noqa: BLE001  (keep serving; try again later)
-                log.exception("publishing failed")
-                _record_publish_error(conn, exc)
-            finally:
-                conn.close()
-        purge_expired(data_dir, cfg)
+        try:
+            # Publishing (with a signing key) and retention, in a child process: the round's
+            # peak never stays in the serve process, and a failure there (recorded for
+            # /healthz) leaves serving untouched.
+            publish_round.run_round(data_dir, cfg, timeout, stop)
+        except Exception as exc:               # noqa: BLE001  (keep serving; try again later)
+            log.exception("starting the publish round failed")
+            publish_round.record_error(data_dir, f"{type(exc).__name__}: {exc}")
         _wait_or_urgent(data_dir, stop, every * random.uniform(0.9, 1.1), seen, check)
 
 

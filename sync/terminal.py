@@ -17,10 +17,8 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -36,7 +34,7 @@ from pathlib import Path
 from content import db, search
 from content.db import get_meta, set_meta
 
-from . import bundle, pictures
+from . import bundle, child, pictures
 from .hub import request_message
 from .hub_url import HubURLError, check_hub_url
 from .publish import (CONTENT_TABLES, META_TABLE, SHARED_META, attachment_path, describe,
@@ -51,8 +49,6 @@ READ_SIZE = 64 * 1024
 PUSH_BATCH = 200
 PUSH_ATTEMPTS = 3
 RETRY_BASE = 5.0
-CHILD_ENV = "KIOSK_SYNC_PARENT_PID"        # set for a round run_round starts
-PR_SET_PDEATHSIG = 1                        # linux/prctl.h
 SLOW_LINK_BYTES_PER_SECOND = 4 * 1024      # blob deadline assumes at least this much throughput
 # A full load with more searchable documents than this commits the content first and builds
 # the search index right after, in batches (search.index_pending); smaller ones index inside
@@ -327,6 +323,9 @@ def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = No
         raise SyncError(f"拒绝更新：{e}") from e
     cache = _cache(settings.data_dir)
     files = signed["files"]
+    # Indexing the changed rows needs pypinyin's dictionaries: loaded while the blobs download.
+    dictionaries = threading.Thread(target=search.load_dictionaries, name="kiosk-pinyin", daemon=True)
+    dictionaries.start()
     for name, entry in sorted(files.items()):
         sha, length = entry["sha256"], entry["length"]
         if name.startswith("blob/"):
@@ -336,7 +335,10 @@ def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = No
             fetch_blob(settings, sha, length, cache.path(sha))
         elif not cache.has(sha, length):
             fetch_blob(settings, sha, length, cache.path(sha))
+    dictionaries.join()
     changed = apply_bundle(conn, settings.data_dir, signed, new_etag, now)
+    checkpoint_after_apply(conn)
+    drop_unused_blobs(settings.data_dir, signed)
     finish_search_index(conn)
     return PullResult(True, True, signed["version"],
                       f"已更新到版本 {signed['version']}" + ("" if changed else "（内容未变，仅续签）"))
@@ -550,6 +552,10 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
     pictures.install(data_dir, signed["files"], cache)
     _hook("begin")
     conn.execute("PRAGMA cache_size = -65536")   # 64 MiB: index updates of a big apply stay in memory
+    # The WAL is checkpointed right after the apply (checkpoint_after_apply), not inside its
+    # COMMIT: the new content is shown without waiting for the copy into the database file.
+    autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
     if full:
         conn.execute("PRAGMA foreign_keys = OFF")  # a full load checks references once, at the end
     conn.execute("BEGIN IMMEDIATE")
@@ -594,13 +600,28 @@ def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: s
         raise
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
     _hook("committed")
-    keep_blobs = {e["sha256"] for e in new.values()}
-    for path in cache.root.glob("*"):
+    return changed
+
+
+def checkpoint_after_apply(conn: sqlite3.Connection) -> None:
+    """Copy the applied pages from the WAL into the database file (PASSIVE: readers are never
+    blocked); what the apply's COMMIT would otherwise have done before returning."""
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error:
+        log.warning("checkpoint after apply failed; SQLite retries at its next commit", exc_info=True)
+
+
+def drop_unused_blobs(data_dir: Path, signed: dict) -> None:
+    """After an apply: the downloaded files and pictures the applied bundle no longer names
+    (housekeeping; the content is already committed and shown)."""
+    keep_blobs = {e["sha256"] for n, e in signed["files"].items() if not n.startswith("blob/")}
+    for path in _cache(data_dir).root.glob("*"):
         if path.name not in keep_blobs:
             path.unlink(missing_ok=True)
     pictures.prune(data_dir, signed["files"])
-    return changed
 
 
 def finish_search_index(conn: sqlite3.Connection) -> int:
@@ -699,57 +720,35 @@ def sync_once(data_dir: Path, do_pull: bool = True, do_push: bool = True) -> Rep
 
 
 DEFAULT_ROUND_TIMEOUT = 3600          # a round still running after this is killed
-_ROUND_LOG_LINES = 20
 
 
 def run_round(data_dir: Path, timeout: float = DEFAULT_ROUND_TIMEOUT, stop=None) -> bool:
     """One round as a child process, ``kiosk sync --once``; True if it succeeded.
 
     Applying a bundle indexes search (pypinyin's dictionaries, about 55 MB) and raises
-    SQLite's cache to 64 MiB; in a child, all of that is given back when it exits, and the
-    serve process stays small. The page cache sees the child's commit (PRAGMA data_version).
-    A round still running after ``timeout`` seconds (or when ``stop`` is set) is killed:
-    its transaction never commits, and the next round starts over or resumes the index.
+    SQLite's cache to 64 MiB; in a child (sync.child), all of that is given back when it
+    exits, and the serve process stays small. The page cache sees the child's commit
+    (PRAGMA data_version). A round still running after ``timeout`` seconds (or when ``stop``
+    is set) is killed: its transaction never commits, and the next round starts over or
+    resumes the index.
     """
-    cmd = [sys.executable, "-m", "kiosk", "sync", "--once", "--data-dir", str(data_dir)]
-    env = {**os.environ, CHILD_ENV: str(os.getpid())}
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    killed = None
-    chunks = []
-    while True:
-        try:
-            out, _ = proc.communicate(timeout=1)
-            chunks.append(out or b"")
-            break
-        except subprocess.TimeoutExpired:
-            if time.monotonic() - started > timeout:
-                killed = f"同步超时（超过 {timeout:g} 秒），已中止，下次重试"
-            elif stop is not None and stop.is_set():
-                killed = "同步被中止（服务停止）"
-            else:
-                continue
-            proc.kill()
-            out, _ = proc.communicate()
-            chunks.append(out or b"")
-            break
-    lines = b"".join(chunks).decode("utf-8", "replace").strip().splitlines()
-    output = "\n".join(lines[-_ROUND_LOG_LINES:])
-    seconds = time.monotonic() - started
-    if killed:
-        log.error("sync round killed after %.0f s: %s%s", seconds, killed,
+    result = child.run_child(["kiosk", "sync", "--once", "--data-dir", str(data_dir)], timeout, stop,
+                             stopped_message="同步被中止（服务停止）",
+                             timeout_message="同步超时（超过 {timeout} 秒），已中止，下次重试")
+    output, seconds = result.output, result.seconds
+    if result.killed:
+        log.error("sync round killed after %.0f s: %s%s", seconds, result.killed,
                   f"\n{output}" if output else "")
         if stop is None or not stop.is_set():
-            _record_round_error(data_dir, killed)
+            _record_round_error(data_dir, result.killed)
         return False
-    if proc.returncode == 0:
+    if result.returncode == 0:
         log.info("sync round done in %.1f s%s", seconds, f": {output}" if output else "")
         return True
-    log.warning("sync round failed (exit %s) after %.1f s%s", proc.returncode, seconds,
+    log.warning("sync round failed (exit %s) after %.1f s%s", result.returncode, seconds,
                 f":\n{output}" if output else "")
-    if proc.returncode != 1:           # 1: the round said why and recorded it; else it crashed
-        _record_round_error(data_dir, f"同步进程异常退出（代码 {proc.returncode}）")
+    if result.returncode != 1:           # 1: the round said why and recorded it; else it crashed
+        _record_round_error(data_dir, f"同步进程异常退出（代码 {result.returncode}）")
     return False
 
 
@@ -765,23 +764,7 @@ def _record_round_error(data_dir: Path, message: str) -> None:
         conn.close()
 
 
-def die_with_parent() -> None:
-    """In a round started by ``run_round``: end if the serve process that started it ends.
-
-    Linux's PR_SET_PDEATHSIG; then a check that the parent did not die before it was set.
-    Elsewhere (no prctl) the timeout still ends a round.
-    """
-    parent = os.environ.pop(CHILD_ENV, None)
-    if not parent:
-        return
-    try:
-        import ctypes  # noqa: PLC0415
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if str(os.getppid()) != parent:
-        os._exit(3)
+die_with_parent = child.die_with_parent
 
 
 def run_loop(data_dir: Path, stop, interval: float | None = None,

@@ -125,6 +125,30 @@ def test_system_unit_runs_unprivileged_and_hardened(systemd_root, name):
     assert float(score.group(1)) <= 2.0, result.stdout
 
 
+def _bytes(size: str) -> int:
+    units = {"K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
+    return int(float(size[:-1]) * units[size[-1]]) if size[-1] in units else int(size)
+
+
+@pytest.mark.parametrize("name", SYSTEM_UNITS)
+def test_units_cap_their_memory(name):
+    """Both services run their rounds (sync, publish) as child processes inside the unit's
+    cgroup: a soft limit that reclaims first, a hard one above it, room for serving and a
+    round's peak (deploy/kiosk-hub.service explains the hub's numbers)."""
+    s = unit_settings(DEPLOY / name)
+    assert len(s.get("MemoryHigh", [])) == 1 and len(s.get("MemoryMax", [])) == 1, s
+    high, hard = _bytes(s["MemoryHigh"][0]), _bytes(s["MemoryMax"][0])
+    assert 256 * 2 ** 20 <= high < hard <= 4 * 2 ** 30
+
+
+def test_hub_unit_leaves_room_for_a_county_publish_round():
+    """The measured peaks at county scale (docs/benchmarks.md): serving up to 500 MB (the issue
+    measured 492 MB with publishing inside it), a round cutting every bundle afresh about
+    280 MB; both fit under the soft limit."""
+    s = unit_settings(DEPLOY / "kiosk-hub.service")
+    assert _bytes(s["MemoryHigh"][0]) >= (500 + 280) * 2 ** 20
+
+
 def test_terminal_unit_starts_without_network():
     s = unit_settings(DEPLOY / "kiosk-terminal.service")
     assert "network-online.target" not in " ".join(s.get("After", []) + s.get("Wants", []))
