@@ -116,7 +116,9 @@ def _samples(conn) -> dict[str, str | None]:
                      ("template_id", "SELECT id FROM village_template ORDER BY id LIMIT 1"),
                      ("item_id", "SELECT id FROM village_template_item ORDER BY id LIMIT 1"),
                      ("year", "SELECT MAX(year) FROM holiday_year"),
-                     ("terminal_id", "SELECT id FROM sync_terminal ORDER BY id LIMIT 1")):
+                     ("terminal_id", "SELECT id FROM sync_terminal ORDER BY id LIMIT 1"),
+                     ("doc_id", "SELECT id FROM application_document ORDER BY id LIMIT 1"),
+                     ("letter_id", "SELECT id FROM application_letter ORDER BY id LIMIT 1")):
         try:
             row = conn.execute(sql).fetchone()
             out[key] = str(row[0]) if row and row[0] is not None else None

@@ -288,8 +288,11 @@ def _object_requests(app, obj) -> list[tuple[str, str]]:
                 values = [dict(v, rev=1) for v in values]
             elif arg == "sha256":
                 values = [dict(v, sha256="0" * 64) for v in values]
-        if "kind" in rule.arguments and kind not in rule._converters["kind"].items:
-            continue
+        if "kind" in rule.arguments:
+            # A <kind> in the path, or a route per kind that fixes it in its defaults.
+            kinds = rule._converters["kind"].items if "kind" in rule._converters else {rule.defaults["kind"]}
+            if kind not in kinds:
+                continue
         for v in values:
             url = rule.build({k: v[k] for k in rule.arguments}, append_unknown=False)[1]
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
