@@ -130,9 +130,10 @@ def attach(conn: sqlite3.Connection, data_dir, record_uuid: str, filename: str, 
         raise Refused("没有这件申请")
     up = uploads.store_upload(data_dir, filename, data)
     with immediate(conn):
-        cur = conn.execute("INSERT INTO application_document(application_uuid, sha256, mime, size, name, username) "
-                           "VALUES (?, ?, ?, ?, ?, ?)",
-                           (record_uuid, up.sha256, up.mime, up.size, up.name, user["username"] if user else ""))
+        cur = conn.execute("INSERT INTO application_document(application_uuid, sha256, mime, size, name, username, "
+                           "pictures) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (record_uuid, up.sha256, up.mime, up.size, up.name, user["username"] if user else "",
+                            json.dumps([p["sha256"] for p in up.pictures])))
         _audit(conn, user, "application_document", row["receipt_no"], None,
                {"name": up.name, "size": up.size, "sha256": up.sha256}, remote)
     return conn.execute("SELECT * FROM application_document WHERE id = ?", (cur.lastrowid,)).fetchone()

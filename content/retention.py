@@ -15,6 +15,7 @@ annual report) and the sign-in records (addresses) older than ``access_log_reten
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from datetime import date, timedelta
 
@@ -97,8 +98,9 @@ def checkpoint(conn: sqlite3.Connection) -> None:
 
 
 def purge_hub(conn: sqlite3.Connection, today: date, application_days: int = DEFAULT_APPLICATION_DAYS,
-              access_log_days: int = DEFAULT_ACCESS_LOG_DAYS) -> dict:
-    """(hub) Remove what the retention periods no longer allow; returns how much."""
+              access_log_days: int = DEFAULT_ACCESS_LOG_DAYS, data_dir=None) -> dict:
+    """(hub) Remove what the retention periods no longer allow; returns how much. With
+    ``data_dir``, the files of scanned replies go too."""
     closed_before = (today - timedelta(days=application_days)).isoformat()
     access_before = (today - timedelta(days=access_log_days)).isoformat()
     empty = _emptied(conn, "application", KEPT_AFTER_RETENTION)
@@ -117,7 +119,8 @@ def purge_hub(conn: sqlite3.Connection, today: date, application_days: int = DEF
                               "AND answered_on < ?", (closed_before,)).rowcount \
             if _has_table(conn, "resident_question") else 0
         # Letters and scanned replies carry the applicant's name and address: they go too
-        # (the yearly tables need none of them).
+        # (the yearly tables need none of them), the scans' files after the commit.
+        scans = _scanned_files(conn)
         for table in ("application_letter", "application_document"):
             if _has_table(conn, table):
                 conn.execute(f"DELETE FROM {table} WHERE application_uuid IN "
@@ -128,8 +131,48 @@ def purge_hub(conn: sqlite3.Connection, today: date, application_days: int = DEF
         # Sessions last hours; their rows (with the address) go with the access records.
         sessions = conn.execute("DELETE FROM staff_session WHERE created_at < ?",
                                 (access_before,)).rowcount
+    files = _delete_unused_blobs(conn, data_dir, scans) if data_dir is not None else 0
     return {"applications": apps, "inbox": inbox, "access_logs": logs, "sessions": sessions,
-            "callback_phones": phones}
+            "callback_phones": phones, "scan_files": files}
+
+
+def _scanned_files(conn: sqlite3.Connection) -> set[str]:
+    """The files (original and page pictures) of the scanned replies of scrubbed applications."""
+    if not _has_table(conn, "application_document"):
+        return set()
+    out = set()
+    for sha, pictures in conn.execute(
+            "SELECT sha256, pictures FROM application_document WHERE application_uuid IN "
+            "(SELECT uuid FROM application WHERE scrubbed_at IS NOT NULL)"):
+        out.add(sha)
+        out.update(json.loads(pictures or "[]"))
+    return out
+
+
+def _delete_unused_blobs(conn: sqlite3.Connection, data_dir, shas: set[str]) -> int:
+    """Delete these blobs unless something else still names them (the same file uploaded as a
+    notice's or policy's attachment, or another application's scan)."""
+    from .uploads import blob_path  # noqa: PLC0415  (uploads pulls in the picture libraries)
+    gone = 0
+    for sha in sorted(shas):
+        if _blob_named(conn, sha):
+            continue
+        try:
+            blob_path(data_dir, sha).unlink()
+            gone += 1
+        except (FileNotFoundError, ValueError):
+            pass
+    return gone
+
+
+def _blob_named(conn: sqlite3.Connection, sha: str) -> bool:
+    for table, where in (("application_document", "sha256 = ?1 OR instr(pictures, ?1)"),
+                         ("attachment", "sha256 = ?1"), ("policy_attachment", "sha256 = ?1"),
+                         ("revision", "instr(data, ?1)")):
+        if _has_table(conn, table) and conn.execute(
+                f"SELECT 1 FROM {table} WHERE {where} LIMIT 1", (sha,)).fetchone():
+            return True
+    return False
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

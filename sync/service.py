@@ -91,7 +91,8 @@ def purge_expired(data_dir: Path, cfg: dict) -> None:
             done = retention.purge_hub(
                 conn, date.today(),
                 int(cfg.get("APPLICATION_RETENTION_DAYS", retention.DEFAULT_APPLICATION_DAYS)),
-                int(cfg.get("ACCESS_LOG_RETENTION_DAYS", retention.DEFAULT_ACCESS_LOG_DAYS)))
+                int(cfg.get("ACCESS_LOG_RETENTION_DAYS", retention.DEFAULT_ACCESS_LOG_DAYS)),
+                data_dir=Path(data_dir))
             history = retention.purge_history(conn, date.today(), {
                 name: cfg[f"{name.upper()}_RETENTION_DAYS"] for name in retention.HISTORY_DEFAULTS
                 if cfg.get(f"{name.upper()}_RETENTION_DAYS")})

@@ -2,6 +2,7 @@
 sign-in records go after their configured periods; statistics stay."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -109,3 +110,30 @@ def test_callback_phones_go_after_the_period_once_answered(conn):
     assert retention.purge_hub(conn, TODAY, application_days=3 * 366)["callback_phones"] == 1
     assert rq.get(conn, old["uuid"])["phone"] == ""
     assert rq.get(conn, waiting["uuid"])["phone"] == "13955505678"
+
+
+def test_scanned_reply_files_go_unless_something_else_shows_them(data_dir, conn):
+    """The scan's original and its page pictures show the applicant's name and address: after
+    the period they leave the disk too; a file a notice also uses stays."""
+    from pictures_util import leaflet_pdf, leaflet_png
+
+    from content import application_letters, uploads
+    old = _application(conn, "2022-03-01", "2022-03-20")
+    other = _application(conn, "2022-03-02", "2022-03-21")
+    pdf = application_letters.attach(conn, data_dir, old, "答复书.pdf", leaflet_pdf(2))
+    png = application_letters.attach(conn, data_dir, old, "回证.png", leaflet_png())
+    files = [pdf["sha256"], *json.loads(pdf["pictures"]), png["sha256"], *json.loads(png["pictures"])]
+    assert len(json.loads(pdf["pictures"])) == 2
+    assert all(uploads.blob_path(data_dir, sha).exists() for sha in files)
+    # The same picture is also a notice's attachment: that file must stay.
+    notice = conn.execute("SELECT id FROM notice ORDER BY id LIMIT 1").fetchone()[0]
+    conn.execute("INSERT INTO attachment(notice_id, name, sha256, mime, size) VALUES (?, 'p.png', ?, 'image/png', 1)",
+                 (notice, png["sha256"]))
+    conn.commit()
+    done = retention.purge_hub(conn, TODAY, application_days=3 * 366, data_dir=data_dir)
+    assert done["applications"] == 2                       # ``other`` had no scan: nothing of it to delete
+    assert applications.get(conn, other)["name"] == ""
+    shared = {png["sha256"]}
+    for sha in files:
+        assert uploads.blob_path(data_dir, sha).exists() == (sha in shared), sha
+    assert done["scan_files"] == len(set(files) - shared)
