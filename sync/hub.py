@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from flask import Blueprint, Response, abort, current_app, has_app_context, jsonify, request, send_file
 from werkzeug.http import http_date, parse_etags, quote_etag
 
-from content import display_proof, feedback, jurisdictions, outbox, resident_questions, usage
+from content import application_organs, display_proof, feedback, jurisdictions, outbox, resident_questions, usage
 from content.db import get_db, immediate
 
 from . import bundle, remote_view
@@ -315,6 +315,7 @@ def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict,
         # rating is counted for the owner of what was rated, looked up here, not taken
         # from the terminal.
         data["jurisdiction_code"] = owner_code
+    note = _checked_organ(conn, data) if kind == "application" else ""
     names = ", ".join(f'"{k}"' for k in data)
     marks = ", ".join("?" for _ in data)
     conn.execute("SAVEPOINT file_record")
@@ -329,7 +330,20 @@ def _file_record(conn: sqlite3.Connection, kind: str, uuid: str, payload: dict,
         return "", f"未能归档到 {table}：{e}"
     if conn.execute(f'SELECT 1 FROM "{table}" WHERE uuid = ?', (uuid,)).fetchone() is None:
         return "", f"未能归档到 {table}：与已有记录冲突（如受理编号重复），原始数据已保留"
-    return table, ""
+    return table, note
+
+
+def _checked_organ(conn: sqlite3.Connection, data: dict) -> str:
+    """The organ a resident chose at a terminal must be one of this county's (an old terminal's
+    list, or a forged record, may name another): otherwise the application goes to the
+    government nearest where it was made, and the inbox notes why."""
+    code, dept = str(data.get("organ_code") or ""), str(data.get("organ_dept") or "")
+    if not code or application_organs.parse_key(conn, f"{code}/{dept}" if dept else code):
+        return ""
+    fallback = application_organs.default_organ(conn, str(data.get("jurisdiction_code") or ""))
+    data["organ_code"], data["organ_dept"] = (fallback.code, fallback.dept) if fallback else ("", "")
+    return (f"受理机关“{code[:12]}{'/' + dept[:20] if dept else ''}”不在本县名单中，"
+            f"已交{fallback.name if fallback else '接收地'}办理")
 
 
 # Kinds a resident makes at a terminal: each must name the terminal's own jurisdiction.

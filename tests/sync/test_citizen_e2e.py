@@ -103,3 +103,34 @@ def test_application_travels_to_the_hub_and_its_stage_comes_back(hub, term):
         assert tc.execute("SELECT stage FROM application WHERE receipt_no = ?", (receipt,)).fetchone()[0] == "登记"
     finally:
         tc.close()
+
+
+def test_an_unknown_organ_from_a_terminal_goes_to_the_nearest_government(hub):
+    """A terminal's record names an organ this county does not have (an old list, or forged):
+    the hub files the application with the township government of the village, and notes why."""
+    from sync import hub as sync_hub
+    payload = {"receipt_no": "YSQ-20261203-0901", "jurisdiction_code": VILLAGE, "applicant_type": "公民",
+               "name": "张三", "phone": "13900000000", "description": "本村道路硬化项目的验收报告",
+               "received_on": "2026-12-03", "organ_code": "340499000000", "organ_dept": "县海洋局"}
+    hc = hub.conn()
+    try:
+        hc.execute("BEGIN IMMEDIATE")
+        term = {"id": "t" * 64, "scope": VILLAGE}
+        records = [{"uuid": "1f8fad5b-d9cb-469f-a165-70867728950e", "kind": "application", "payload": payload},
+                   {"uuid": "2f8fad5b-d9cb-469f-a165-70867728950e", "kind": "application",
+                    "payload": {**payload, "receipt_no": "YSQ-20261203-0902", "organ_code": "340499000000",
+                                "organ_dept": "县民政局"}}]
+        held, rejected = sync_hub.file_records(hc, term, records)
+        assert len(held) == 2 and rejected == []
+        rows = {r["receipt_no"]: r for r in hc.execute("SELECT * FROM application")}
+        assert (rows["YSQ-20261203-0901"]["organ_code"], rows["YSQ-20261203-0901"]["organ_dept"]) == \
+            ("340499100000", "")                                     # 东湖镇人民政府
+        assert (rows["YSQ-20261203-0902"]["organ_code"], rows["YSQ-20261203-0902"]["organ_dept"]) == \
+            ("340499000000", "县民政局")                              # a real one is kept
+        notes = dict(hc.execute("SELECT uuid, note FROM sync_inbox"))
+        assert "县海洋局" in notes["1f8fad5b-d9cb-469f-a165-70867728950e"] and "东湖镇人民政府" in \
+            notes["1f8fad5b-d9cb-469f-a165-70867728950e"]
+        assert notes["2f8fad5b-d9cb-469f-a165-70867728950e"] == ""
+        hc.execute("ROLLBACK")
+    finally:
+        hc.close()
