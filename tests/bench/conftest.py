@@ -293,6 +293,31 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pid: int, busy_share: float = 0.05, timeout: float = 300) -> float:
+    """Seconds until the process uses under ``busy_share`` of a CPU for two seconds running:
+    a hub or standalone instance starts with background work in its own process (the first
+    notification scan, the county's assessment figures) that a page measurement would
+    otherwise take for the pages' own cost."""
+    started = time.monotonic()
+    quiet = 0
+    last = cpu_seconds(pid)
+    while time.monotonic() - started < timeout:
+        time.sleep(1)
+        now = cpu_seconds(pid)
+        quiet = quiet + 1 if now - last < busy_share else 0
+        last = now
+        if quiet >= 2:
+            break
+    return time.monotonic() - started
+
+
 def rss_bytes(pid: int) -> int:
     """Resident set size of a process (psutil where installed, else /proc)."""
     try:

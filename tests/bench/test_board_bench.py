@@ -9,13 +9,12 @@ static file baseline, and the server's CPU per quiet poll.
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import time
 
 from content import db
 from display import schedule
-from tests.bench.conftest import (Board, StaticServer, percentile, record, start_server,
+from tests.bench.conftest import (Board, StaticServer, cpu_seconds, percentile, record, start_server,
                                   timed_gets)
 
 POLLS = 200
@@ -47,10 +46,6 @@ def _add_county_board(data_dir) -> str:
         conn.close()
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_county_hall_board(county, tmp_path):
@@ -76,9 +71,9 @@ def test_county_hall_board(county, tmp_path):
         static = StaticServer(static_dir)
         try:
             headers = {"HX-Request": "true", "HX-Trigger": "deck", "HX-Target": "deck"}
-            cpu0 = _cpu_seconds(server.proc.pid)
+            cpu0 = cpu_seconds(server.proc.pid)
             polls = _quiet_polls(server.port, board.poll_url, headers, POLLS)
-            cpu = (_cpu_seconds(server.proc.pid) - cpu0) / POLLS
+            cpu = (cpu_seconds(server.proc.pid) - cpu0) / POLLS
             base, _ = timed_gets(static.port, "/empty.txt", POLLS)
         finally:
             static.stop()
