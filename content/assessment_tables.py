@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 
 from . import disclosure_calendar, village_templates
@@ -32,9 +33,9 @@ class Table:
     note: str = ""
     total_row: bool = False                              # last row is a total
 
-    @property
+    @cached_property
     def numeric(self) -> set[int]:
-        """Columns holding numbers (right-aligned on the page)."""
+        """Columns holding numbers (right-aligned on the page); read once the rows are in."""
         return {i for row in self.rows for i, v in enumerate(row)
                 if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
@@ -288,7 +289,7 @@ def tables(report, keys=None) -> list[Table]:
     if want("trend"):
         t = Table("trend", "月度趋势", ["月份", "应公开条数", "按时公开率", "收到申请", "答复申请",
                                       "评价数", "满意率", "浏览量"], percent={2, 6})
-        by_month = report.timeliness.grouped(lambda r: r.formed_on.strftime("%Y-%m"))
+        by_month = report.timeliness.grouped(lambda r: f"{r.formed_on.year:04d}-{r.formed_on.month:02d}")
         for month in report.period.months():
             recs = by_month.get(month, [])
             sc = report.satisfaction.monthly.get(month, Counter())

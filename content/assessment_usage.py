@@ -34,8 +34,10 @@ class Usage:
         return sum(self.monthly.values())
 
 
-def _months(period: Period) -> tuple[list[str], list[tuple[str, str]]]:
-    """The period as whole months (read from the roll-up) and day ranges (read from the days)."""
+def _months(period: Period) -> tuple[list[str], list[tuple[int, str, str]]]:
+    """The period as whole months (read from the monthly roll-up) and signed day ranges (read
+    from the daily one): a part-month longer than half its month is the whole month less the
+    days outside the period, so at most half a month of days is ever read per end."""
     whole, ranges = [], []
     for month in period.months():
         first = date.fromisoformat(month + "-01")
@@ -43,8 +45,14 @@ def _months(period: Period) -> tuple[list[str], list[tuple[str, str]]]:
         lo, hi = max(first, period.start), min(last, period.end)
         if lo == first and hi == last:
             whole.append(month)
+        elif (hi - lo).days + 1 <= ((last - first).days + 1) // 2:
+            ranges.append((1, lo.isoformat(), hi.isoformat()))
         else:
-            ranges.append((lo.isoformat(), hi.isoformat()))
+            whole.append(month)
+            if lo > first:
+                ranges.append((-1, first.isoformat(), (lo - timedelta(days=1)).isoformat()))
+            if hi < last:
+                ranges.append((-1, (hi + timedelta(days=1)).isoformat(), last.isoformat()))
     return whole, ranges
 
 
@@ -64,6 +72,14 @@ def rollup_ready(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM usage_terminal_month")
             conn.execute("""INSERT INTO usage_terminal_month(terminal, month, domain, views)
                             SELECT terminal, substr(day, 1, 7), domain, sum(views)
+                            FROM usage_attribution GROUP BY 1, 2, 3""")
+            conn.execute("DELETE FROM usage_day")
+            conn.execute("""INSERT INTO usage_day(code, day, domain, views)
+                            SELECT code, day, domain, sum(views)
+                            FROM usage_attribution GROUP BY 1, 2, 3""")
+            conn.execute("DELETE FROM usage_terminal_domain_day")
+            conn.execute("""INSERT INTO usage_terminal_domain_day(terminal, day, domain, views)
+                            SELECT terminal, day, domain, sum(views)
                             FROM usage_attribution GROUP BY 1, 2, 3""")
             conn.execute("DELETE FROM usage_terminal_day")
             conn.execute("""INSERT INTO usage_terminal_day(terminal, day, views)
@@ -93,41 +109,39 @@ def rollup_paused(conn: sqlite3.Connection):
     rollup_ready(conn)
 
 
+# Each monthly roll-up and the daily roll-up beside it (migration 0031) that answers the
+# part-months of a period.
+_DAILY = {"usage_month": "usage_day", "usage_terminal_month": "usage_terminal_domain_day"}
+
+
 def _views(conn: sqlite3.Connection, period: Period, rollup: str, groupings: list[str], where: str,
            params: list) -> dict[str, list]:
     """Views in the period filtered by ``where`` and summed in SQL by each grouping (columns of
-    month, terminal, code, domain; at most two): whole months from the ``rollup`` table, the
-    rest of the period from the daily rows, attributed once for all groupings."""
+    month, terminal, code, domain): whole months from the ``rollup`` table, days from its daily
+    roll-up (or, while the roll-ups cannot be rebuilt, the raw rows attributed on the fly).
+
+    One plain statement per grouping and source: each reads its table in key order with
+    nothing to sort, and the few rows they return are added up here.
+    """
     whole, ranges = _months(period)
+    daily = _DAILY[rollup]
     if not rollup_ready(conn):
-        whole, ranges = [], [(period.start.isoformat(), period.end.isoformat())]
-    columns = sorted({c.strip() for g in groupings for c in g.split(",")})
-    cols = ", ".join(columns)
-    out: dict[str, list] = {g: [] for g in groupings}
-    if not whole and not ranges:
-        return out
-    # The daily rows (a part-month: few) are attributed once, in a CTE every grouping reads;
-    # the roll-up is read by each grouping directly (in its key order, without a copy).
-    ctes, args = [], []
-    for i, (lo, hi) in enumerate(ranges):
-        ctes.append(f"part{i} AS MATERIALIZED (SELECT {cols}, views FROM (SELECT *, substr(day, 1, 7) AS month "
-                    f"FROM usage_attribution WHERE day BETWEEN ? AND ?) WHERE {where})")
-        args += [lo, hi, *params]
-    selects = []
-    for n, g in enumerate(groupings):
-        sources = [f"SELECT {cols}, views FROM part{i}" for i in range(len(ranges))]
+        whole, ranges = [], [(1, period.start.isoformat(), period.end.isoformat())]
+        daily = "usage_attribution"
+    out: dict[str, list] = {}
+    for g in groupings:
+        sums: Counter = Counter()
         if whole:
-            sources.insert(0, f"SELECT {cols}, views FROM {rollup} WHERE month IN ({_in(whole)}) AND {where}")
-            args += [*whole, *params]
-        keys = [c.strip() for c in g.split(",")]
-        padded = ", ".join(keys + ["NULL"] * (2 - len(keys)))
-        selects.append(f"SELECT {n} AS grouping, {padded}, sum(views) FROM ({' UNION ALL '.join(sources)}) "
-                       f"GROUP BY {g}")
-    sql = (f"WITH {', '.join(ctes)} " if ctes else "") + " UNION ALL ".join(selects)
-    for r in conn.execute(sql, args).fetchall():
-        g = groupings[r[0]]
-        n = len(g.split(","))
-        out[g].append((*r[1:1 + n], r[3]))
+            for *key, views in conn.execute(
+                    f"SELECT {g}, sum(views) FROM {rollup} WHERE month IN ({_in(whole)}) AND {where} "
+                    f"GROUP BY {g}", [*whole, *params]):
+                sums[tuple(key)] += views
+        for sign, lo, hi in ranges:
+            for *key, views in conn.execute(
+                    f"SELECT {g}, sum(views) FROM (SELECT *, substr(day, 1, 7) AS month FROM {daily} "
+                    f"WHERE day BETWEEN ? AND ? AND {where}) GROUP BY {g}", [lo, hi, *params]):
+                sums[tuple(key)] += sign * views
+        out[g] = [(*key, views) for key, views in sums.items() if views]
     return out
 
 

@@ -139,7 +139,10 @@ def _check(conn, rng):
     assert kept == _plain_consistency(conn, day)
     for code in (COUNTY, TOWNS[1], ALL_VILLAGES[0]):
         scope = a.scope_of(conn, code)
-        period = a.Period(date(2026, 1, 1) + timedelta(days=rng.choice([0, 0, 17])), TODAY)
+        # Whole months, short part-months (read by day) and long ones (the month less the
+        # days outside the period) at either end.
+        period = a.Period(date(2026, 1, 1) + timedelta(days=rng.choice([0, 0, 2, 17, 25, 33])),
+                          TODAY - timedelta(days=rng.choice([0, 0, 5, 19, 35])))
         by_code, by_domain, monthly, by_terminal = _plain_usage(conn, scope, period)
         use = a.usage(conn, scope, period, TODAY)
         assert +use.by_jurisdiction == by_code and +use.by_domain == +by_domain and +use.monthly == +monthly
