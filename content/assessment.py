@@ -68,8 +68,8 @@ from .alignment import LEVEL_NAMES, LEVELS  # noqa: F401  (re-exported for the a
 from .applications import OUTCOMES  # noqa: F401
 from .assessment_consistency import ALIGN_STATUSES, Consistency, consistency  # noqa: F401
 from .assessment_disclosure import (LATE, ON_TIME, OVERDUE, PENDING, Coverage, CoverageRow,  # noqa: F401
-                                    Timeliness, TimelinessRecord, coverage, periodic_disclosures,
-                                    review_overdue, timeliness)
+                                    Timeliness, TimelinessRecord, coverage, item_calendars,
+                                    periodic_disclosures, review_overdue, timeliness, timeliness_within)
 from .assessment_export import workbook  # noqa: F401
 from .assessment_requests import (APPLICANT_COLUMNS, Applications, Satisfaction, applications,  # noqa: F401
                                   satisfaction)
@@ -87,26 +87,56 @@ from .timelimits import provisional_years
 Compute = Callable[[sqlite3.Connection, Scope, Period, date], Any]
 
 
+Span = Callable[[Period, date], Any]
+
+
+def whole_period(period: Period, today: date) -> tuple:
+    """A figure of the period (counts of what happened in it)."""
+    return (period, today)
+
+
+def snapshot(period: Period, today: date) -> date:
+    """A figure of how things stood on the period's last day: every period ending that day
+    shares it, whatever its start."""
+    return as_of(period, today)
+
+
+def from_year_start(period: Period, today: date) -> tuple:
+    """Computed from 1 January of the period's first year to its last day: every period that
+    starts in that year and ends that day takes its part of it."""
+    return (period.start.year, as_of(period, today))
+
+
 @dataclass(frozen=True)
 class Figure:
     name: str
     compute: Compute
     reads: tuple[str, ...] | None       # tables it reads (their data_version counters); None: not cached
+    span: Span = whole_period           # what of the period and day the value depends on (its cache key)
 
 
 FIGURES: dict[str, Figure] = {}
 
 
-def register(name: str, compute: Compute, reads: tuple[str, ...] | None = None) -> None:
+def register(name: str, compute: Compute, reads: tuple[str, ...] | None = None,
+             span: Span = whole_period) -> None:
     """Make ``report.<name>`` a figure computed by ``compute`` on first use."""
-    FIGURES[name] = Figure(name, compute, tuple(reads) if reads is not None else None)
+    FIGURES[name] = Figure(name, compute, tuple(reads) if reads is not None else None, span)
+
+
+def _year_start(period: Period) -> Period:
+    return Period(date(period.start.year, 1, 1), period.end)
 
 
 CONTENT = ("notice", "catalogue_item", "village_item", "guide", "domain", "jurisdiction")
-register("coverage", coverage, reads=CONTENT)
-register("timeliness", timeliness, reads=(*CONTENT, "matter", "holiday_day"))
-register("consistency", consistency, reads=(*CONTENT, "matter"))
-register("review", review_overdue, reads=CONTENT)
+register("coverage", coverage, reads=CONTENT, span=snapshot)
+# Timeliness is computed from 1 January (kept), and each period takes the notices formed in it.
+register("timeliness_since", lambda conn, scope, period, today: timeliness(conn, scope, _year_start(period), today),
+         reads=(*CONTENT, "matter", "holiday_day"), span=from_year_start)
+register("timeliness", lambda conn, scope, period, today: timeliness_within(
+    figure(conn, "timeliness_since", scope, period, today), period))
+register("consistency", consistency, reads=(*CONTENT, "matter"), span=snapshot)
+register("review", review_overdue, reads=CONTENT, span=snapshot)
 register("applications", applications, reads=("application", "jurisdiction", "holiday_day"))
 register("satisfaction", satisfaction, reads=(*CONTENT, "feedback"))
 register("gaps", lambda conn, scope, period, today:
@@ -114,7 +144,9 @@ register("gaps", lambda conn, scope, period, today:
          reads=("usage_search_miss", "jurisdiction"))
 register("usage", usage, reads=(*CONTENT, "handbook", "usage_view"))
 register("terminals", terminal_usage, reads=(*CONTENT, "handbook", "usage_view", "sync_terminal", "meta"))
-register("periodic", periodic_disclosures, reads=(*CONTENT, "holiday_day"))
+register("calendars", item_calendars, reads=(*CONTENT, "holiday_day"), span=snapshot)
+register("periodic", lambda conn, scope, period, today: periodic_disclosures(
+    conn, scope, period, today, figure(conn, "calendars", scope, period, today)))
 register("templates", lambda conn, scope, period, today: village_templates.adoption(conn, scope.villages))
 
 
@@ -152,6 +184,10 @@ def _database(conn: sqlite3.Connection) -> str:
     return row[2] if row else ""
 
 
+def _cache_key(path: str, fig: Figure, scope: Scope, period: Period, today: date) -> tuple:
+    return (path, fig.name, scope.code, scope.codes, fig.span(period, today))
+
+
 def figure(conn: sqlite3.Connection, name: str, scope: Scope, period: Period, today: date) -> Any:
     """One figure, from the cache while none of the tables it reads has changed."""
     fig = FIGURES[name]
@@ -159,7 +195,7 @@ def figure(conn: sqlite3.Connection, name: str, scope: Scope, period: Period, to
     versions = _versions(conn, fig.reads) if path else None     # in-memory databases: never shared
     if versions is None:
         return fig.compute(conn, scope, period, today)
-    key = (path, name, scope.code, scope.codes, period, today)
+    key = _cache_key(path, fig, scope, period, today)
     with _lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] == versions:
@@ -233,7 +269,7 @@ def keep_current(conn: sqlite3.Connection, today: date) -> int:
         fig = FIGURES[name]
         if fig.reads is None:
             continue                    # not kept: computing it now would not help the page
-        key = (_database(conn), name, scope.code, scope.codes, period, today)
+        key = _cache_key(_database(conn), fig, scope, period, today)
         versions = _versions(conn, fig.reads)
         with _lock:
             hit = _cache.get(key)

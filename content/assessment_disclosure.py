@@ -314,12 +314,26 @@ def review_overdue(conn: sqlite3.Connection, scope: Scope, period: Period, today
             for r in rows if _d(r["review_by"])]
 
 
-def periodic_disclosures(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> list[dict]:
+def timeliness_within(since: Timeliness, period: Period) -> Timeliness:
+    """The records of notices formed in the period, out of a computation that started earlier
+    and ends on the same day (each record's status depends only on that day)."""
+    return Timeliness(since.as_of, [r for r in since.records if r.formed_on >= period.start])
+
+
+def item_calendars(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> list[dict]:
+    """The periodic items of the scope with their periods as of the period's last day."""
+    return disclosure_calendar.item_calendars(conn, list(scope.codes), as_of(period, today))
+
+
+def periodic_disclosures(conn: sqlite3.Connection, scope: Scope, period: Period, today: date,
+                         calendars: list[dict] | None = None) -> list[dict]:
     """The periods of periodic items (每月/每季度/每年) whose deadline falls in the period:
     published on time, late, or not at all (应公开未公开, which a count of notices cannot see)."""
     day = as_of(period, today)
     out = []
-    for cal in disclosure_calendar.item_calendars(conn, list(scope.codes), day):
+    if calendars is None:
+        calendars = item_calendars(conn, scope, period, today)
+    for cal in calendars:
         for p in cal["periods"]:
             if period.start <= p.deadline <= day:
                 out.append({**cal, "period": p, "level": scope.levels.get(cal["jurisdiction_code"], ""),
