@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from . import timelimits
 
 PERIODIC_RULES = ("monthly", "quarterly", "annual")
 LOOKBACK_DAYS = 366                 # periods older than a year are history, not a to-do
+HORIZON_DAYS = 31                   # periods due within a month are shown as coming
 STATUS_NAMES = {"done": "已按时公开", "late": "逾期公开", "missing": "应公开未公开", "due": "待公开"}
 
 
@@ -105,9 +106,11 @@ def _day(text: str | None) -> date | None:
 
 
 def assess(rule: dict, notices: list[sqlite3.Row], since: date, today: date,
-           horizon: int = 31) -> list[Period]:
-    """The item's periods from ``since`` to the ones due within ``horizon`` days, judged."""
-    found = periods(rule, since, today + timedelta(days=horizon))
+           horizon: int = HORIZON_DAYS, found: list[Period] | None = None) -> list[Period]:
+    """The item's periods from ``since`` to the ones due within ``horizon`` days, judged
+    (``found``: those periods, when the caller has them already)."""
+    if found is None:
+        found = periods(rule, since, today + timedelta(days=horizon))
     by_start = {p.start: p for p in found}
     for n in sorted(notices, key=lambda n: (n["published_at"] or "", n["id"])):
         published = _day(n["published_at"])
@@ -149,6 +152,7 @@ def item_calendars(conn: sqlite3.Connection, codes: list[str], today: date,
     marks = ",".join("?" for _ in codes) or "NULL"
     # A county has tens of thousands of items and a handful of distinct time limits.
     parsed: dict[tuple, dict | None] = {}
+    calendars: dict[tuple, list[Period]] = {}
 
     def rule_of(i) -> dict | None:
         key = (i["time_limit"], i["time_limit_text"], i["frequency"])
@@ -171,10 +175,16 @@ def item_calendars(conn: sqlite3.Connection, codes: list[str], today: date,
         for i, rule in items:
             created = _day(i["created_at"]) or today
             since = max(created, today - timedelta(days=LOOKBACK_DAYS))
+            # Items of one rule created before the lookback share their periods: each list
+            # worked out once (deadlines count working days), then copied to be judged.
+            key = (json.dumps(rule, sort_keys=True), since)
+            if key not in calendars:
+                calendars[key] = periods(rule, since, today + timedelta(days=HORIZON_DAYS))
             out.append({"kind": kind, "id": i["id"], "title": i["title"],
                         "jurisdiction_code": i["jurisdiction_code"], "rule": rule,
                         "time_limit_text": i["time_limit_text"] or i["frequency"],
-                        "periods": assess(rule, notices.get(i["id"], []), since, today)})
+                        "periods": assess(rule, notices.get(i["id"], []), since, today,
+                                          found=[replace(p) for p in calendars[key]])})
     return out
 
 

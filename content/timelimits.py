@@ -261,9 +261,14 @@ def workdays_between(a: date, b: date) -> int:
     return sign * count
 
 
+@lru_cache(maxsize=1024)
+def _month_length(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
 def _clamped(year: int, month: int, day: int) -> date:
     """date() with the day clamped to the month's length (e.g. 31 in a 30-day month)."""
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(day, _month_length(year, month)))
 
 
 def _next_month(d: date) -> tuple[int, int]:
