@@ -135,7 +135,7 @@ def coverage(conn: sqlite3.Connection, scope: Scope, period: Period, today: date
 ON_TIME, LATE, OVERDUE, PENDING = "按时", "超期公开", "逾期未公开", "未到期"
 
 
-@dataclass
+@dataclass(slots=True)
 class TimelinessRecord:
     notice_id: int
     title: str
@@ -196,25 +196,33 @@ def _limit(raw_json: str | None, text: str | None) -> dict | None:
     return None
 
 
+def _limit_source(i_limit, i_text, v_limit, v_text, m_limit, m_text) -> tuple:
+    """(source, limit, text) of a notice's 公开时限: its catalogue item's, else its village
+    list item's, else its matter's, else the regulation's default."""
+    for source, raw, text in (("目录", i_limit, i_text), ("村务清单", v_limit, v_text),
+                              ("对照事项", m_limit, m_text)):
+        limit = _limit(raw, text)
+        if limit:
+            return source, limit, text
+    return "条例第二十六条", DEFAULT_TIME_LIMIT, "20个工作日（默认）"
+
+
 def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Timeliness:
     """Notices formed in the period against their 公开时限, from the formation date."""
     day = as_of(period, today)
-    rows = conn.execute(f"""
-        SELECT n.id, n.title, n.jurisdiction_code AS code, n.formed_on, n.status,
+    domains = dict(conn.execute("SELECT id, name FROM domain").fetchall())
+    cursor = conn.cursor()
+    cursor.row_factory = None           # plain tuples: tens of thousands of rows are unpacked here
+    rows = cursor.execute(f"""
+        SELECT n.id, n.title, n.jurisdiction_code, n.formed_on,
                CASE WHEN n.status IN ('published', 'withdrawn') AND n.published_at IS NOT NULL
-                    THEN {PUB_DAY.format(col='n.published_at')} END AS pub_day,
-               i.time_limit AS i_limit, i.time_limit_text AS i_text,
-               v.time_limit AS v_limit, v.time_limit_text AS v_text,
-               m.time_limit AS m_limit, m.time_limit_text AS m_text,
-               coalesce(d.name, di.name, dm.name,
-                        CASE WHEN v.category IS NOT NULL THEN '村务·' || v.category END, '其他') AS domain
+                    THEN {PUB_DAY.format(col='n.published_at')} END,
+               i.time_limit, i.time_limit_text, v.time_limit, v.time_limit_text,
+               m.time_limit, m.time_limit_text, n.domain_id, i.domain_id, m.domain_id, v.category
         FROM notice n
         LEFT JOIN catalogue_item i ON i.id = n.item_id
         LEFT JOIN village_item v ON v.id = n.village_item_id
         LEFT JOIN matter m ON m.id = n.matter_id
-        LEFT JOIN domain d ON d.id = n.domain_id
-        LEFT JOIN domain di ON di.id = i.domain_id
-        LEFT JOIN domain dm ON dm.id = m.domain_id
         WHERE n.formed_on BETWEEN ? AND ? AND n.formed_on <= ?
           AND n.status IN ('published', 'withdrawn', 'draft', 'submitted')
           AND NOT (n.status = 'withdrawn' AND n.published_at IS NULL)
@@ -222,72 +230,67 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
         ORDER BY n.formed_on, n.id""",
         [period.start.isoformat(), period.end.isoformat(), day.isoformat(), *scope.codes]).fetchall()
     records = []
-    # A county has tens of thousands of notices but few distinct limits and dates: each
-    # limit parsed, each deadline and count of working days computed once per call.
-    limits: dict[tuple, dict | None] = {}
+    # A county has tens of thousands of notices but few distinct limits, domains and dates:
+    # each limit parsed, each domain named, each deadline and count of working days worked
+    # out once per call.
+    sources: dict[tuple, tuple] = {}
+    named: dict[tuple, str] = {}
     deadlines: dict[tuple, date | None] = {}
     between: dict[tuple, int] = {}
     provisional: dict[tuple, bool] = {}
-
-    def limit_of(raw, text):
-        if (raw, text) not in limits:
-            limits[(raw, text)] = _limit(raw, text)
-        return limits[(raw, text)]
-
-    def due_of(formed, limit, key):
-        if (formed, key) not in deadlines:
-            deadlines[(formed, key)] = deadline(formed, limit)
-        return deadlines[(formed, key)]
-
-    def workdays(a, b):
-        if (a, b) not in between:
-            between[(a, b)] = workdays_between(a, b)
-        return between[(a, b)]
-
-    def provisional_span(a, b):
-        if (a, b) not in provisional:
-            provisional[(a, b)] = bool(provisional_years(a, b))
-        return provisional[(a, b)]
-
-    days: dict[str | None, date | None] = {}
+    days: dict[str | None, date | None] = {None: None}
+    names, levels = scope.names, scope.levels
 
     def day_of(text):
         if text not in days:
             days[text] = _d(text)
         return days[text]
 
-    for r in rows:
-        formed = day_of(r["formed_on"])
+    for (nid, title, code, formed_text, pub_text, i_limit, i_text, v_limit, v_text, m_limit, m_text,
+         n_domain, i_domain, m_domain, category) in rows:
+        formed = day_of(formed_text)
         if formed is None:
             continue
-        for source, raw, text in (("目录", r["i_limit"], r["i_text"]), ("村务清单", r["v_limit"], r["v_text"]),
-                                  ("对照事项", r["m_limit"], r["m_text"])):
-            limit = limit_of(raw, text)
-            if limit:
-                key = (raw, text)
-                break
-        else:
-            source, limit, text = "条例第二十六条", DEFAULT_TIME_LIMIT, "20个工作日（默认）"
-            key = None
-        due = due_of(formed, limit, key)
-        published = day_of(r["pub_day"])
+        limits = (i_limit, i_text, v_limit, v_text, m_limit, m_text)
+        found = sources.get(limits)
+        if found is None:
+            found = sources[limits] = _limit_source(*limits)
+        source, limit, text = found
+        due = deadlines.get((formed, limits))
+        if due is None:
+            due = deadlines[(formed, limits)] = deadline(formed, limit)
+        published = day_of(pub_text)
         if published is not None and published > day:
             published = None                     # not out yet as of the date
         if published is not None:
-            status = ON_TIME if published <= due else LATE
-            late = workdays(due, published) if status == LATE else 0
+            if published <= due:
+                status, late = ON_TIME, 0
+            else:
+                status, late = LATE, between.get((due, published))
+                if late is None:
+                    late = between[(due, published)] = workdays_between(due, published)
         elif day > due:
-            status, late = OVERDUE, workdays(due, day)
+            status, late = OVERDUE, between.get((due, day))
+            if late is None:
+                late = between[(due, day)] = workdays_between(due, day)
         else:
             status, late = PENDING, 0
+        # Only a count of working days depends on the holiday calendar (not 每季度首月10日).
+        is_provisional = False
+        if limit.get("unit") == "workday":
+            span = (formed, max(due, published or due))
+            is_provisional = provisional.get(span)
+            if is_provisional is None:
+                is_provisional = provisional[span] = bool(provisional_years(*span))
+        kinds = (n_domain, i_domain, m_domain, category)
+        domain = named.get(kinds)
+        if domain is None:
+            domain = next((domains[k] for k in kinds[:3] if domains.get(k) is not None),
+                          VILLAGE_DOMAIN.format(category) if category is not None else "其他")
+            named[kinds] = domain
         records.append(TimelinessRecord(
-            notice_id=r["id"], title=r["title"], code=r["code"], jurisdiction=scope.names[r["code"]],
-            level=scope.levels[r["code"]], domain=r["domain"], formed_on=formed,
-            published_on=published, deadline=due, limit_text=text or "", limit_source=source,
-            status=status, workdays_late=late,
-            # Only a count of working days depends on the holiday calendar (not 每季度首月10日).
-            provisional=limit.get("unit") == "workday"
-            and provisional_span(formed, max(due, published or due))))
+            nid, title, code, names[code], levels[code], domain, formed, published, due, text or "",
+            source, status, late, is_provisional))
     return Timeliness(day, records)
 
 
