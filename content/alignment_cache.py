@@ -93,41 +93,51 @@ def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> 
     ids = [m["id"] for m in all_matters]
     codes = sorted({c for cs in wanted.values() for c in cs})
     subjects = sorted({j["code"] for c in codes for j in _chain(places, c)})
-    best: dict[tuple[int, str, str], int] = {}
-    for r in conn.execute(_CHOICE.format(marks=",".join("?" * len(ids)), subjects=",".join("?" * len(subjects)),
-                                         plus="+" if len(subjects) < FEW_SUBJECTS else ""),
-                          [*ids, *subjects, day.isoformat()]):
-        best.setdefault((r[1], r[2], r[3]), r[0])
+    # matter → publisher → subject → the notice chosen (newest first wins).
+    best: dict[int, dict[str, dict[str, int]]] = {}
+    cursor = conn.cursor()
+    cursor.row_factory = None              # plain tuples: a county reads tens of thousands
+    for nid, mid, pub, subject in cursor.execute(
+            _CHOICE.format(marks=",".join("?" * len(ids)), subjects=",".join("?" * len(subjects)),
+                           plus="+" if len(subjects) < FEW_SUBJECTS else ""),
+            [*ids, *subjects, day.isoformat()]):
+        best.setdefault(mid, {}).setdefault(pub, {}).setdefault(subject, nid)
     cached = {(r["matter_id"], r["village_code"]): r for r in conn.execute(
-        f"SELECT * FROM alignment_verdict WHERE village_code IN ({','.join('?' * len(codes))})", codes)}
+        "SELECT matter_id, village_code, inputs, status, summary, stale_after, stale_status, stale_summary "
+        f"FROM alignment_verdict WHERE village_code IN ({','.join('?' * len(codes))})", codes)}
 
     pairs: list[tuple[dict, dict, str, list]] = []
     chains = {c: _chain(places, c) for c in codes}
     # Per village: its chain, and per level the subjects to try, most specific first.
-    plans = {c: [(j, [s["code"] for s in reversed(chain)]) for j in chain] for c, chain in chains.items()}
+    plans = {c: [(j, j["code"], j["level"] + ":", [s["code"] for s in reversed(chain)]) for j in chain]
+             for c, chain in chains.items()}
+    nothing: dict = {}
     for m in all_matters:
         mid = m["id"]
+        by_publisher = best.get(mid, nothing)
         for code in sorted(set(wanted.get(mid, ()))):
-            chosen = []
-            for j, subjects_first in plans[code]:
-                pub = j["code"]
+            chosen, inputs = [], []
+            for j, pub, label, subjects_first in plans[code]:
                 nid = None
-                for s in subjects_first:
-                    nid = best.get((mid, pub, s))
-                    if nid is not None:
-                        break
+                by_subject = by_publisher.get(pub)
+                if by_subject:
+                    for s in subjects_first:
+                        nid = by_subject.get(s)
+                        if nid is not None:
+                            break
                 chosen.append((j, nid))
-            inputs = ",".join(f"{j['level']}:{nid or ''}" for j, nid in chosen)
-            pairs.append((m, places[code], inputs, chosen))
+                inputs.append(f"{label}{nid}" if nid else label)
+            pairs.append((m, places[code], ",".join(inputs), chosen))
 
     missing = [p for p in pairs if (cached.get((p[0]["id"], p[1]["code"])) or {"inputs": None})["inputs"] != p[2]]
     if missing:
         fresh = _compute(conn, missing)
         cached.update(fresh)
     out = []
+    when = day.isoformat()
     for m, village, inputs, chosen in pairs:
         row = cached[(m["id"], village["code"])]
-        stale = row["stale_after"] is not None and day.isoformat() > row["stale_after"]
+        stale = row["stale_after"] is not None and when > row["stale_after"]
         out.append(Verdict(m, village, row["stale_status"] if stale else row["status"],
                            row["stale_summary"] if stale else row["summary"],
                            tuple(nid for _, nid in chosen if nid is not None)))

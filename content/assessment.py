@@ -69,7 +69,8 @@ from .applications import OUTCOMES  # noqa: F401
 from .assessment_consistency import ALIGN_STATUSES, Consistency, consistency  # noqa: F401
 from .assessment_disclosure import (LATE, ON_TIME, OVERDUE, PENDING, Coverage, CoverageRow,  # noqa: F401
                                     Timeliness, TimelinessRecord, coverage, item_calendars,
-                                    periodic_disclosures, review_overdue, timeliness, timeliness_within)
+                                    periodic_disclosures, review_overdue, timeliness, timeliness_as_of,
+                                    timeliness_within)
 from .assessment_export import workbook  # noqa: F401
 from .assessment_requests import (APPLICANT_COLUMNS, Applications, Satisfaction, applications,  # noqa: F401
                                   satisfaction)
@@ -133,8 +134,20 @@ register("coverage", coverage, reads=CONTENT, span=snapshot)
 # Timeliness is computed from 1 January (kept), and each period takes the notices formed in it.
 register("timeliness_since", lambda conn, scope, period, today: timeliness(conn, scope, _year_start(period), today),
          reads=(*CONTENT, "matter", "holiday_day"), span=from_year_start)
-register("timeliness", lambda conn, scope, period, today: timeliness_within(
-    figure(conn, "timeliness_since", scope, period, today), period))
+
+
+def _timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Timeliness:
+    """The period's timeliness: out of the kept computation from 1 January, or, for a period
+    ending before today, out of the kept one of its year to today when there is one."""
+    day = as_of(period, today)
+    if day < today:
+        later = kept(conn, "timeliness_since", scope, Period(period.start, today), today)
+        if later is not None:
+            return timeliness_within(timeliness_as_of(later, day), period)
+    return timeliness_within(figure(conn, "timeliness_since", scope, period, today), period)
+
+
+register("timeliness", _timeliness)
 register("consistency", consistency, reads=(*CONTENT, "matter"), span=snapshot)
 register("review", review_overdue, reads=CONTENT, span=snapshot)
 register("applications", applications, reads=("application", "jurisdiction", "holiday_day"))
@@ -186,6 +199,22 @@ def _database(conn: sqlite3.Connection) -> str:
 
 def _cache_key(path: str, fig: Figure, scope: Scope, period: Period, today: date) -> tuple:
     return (path, fig.name, scope.code, scope.codes, fig.span(period, today))
+
+
+def kept(conn: sqlite3.Connection, name: str, scope: Scope, period: Period, today: date) -> Any:
+    """The figure if this process keeps it current, else None (nothing is computed)."""
+    fig = FIGURES[name]
+    path = _database(conn) if fig.reads else ""
+    versions = _versions(conn, fig.reads) if path else None
+    if versions is None:
+        return None
+    key = _cache_key(path, fig, scope, period, today)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == versions:
+            _cache.move_to_end(key)
+            return hit[1]
+    return None
 
 
 def figure(conn: sqlite3.Connection, name: str, scope: Scope, period: Period, today: date) -> Any:

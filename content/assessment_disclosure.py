@@ -151,6 +151,7 @@ class TimelinessRecord:
     status: str
     workdays_late: int = 0
     provisional: bool = False        # counted Monday to Friday: a year without holiday calendar
+    in_workdays: bool = False        # the limit counts working days
 
 
 @dataclass
@@ -290,7 +291,45 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
             named[kinds] = domain
         records.append(TimelinessRecord(
             nid, title, code, names[code], levels[code], domain, formed, published, due, text or "",
-            source, status, late, is_provisional))
+            source, status, late, is_provisional, limit.get("unit") == "workday"))
+    return Timeliness(day, records)
+
+
+def timeliness_as_of(later: Timeliness, day: date) -> Timeliness:
+    """The records as ``timeliness`` computes them on an earlier ``day``, out of a computation
+    as of a later one: the notices formed by then, each judged on what was published by then
+    (deadlines and limits do not depend on the day)."""
+    between: dict[tuple, int] = {}
+    provisional: dict[tuple, bool] = {}
+    records = []
+    for r in later.records:
+        if r.formed_on > day:
+            break                              # records are in order of formation
+        published, due = r.published_on, r.deadline
+        if published is not None and published > day:
+            published = None
+        if published is not None:
+            if published <= due:
+                status, late = ON_TIME, 0
+            else:
+                status, late = LATE, between.get((due, published))
+                if late is None:
+                    late = between[(due, published)] = workdays_between(due, published)
+        elif day > due:
+            status, late = OVERDUE, between.get((due, day))
+            if late is None:
+                late = between[(due, day)] = workdays_between(due, day)
+        else:
+            status, late = PENDING, 0
+        is_provisional = False
+        if r.in_workdays:
+            span = (r.formed_on, max(due, published or due))
+            is_provisional = provisional.get(span)
+            if is_provisional is None:
+                is_provisional = provisional[span] = bool(provisional_years(*span))
+        records.append(TimelinessRecord(
+            r.notice_id, r.title, r.code, r.jurisdiction, r.level, r.domain, r.formed_on, published, due,
+            r.limit_text, r.limit_source, status, late, is_provisional, r.in_workdays))
     return Timeliness(day, records)
 
 
