@@ -120,8 +120,8 @@ def _views(conn: sqlite3.Connection, period: Period, rollup: str, groupings: lis
     month, terminal, code, domain): whole months from the ``rollup`` table, days from its daily
     roll-up (or, while the roll-ups cannot be rebuilt, the raw rows attributed on the fly).
 
-    One plain statement per grouping and source: each reads its table in key order with
-    nothing to sort, and the few rows they return are added up here.
+    Per grouping, each source is summed on its own, reading its table in key order with
+    nothing to sort; only those sums are added up (and sorted) across sources.
     """
     whole, ranges = _months(period)
     daily = _DAILY[rollup]
@@ -130,18 +130,24 @@ def _views(conn: sqlite3.Connection, period: Period, rollup: str, groupings: lis
         daily = "usage_attribution"
     out: dict[str, list] = {}
     for g in groupings:
-        sums: Counter = Counter()
+        # Each source summed in its own key order (no sort), the few sums added up in SQL.
+        parts, args = [], []
         if whole:
-            for *key, views in conn.execute(
-                    f"SELECT {g}, sum(views) FROM {rollup} WHERE month IN ({_in(whole)}) AND {where} "
-                    f"GROUP BY {g}", [*whole, *params]):
-                sums[tuple(key)] += views
+            parts.append(f"SELECT {g}, sum(views) AS views FROM {rollup} WHERE month IN ({_in(whole)}) "
+                         f"AND {where} GROUP BY {g}")
+            args += [*whole, *params]
         for sign, lo, hi in ranges:
-            for *key, views in conn.execute(
-                    f"SELECT {g}, sum(views) FROM (SELECT *, substr(day, 1, 7) AS month FROM {daily} "
-                    f"WHERE day BETWEEN ? AND ? AND {where}) GROUP BY {g}", [lo, hi, *params]):
-                sums[tuple(key)] += sign * views
-        out[g] = [(*key, views) for key, views in sums.items() if views]
+            parts.append(f"SELECT {g}, {sign} * sum(views) AS views FROM (SELECT *, substr(day, 1, 7) AS month "
+                         f"FROM {daily} WHERE day BETWEEN ? AND ? AND {where}) GROUP BY {g}")
+            args += [lo, hi, *params]
+        if not parts:
+            out[g] = []
+            continue
+        sql = parts[0] if len(parts) == 1 else (
+            f"SELECT {g}, sum(views) FROM ({' UNION ALL '.join(parts)}) GROUP BY {g}")
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        out[g] = [r for r in cursor.execute(sql, args) if r[-1]]
     return out
 
 
