@@ -177,7 +177,7 @@ def item_calendars(conn: sqlite3.Connection, codes: list[str], today: date,
             since = max(created, today - timedelta(days=LOOKBACK_DAYS))
             # Items of one rule created before the lookback share their periods: each list
             # worked out once (deadlines count working days), then copied to be judged.
-            key = (json.dumps(rule, sort_keys=True), since)
+            key = (i["time_limit"], i["time_limit_text"], i["frequency"], since)
             if key not in calendars:
                 calendars[key] = periods(rule, since, today + timedelta(days=HORIZON_DAYS))
             out.append({"kind": kind, "id": i["id"], "title": i["title"],
