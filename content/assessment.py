@@ -201,38 +201,40 @@ def _cache_key(path: str, fig: Figure, scope: Scope, period: Period, today: date
     return (path, fig.name, scope.code, scope.codes, fig.span(period, today))
 
 
-def kept(conn: sqlite3.Connection, name: str, scope: Scope, period: Period, today: date) -> Any:
-    """The figure if this process keeps it current, else None (nothing is computed)."""
-    fig = FIGURES[name]
+_MISS = object()
+
+
+def _lookup(conn: sqlite3.Connection, fig: Figure, scope: Scope, period: Period, today: date):
+    """(cache key, data versions, kept value or _MISS); key and versions are None when the
+    figure is never kept (no counters, or an in-memory database: never shared)."""
     path = _database(conn) if fig.reads else ""
     versions = _versions(conn, fig.reads) if path else None
     if versions is None:
-        return None
+        return None, None, _MISS
     key = _cache_key(path, fig, scope, period, today)
     with _lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] == versions:
             _cache.move_to_end(key)
-            return hit[1]
-    return None
+            return key, versions, hit[1]
+    return key, versions, _MISS
+
+
+def kept(conn: sqlite3.Connection, name: str, scope: Scope, period: Period, today: date) -> Any:
+    """The figure if this process keeps it current, else None (nothing is computed)."""
+    value = _lookup(conn, FIGURES[name], scope, period, today)[2]
+    return None if value is _MISS else value
 
 
 def figure(conn: sqlite3.Connection, name: str, scope: Scope, period: Period, today: date) -> Any:
     """One figure, from the cache while none of the tables it reads has changed."""
     fig = FIGURES[name]
-    path = _database(conn) if fig.reads else ""
-    versions = _versions(conn, fig.reads) if path else None     # in-memory databases: never shared
-    if versions is None:
-        return fig.compute(conn, scope, period, today)
-    key = _cache_key(path, fig, scope, period, today)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] == versions:
-            _cache.move_to_end(key)
-            return hit[1]
+    key, versions, value = _lookup(conn, fig, scope, period, today)
+    if value is not _MISS:
+        return value
     value = fig.compute(conn, scope, period, today)
     # Counters read again: a write while computing must not leave a figure cached as current.
-    if _versions(conn, fig.reads) == versions:
+    if versions is not None and _versions(conn, fig.reads) == versions:
         with _lock:
             _cache[key] = (versions, value, _weight(value))
             _cache.move_to_end(key)
@@ -294,15 +296,10 @@ def keep_current(conn: sqlite3.Connection, today: date) -> int:
         return 0
     period = Period(date(today.year, 1, 1), today)
     computed = 0
-    for name in FIGURES:
-        fig = FIGURES[name]
+    for name, fig in FIGURES.items():
         if fig.reads is None:
             continue                    # not kept: computing it now would not help the page
-        key = _cache_key(_database(conn), fig, scope, period, today)
-        versions = _versions(conn, fig.reads)
-        with _lock:
-            hit = _cache.get(key)
-        if hit is None or hit[0] != versions:
+        if _lookup(conn, fig, scope, period, today)[2] is _MISS:
             figure(conn, name, scope, period, today)
             computed += 1
     return computed

@@ -208,6 +208,42 @@ def _limit_source(i_limit, i_text, v_limit, v_text, m_limit, m_text) -> tuple:
     return "条例第二十六条", DEFAULT_TIME_LIMIT, "20个工作日（默认）"
 
 
+class _Judge:
+    """A notice's standing on ``day`` from its formation, publication and deadline: (published
+    by then or None, status, working days late, provisional). Counts of working days are
+    worked out once per pair of dates (a county has many notices and few dates)."""
+
+    def __init__(self, day: date):
+        self.day = day
+        self.between: dict[tuple, int] = {}
+        self.provisional: dict[tuple, bool] = {}
+
+    def _workdays(self, a: date, b: date) -> int:
+        late = self.between.get((a, b))
+        if late is None:
+            late = self.between[(a, b)] = workdays_between(a, b)
+        return late
+
+    def __call__(self, formed: date, published: date | None, due: date, in_workdays: bool) -> tuple:
+        day = self.day
+        if published is not None and published > day:
+            published = None                     # not out yet as of the date
+        if published is not None:
+            status, late = (ON_TIME, 0) if published <= due else (LATE, self._workdays(due, published))
+        elif day > due:
+            status, late = OVERDUE, self._workdays(due, day)
+        else:
+            status, late = PENDING, 0
+        # Only a count of working days depends on the holiday calendar (not 每季度首月10日).
+        provisional = False
+        if in_workdays:
+            span = (formed, max(due, published or due))
+            provisional = self.provisional.get(span)
+            if provisional is None:
+                provisional = self.provisional[span] = bool(provisional_years(*span))
+        return published, status, late, provisional
+
+
 def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: date) -> Timeliness:
     """Notices formed in the period against their 公开时限, from the formation date."""
     day = as_of(period, today)
@@ -237,8 +273,7 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
     sources: dict[tuple, tuple] = {}
     named: dict[tuple, str] = {}
     deadlines: dict[tuple, date | None] = {}
-    between: dict[tuple, int] = {}
-    provisional: dict[tuple, bool] = {}
+    judge = _Judge(day)
     days: dict[str | None, date | None] = {None: None}
     names, levels = scope.names, scope.levels
 
@@ -260,29 +295,8 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
         due = deadlines.get((formed, limits))
         if due is None:
             due = deadlines[(formed, limits)] = deadline(formed, limit)
-        published = day_of(pub_text)
-        if published is not None and published > day:
-            published = None                     # not out yet as of the date
-        if published is not None:
-            if published <= due:
-                status, late = ON_TIME, 0
-            else:
-                status, late = LATE, between.get((due, published))
-                if late is None:
-                    late = between[(due, published)] = workdays_between(due, published)
-        elif day > due:
-            status, late = OVERDUE, between.get((due, day))
-            if late is None:
-                late = between[(due, day)] = workdays_between(due, day)
-        else:
-            status, late = PENDING, 0
-        # Only a count of working days depends on the holiday calendar (not 每季度首月10日).
-        is_provisional = False
-        if limit.get("unit") == "workday":
-            span = (formed, max(due, published or due))
-            is_provisional = provisional.get(span)
-            if is_provisional is None:
-                is_provisional = provisional[span] = bool(provisional_years(*span))
+        in_workdays = limit.get("unit") == "workday"
+        published, status, late, is_provisional = judge(formed, day_of(pub_text), due, in_workdays)
         kinds = (n_domain, i_domain, m_domain, category)
         domain = named.get(kinds)
         if domain is None:
@@ -291,7 +305,7 @@ def timeliness(conn: sqlite3.Connection, scope: Scope, period: Period, today: da
             named[kinds] = domain
         records.append(TimelinessRecord(
             nid, title, code, names[code], levels[code], domain, formed, published, due, text or "",
-            source, status, late, is_provisional, limit.get("unit") == "workday"))
+            source, status, late, is_provisional, in_workdays))
     return Timeliness(day, records)
 
 
@@ -299,36 +313,14 @@ def timeliness_as_of(later: Timeliness, day: date) -> Timeliness:
     """The records as ``timeliness`` computes them on an earlier ``day``, out of a computation
     as of a later one: the notices formed by then, each judged on what was published by then
     (deadlines and limits do not depend on the day)."""
-    between: dict[tuple, int] = {}
-    provisional: dict[tuple, bool] = {}
+    judge = _Judge(day)
     records = []
     for r in later.records:
         if r.formed_on > day:
             break                              # records are in order of formation
-        published, due = r.published_on, r.deadline
-        if published is not None and published > day:
-            published = None
-        if published is not None:
-            if published <= due:
-                status, late = ON_TIME, 0
-            else:
-                status, late = LATE, between.get((due, published))
-                if late is None:
-                    late = between[(due, published)] = workdays_between(due, published)
-        elif day > due:
-            status, late = OVERDUE, between.get((due, day))
-            if late is None:
-                late = between[(due, day)] = workdays_between(due, day)
-        else:
-            status, late = PENDING, 0
-        is_provisional = False
-        if r.in_workdays:
-            span = (r.formed_on, max(due, published or due))
-            is_provisional = provisional.get(span)
-            if is_provisional is None:
-                is_provisional = provisional[span] = bool(provisional_years(*span))
+        published, status, late, is_provisional = judge(r.formed_on, r.published_on, r.deadline, r.in_workdays)
         records.append(TimelinessRecord(
-            r.notice_id, r.title, r.code, r.jurisdiction, r.level, r.domain, r.formed_on, published, due,
+            r.notice_id, r.title, r.code, r.jurisdiction, r.level, r.domain, r.formed_on, published, r.deadline,
             r.limit_text, r.limit_source, status, late, is_provisional, r.in_workdays))
     return Timeliness(day, records)
 
