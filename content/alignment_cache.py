@@ -77,9 +77,11 @@ def applying_pairs(conn: sqlite3.Connection, villages: set[str] | None = None) -
         [*codes, *codes]).fetchall()
 
 
-def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> list[Verdict]:
+def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date, keep: bool = True) -> list[Verdict]:
     """Every published matter × visible village (all villages if None), in dashboard order:
-    matters as matters.list_matters orders them, villages by code."""
+    matters as matters.list_matters orders them, villages by code. ``keep``: store verdicts
+    computed afresh (False for a day in the past: one verdict per pair is kept, today's, and
+    a past day's notices would replace it only to be aligned again on the next round)."""
     all_matters = matters.list_matters(conn)
     if not all_matters:
         return []
@@ -131,7 +133,7 @@ def verdicts(conn: sqlite3.Connection, villages: set[str] | None, day: date) -> 
 
     missing = [p for p in pairs if (cached.get((p[0]["id"], p[1]["code"])) or {"inputs": None})["inputs"] != p[2]]
     if missing:
-        fresh = _compute(conn, missing)
+        fresh = _compute(conn, missing, keep)
         cached.update(fresh)
     out = []
     when = day.isoformat()
@@ -222,7 +224,7 @@ def _summary(levels: list[str], present: set[str]) -> tuple[str, str]:
     return status, alignment.Alignment(status, sides, [], [], []).summary()
 
 
-def _compute(conn: sqlite3.Connection, pairs: list) -> dict[tuple[int, str], dict]:
+def _compute(conn: sqlite3.Connection, pairs: list, keep: bool = True) -> dict[tuple[int, str], dict]:
     ids = {nid for *_, chosen in pairs for _, nid in chosen if nid is not None}
     digests = _digests(conn, ids)
     out: dict[tuple[int, str], dict] = {}
@@ -247,6 +249,8 @@ def _compute(conn: sqlite3.Connection, pairs: list) -> dict[tuple[int, str], dic
             row.update(stale_after=fresh.deadline.isoformat(), stale_status=late.status,
                        stale_summary=late.summary())
         out[(m["id"], village["code"])] = row
+    if not keep:
+        return out
     _store(conn, "INSERT OR REPLACE INTO alignment_verdict(matter_id, village_code, inputs, status, summary, "
                  "stale_after, stale_status, stale_summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
            [(m_id, code, r["inputs"], r["status"], r["summary"], r["stale_after"], r["stale_status"],

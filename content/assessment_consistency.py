@@ -38,7 +38,7 @@ def consistency(conn: sqlite3.Connection, scope: Scope, period: Period, today: d
     """Every aligned matter × village of the scope with its alignment verdict."""
     day = as_of(period, today)
     rows = []
-    for v in alignment_cache.verdicts(conn, set(scope.villages), day):
+    for v in alignment_cache.verdicts(conn, set(scope.villages), day, keep=day >= today):
         m, code = v.matter, v.village["code"]
         rows.append({"matter_id": m["id"], "matter": m["title"], "domain": m["domain_name"] or "",
                      "code": code, "village": v.village["name"],

@@ -367,3 +367,19 @@ def test_the_serving_process_computes_the_county_figures_when_it_starts(county):
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     assert notifier.keep_assessment_current(path, TODAY) > 0
     assert notifier.keep_assessment_current(path, TODAY) == 0     # kept in this process
+
+
+def test_a_past_day_is_aligned_without_replacing_the_kept_verdicts(county):
+    conn, rng = county, random.Random(23)
+    for _ in range(30):
+        _notice(conn, rng)
+    alignment_cache.verdicts(conn, None, TODAY)
+    stored = conn.execute("SELECT * FROM alignment_verdict ORDER BY matter_id, village_code").fetchall()
+    past = TODAY - timedelta(days=30)
+    scope = a.scope_of(conn, COUNTY)
+    got = a.consistency(conn, scope, a.Period(date(2026, 1, 1), past), TODAY)
+    assert [(r["matter_id"], r["code"], r["status"], r["summary"]) for r in got.rows] == \
+        _plain_consistency(conn, past)
+    assert conn.execute("SELECT * FROM alignment_verdict ORDER BY matter_id, village_code").fetchall() == stored
+    # Some pairs did compare other notices 30 days ago (else this proves nothing).
+    assert _plain_consistency(conn, past) != _plain_consistency(conn, TODAY)
