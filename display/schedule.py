@@ -23,6 +23,7 @@ No database and no Flask here, so every rule can be tested with a frozen clock:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -266,11 +267,36 @@ def excerpt(body: str, chars: int, lines: int) -> tuple[str, bool]:
     return "\n".join(out), True
 
 
-def _column_chars(columns: list, rows: list, chars: float) -> list[float]:
-    widest = [max([text_width(c)] + [text_width(r[i]) if i < len(r) else 0 for r in rows])
-              for i, c in enumerate(columns)]
-    total = sum(max(w, 2) for w in widest) or 1
-    return [max(chars * max(w, 2) / total, 2) for w in widest]
+def _unbroken(text: str) -> float:
+    """Width of the longest run a line cannot break inside: Latin letters, digits and marks
+    without a space (an ID number, an amount); Chinese text breaks between any characters."""
+    runs = re.findall(r"[^\s\u2e80-\U0010ffff]+", str(text))
+    return max([text_width(r) for r in runs] + [1.0])
+
+
+def _column_chars(columns: list, rows: list, chars: float, nowrap: list[bool] | None = None) -> list[float]:
+    """Each column's width in ``chars``, as the browser's automatic table layout gives it:
+    every column at least its narrowest (a cell kept on one line, else its longest unbroken
+    run), the room left shared in proportion to how much wider each would like to be."""
+    if nowrap is None:
+        nowrap = _nowrap(columns, rows)
+    widest, narrowest = [], []
+    for i, c in enumerate(columns):
+        cells = [str(r[i]) for r in rows if i < len(r)]
+        data = max([text_width(v) for v in cells] + [0])
+        widest.append(max(text_width(c), data, 1.0))
+        narrowest.append(max([data if nowrap[i] else 0.0, _unbroken(c)] + [_unbroken(v) for v in cells]))
+    if sum(widest) <= chars:
+        return widest
+    slack = max(chars - sum(narrowest), 0.0)
+    wants = sum(w - n for w, n in zip(widest, narrowest)) or 1.0
+    return [n + slack * (w - n) / wants for w, n in zip(widest, narrowest)]
+
+
+def _nowrap(columns: list, rows: list) -> list[bool]:
+    """Columns whose cells are all short enough to keep on one line (names, amounts, masked IDs)."""
+    return [max([text_width(r[i]) for r in rows if i < len(r)] + [0]) <= NOWRAP_CHARS
+            for i in range(len(columns))]
 
 
 def table_pages(columns: list, rows: list, chars: float, lines: int, first_lines: int) -> list[list]:
@@ -281,9 +307,11 @@ def table_pages(columns: list, rows: list, chars: float, lines: int, first_lines
     """
     if not rows:
         return [[]]
-    widths = _column_chars(columns, rows, chars)
+    nowrap = _nowrap(columns, rows)
+    widths = _column_chars(columns, rows, chars, nowrap)
     head = max(_lines(c, w) for c, w in zip(columns, widths))
-    needs = [max([_lines(str(c), w) for c, w in zip(r, widths)] + [1]) for r in rows]
+    needs = [max([1 if keep else _lines(str(c), w) for c, w, keep in zip(r, widths, nowrap)] + [1])
+             for r in rows]
 
     def split(count: int) -> list[list]:
         """Greedy fill; with ``count`` pages, each page aims at an equal share of the rows left."""
@@ -363,8 +391,7 @@ def _slides(notices: list[dict], board: dict, now: datetime, emergency: bool = F
                     break       # fits, or too long for one slide anyway: keep everything
             if not keep_fields:
                 fields = []
-            nowrap = [max([text_width(r[i]) for r in all_rows if i < len(r)] + [0]) <= NOWRAP_CHARS
-                      for i in range(len(columns))]
+            nowrap = _nowrap(columns, all_rows)
             for i, rows in enumerate(pages, 1):
                 slides.append(Slide(key=f"{n['id']}-{i}", page=i, pages=len(pages),
                                     excerpt=text if i == 1 else "", truncated=cut,

@@ -212,6 +212,21 @@ def test_table_pages_are_as_few_as_fit_and_evened_out(count):
     assert max(len(p) for p in pages[1:]) - min(len(p) for p in pages[1:]) <= 1
 
 
+def test_a_wide_list_is_paged_as_the_browser_lays_it_out():
+    """Seven columns on a landscape board: short cells stay on one line, an ID number cannot
+    break, so the headers wrap and every row takes one line (not two: a page of three rows
+    and half a slide empty, as the board showed before)."""
+    columns = ["序号", "姓名", "身份证号", "村民小组", "补贴面积（亩）", "补贴标准（元/亩）", "补贴金额（元）"]
+    rows = [[str(i), "李*山", f"3404**********{6000 + i}", "一组", "6.50", "105.00", "682.50"]
+            for i in range(1, 11)]
+    chars = schedule.LAYOUTS["landscape"]["table_chars"]
+    widths = schedule._column_chars(columns, rows, chars)
+    assert widths[2] >= schedule.text_width(rows[0][2])             # the ID keeps its width
+    assert sum(widths) <= chars + 1e-9
+    pages = schedule.table_pages(columns, rows, chars, 8, 8)
+    assert [len(p) for p in pages] == [5, 5]                        # header (two lines) + 6 fit
+
+
 def test_long_body_becomes_an_excerpt_ending_with_an_ellipsis():
     body = "。".join(["这是一段很长的公示正文内容用于测试摘要功能"] * 40) + "。"
     n = notice(body=body)
