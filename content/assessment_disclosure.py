@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, timedelta
 
 from . import disclosure_calendar
@@ -160,12 +161,18 @@ class Timeliness:
     records: list[TimelinessRecord]
 
     def count(self, status: str, records=None) -> int:
-        return sum(1 for r in (self.records if records is None else records) if r.status == status)
+        if records is None:
+            return self._statuses[status]
+        return sum(1 for r in records if r.status == status)
 
     def rate(self, records=None) -> float | None:
-        recs = self.records if records is None else records
-        due = [r for r in recs if r.status != PENDING]
-        return share(sum(1 for r in due if r.status == ON_TIME), len(due))
+        """On-time share of the records past their deadline (all records if None)."""
+        counts = self._statuses if records is None else Counter(r.status for r in records)
+        return share(counts[ON_TIME], sum(counts.values()) - counts[PENDING])
+
+    @cached_property
+    def _statuses(self) -> Counter:
+        return Counter(r.status for r in self.records)
 
     @property
     def late(self) -> list[TimelinessRecord]:
