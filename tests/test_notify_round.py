@@ -201,6 +201,8 @@ def test_a_hung_round_dies_with_the_serve_process(data_dir, conn, silent_hook, t
             rounds = [pid for pid, cmd in _children(server.proc.pid) if "kiosk.notify_round" in cmd]
             time.sleep(0.1)
         assert rounds, "no notification round started"
+        time.sleep(1)
+        assert _alive(rounds[0]), "the round should still be waiting for the silent server"
         os.kill(server.proc.pid, signal.SIGKILL)
         server.proc.wait(10)
         # Its sender would wait 15 s for the silent server; the parent's death ends it now.
