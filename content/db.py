@@ -189,9 +189,12 @@ def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> 
 
 
 def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    # An unchanged value is not written: every write to meta bumps its data_version counter,
+    # and figures that read meta (content.assessment) would be computed again for nothing.
     conn.execute(
         "INSERT INTO meta(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value",
+        (key, value))
 
 
 @contextmanager

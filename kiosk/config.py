@@ -123,6 +123,7 @@ SETTINGS = {
     "SYNC_PRUNE_GRACE_HOURS": (NUMBER, 0, 24 * 366, "hub: blobs younger than this are kept"),
     "SYNC_CHECK_SECONDS": (int, 0, 3600, "terminal: manifest check between rounds; 0: off"),
     "NOTIFY_ROUND_SECONDS": (int, 5, 3600, "hub/standalone: seconds between notification rounds"),
+    "NOTIFY_ROUND_TIMEOUT": (int, 10, 86400, "hub/standalone: a notification round (a child process) is killed after this"),
     "DISPLAY_REPORT_SECONDS": (int, 1, 3600, "boards report what they showed this often"),
     "APPLICATION_RETENTION_DAYS": (int, 30, 100 * 366, "hub: days after an answered application before its applicant's details are removed"),
     "ACCESS_LOG_RETENTION_DAYS": (int, 7, 10 * 366, "hub: days sign-in records (with addresses) are kept"),

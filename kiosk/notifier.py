@@ -1,7 +1,14 @@
-"""The notification round inside `kiosk serve` (hub and standalone): look for events, then
-send what is due, then keep the county's assessment figures current (content.assessment
-keep_current: only what changed is computed). Once a minute; a round that fails is logged
-and the next one tries again."""
+"""The notification loop of `kiosk serve` (hub and standalone): every NOTIFY_ROUND_SECONDS a
+notification round in a child process (kiosk.notify_round: look for events, send what is
+due), then, in this process, the county's assessment figures kept current
+(content.assessment keep_current: only what changed is computed).
+
+The figures stay here because their cache is this process's memory; everything else a
+round does runs in the child, so pages served meanwhile do not wait for it. The first
+round runs at start: its scan stores the day's alignment verdicts in the database, and the
+figures computed after it read them instead of aligning the county again in this process.
+A round that fails, crashes or outlives NOTIFY_ROUND_TIMEOUT is logged (the child is
+killed) and the next one tries again."""
 from __future__ import annotations
 
 import logging
@@ -9,36 +16,18 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from content import assessment, db, holidays, notifications, notify_events, notify_senders, timelimits
+from content import assessment, db, holidays, timelimits
+
+from . import notify_round
 
 log = logging.getLogger("kiosk.notify")
 
 ROUND_SECONDS = 60
 
 
-def run_round(database: str | Path, base_url: str = "", send=None, today: date | None = None) -> dict:
-    """One look for events and one delivery pass; returns the counts."""
-    conn = db.connect(database)
-    # Deadlines on the county's own holiday calendar, as in a request.
-    token = timelimits.use_calendar(holidays.load(conn))
-    try:
-        raised = notify_events.scan(conn, today or date.today())
-        send = send or notify_senders.sender_for(lambda: notifications.smtp_settings(conn))
-        base = base_url or db.get_meta(conn, "public_url") or ""
-        result = notifications.deliver_due(conn, send, base)
-        try:
-            kept = assessment.keep_current(conn, today or date.today())
-        except Exception:                      # noqa: BLE001  (figures are a convenience here)
-            log.exception("keeping the assessment figures current failed")
-            kept = 0
-        return {"raised": raised, **result, "assessment_figures": kept}
-    finally:
-        timelimits.reset_calendar(token)
-        conn.close()
-
-
 def keep_assessment_current(database: str | Path, today: date | None = None) -> int:
-    """The county's assessment figures computed now (at start: ready before the first round)."""
+    """The county's assessment figures for the dashboard's default period, computed into this
+    process's cache where what they read changed; returns how many were computed."""
     conn = db.connect(database)
     token = timelimits.use_calendar(holidays.load(conn))
     try:
@@ -48,26 +37,31 @@ def keep_assessment_current(database: str | Path, today: date | None = None) -> 
         conn.close()
 
 
-def _loop(database: str, base_url: str, stop: threading.Event, every: float) -> None:
-    try:
-        keep_assessment_current(database)
-    except Exception:                          # noqa: BLE001
-        log.exception("keeping the assessment figures current failed")
-    while not stop.wait(every):
+def run_loop(database: str, base_url: str, stop: threading.Event, every: float,
+             timeout: float = notify_round.DEFAULT_TIMEOUT) -> None:
+    """Rounds until ``stop`` is set: the child's round, then the figures after it (so they
+    see what the round wrote); a failure of either never ends the loop."""
+    while not stop.is_set():
         try:
-            counts = run_round(database, base_url)
-            if counts["raised"] or counts["sent"] or counts["failed"]:
-                log.info("notifications: %(raised)d raised, %(sent)d sent, %(failed)d failed", counts)
-        except Exception:                      # noqa: BLE001  (the round must never end the thread)
-            log.exception("notification round failed")
+            notify_round.run_round(database, base_url, timeout, stop)
+        except Exception:                      # noqa: BLE001  (e.g. no process could be started)
+            log.exception("starting the notification round failed")
+        if stop.is_set():
+            break
+        try:
+            keep_assessment_current(database)
+        except Exception:                      # noqa: BLE001  (figures are a convenience here)
+            log.exception("keeping the assessment figures current failed")
+        stop.wait(every)
 
 
 def start(app) -> threading.Event | None:
-    """Start the notification thread for a hub or a standalone instance."""
+    """Start the notification loop (a daemon thread) for a hub or a standalone instance."""
     if app.config.get("ROLE", "standalone") not in ("hub", "standalone"):
         return None
     stop = threading.Event()
     every = float(app.config.get("NOTIFY_ROUND_SECONDS") or ROUND_SECONDS)
-    threading.Thread(target=_loop, args=(app.config["DATABASE"], app.config.get("PUBLIC_URL") or "",
-                                         stop, every), name="kiosk-notify", daemon=True).start()
+    timeout = float(app.config.get("NOTIFY_ROUND_TIMEOUT") or notify_round.DEFAULT_TIMEOUT)
+    threading.Thread(target=run_loop, args=(app.config["DATABASE"], app.config.get("PUBLIC_URL") or "",
+                                            stop, every, timeout), name="kiosk-notify", daemon=True).start()
     return stop

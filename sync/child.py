@@ -1,4 +1,5 @@
-"""Background rounds run as child processes of `kiosk serve` (a terminal's sync, a hub's publish).
+"""Background rounds run as child processes of `kiosk serve` (a terminal's sync, a hub's publish,
+the notification round of a hub or a standalone instance: kiosk.notify_round).
 
 A round's peak (pypinyin's dictionaries for search indexing, a county's rows while bundles
 are cut, SQLite's cache) is given back to the system when the child exits, so the serve

@@ -19,7 +19,7 @@ import pytest
 
 from content import applications, db, editing, notifications, notify_events, notify_senders
 from content.notifications import Message
-from kiosk import notifier
+from kiosk import notify_round
 
 from admin_util import login, user_row
 
@@ -300,11 +300,11 @@ def test_emergencies_are_told(conn, receiver):
     assert "紧急通知已发布：停水通知" in texts[0] and "紧急通知已解除：停水通知" in texts[1]
 
 
-def test_notifier_round_scans_and_sends(app, conn, receiver):
+def test_the_round_scans_and_sends(app, conn, receiver):
     channel(conn, "wecom", receiver.url + "/county", code=COUNTY, events="terminal_silent")
     conn.execute("INSERT INTO sync_terminal(id, public_key, scope, last_contact) VALUES (?, 'k', ?, ?)",
                  ("b" * 64, VILLAGE, "2026-01-01T00:00:00Z"))
-    counts = notifier.run_round(app.config["DATABASE"])
+    counts = notify_round.notify_once(app.config["DATABASE"])
     assert counts["sent"] == 1 and len(receiver.bodies) == 1
 
 
@@ -378,7 +378,7 @@ def test_december_without_next_years_holidays_is_told_once(conn):
 
 
 def test_the_round_counts_deadlines_on_the_entered_calendar(app, conn):
-    """Outside a request the notifier still uses the county's own holiday calendar."""
+    """Outside a request the notification round still uses the county's own holiday calendar."""
     from content import holidays, timelimits
     holidays.import_schedule(conn, holidays.rows_from_text("2027-02-05..2027-02-11, 休, 春节"), source="test")
     seen = {}
@@ -391,7 +391,7 @@ def test_the_round_counts_deadlines_on_the_entered_calendar(app, conn):
     mp = _p.MonkeyPatch()
     mp.setattr(notify_events, "scan", spy)
     try:
-        notifier.run_round(app.config["DATABASE"])
+        notify_round.notify_once(app.config["DATABASE"])
     finally:
         mp.undo()
     assert seen["workday"] is False

@@ -293,24 +293,54 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU a process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """CPU used by a process's children: those it has waited for, and those running now."""
+    try:
+        fields = _stat(pid)
+    except OSError:
+        return 0.0
+    done = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    running = 0.0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        tasks = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            try:
+                running += cpu_seconds(kid) + children_cpu_seconds(kid)
+            except OSError:
+                pass                 # ended meanwhile: counted in ``done`` next time
+    return done + running
+
+
 def wait_until_idle(pid: int, busy_share: float = 0.05, timeout: float = 300) -> float:
-    """Seconds until the process uses under ``busy_share`` of a CPU for two seconds running:
-    a hub or standalone instance starts with background work in its own process (the first
-    notification scan, the county's assessment figures) that a page measurement would
-    otherwise take for the pages' own cost."""
+    """Seconds until the process and its children use under ``busy_share`` of a CPU for two
+    seconds running: a hub or standalone instance starts with background work (the first
+    notification round in a child process, then the county's assessment figures in the serve
+    process) that a page measurement would otherwise take for the pages' own cost."""
     started = time.monotonic()
     quiet = 0
-    last = cpu_seconds(pid)
+    last = cpu_seconds(pid) + children_cpu_seconds(pid)
     while time.monotonic() - started < timeout:
         time.sleep(1)
-        now = cpu_seconds(pid)
+        now = cpu_seconds(pid) + children_cpu_seconds(pid)
         quiet = quiet + 1 if now - last < busy_share else 0
         last = now
         if quiet >= 2:
