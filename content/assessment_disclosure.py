@@ -325,6 +325,9 @@ def timeliness_as_of(later: Timeliness, day: date) -> Timeliness:
     for r in later.records:
         if r.formed_on > day:
             break                              # records are in order of formation
+        if r.published_on is not None and r.published_on <= day:
+            records.append(r)                  # out by then: judged the same on either day
+            continue
         published, status, late, is_provisional = judge(r.formed_on, r.published_on, r.deadline, r.in_workdays)
         records.append(TimelinessRecord(
             r.notice_id, r.title, r.code, r.jurisdiction, r.level, r.domain, r.formed_on, published, r.deadline,
