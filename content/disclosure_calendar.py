@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import timelimits
@@ -184,7 +184,8 @@ def item_calendars(conn: sqlite3.Connection, codes: list[str], today: date,
                         "jurisdiction_code": i["jurisdiction_code"], "rule": rule,
                         "time_limit_text": i["time_limit_text"] or i["frequency"],
                         "periods": assess(rule, notices.get(i["id"], []), since, today,
-                                          found=[replace(p) for p in calendars[key]])})
+                                          found=[Period(p.label, p.start, p.end, p.deadline)
+                                                 for p in calendars[key]])})
     return out
 
 
