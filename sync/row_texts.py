@@ -30,6 +30,9 @@ FILE_END = b"]]}"
 # followed by an escape (a column holding JSON: `],[\"`), so no cut is made there.
 SEPARATOR = re.compile(rb"\],\[(?!\\)")
 DIGEST_BYTES = 16
+# Pieces joined into one row at most: past that (a column full of `],[` outside escapes, where
+# joining again and again would parse the same bytes many times) the file is decoded whole.
+MAX_JOINS = 64
 _UNKNOWN = object()
 
 
@@ -81,19 +84,22 @@ def read(texts: RowTexts, known: dict) -> tuple[list, list] | None:
             digests.append(d)
             rows.append((True, key))
             continue
-        joined = False
+        joined = 0
         while True:
             try:
                 row = loads(b"[" + text + b"]")
                 break
             except ValueError:
-                if i == count:
+                if i == count or joined == MAX_JOINS:
                     return None
                 text += b"],[" + pieces[i]      # the cut fell inside a string: join the next
                 i += 1
-                joined = True
-        digests.append(digest(head, text) if joined else d)
-        rows.append((False, row))
+                joined += 1
+        if joined:
+            d = digest(head, text)
+            key = known.get(d, _UNKNOWN)
+        digests.append(d)
+        rows.append((False, row) if key is _UNKNOWN else (True, key))
     return digests, rows
 
 
