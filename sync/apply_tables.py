@@ -67,7 +67,7 @@ def read_file(cache: bundle.BlobStore, sha: str, tables: dict, name: str, known:
         bundle.check_table_blob(texts.header)
         header = texts.header
         if header["table"] != META_TABLE.name:   # meta: only some of its rows are taken
-            read = row_texts.read(texts, known)
+            read = row_texts.read(texts, known) if known else row_texts.decode_all(texts, raw)
     if read is None:
         header = bundle.decode_table_json(raw)
     table, keep = _table_of(header, tables)

@@ -103,6 +103,39 @@ def read(texts: RowTexts, known: dict) -> tuple[list, list] | None:
     return digests, rows
 
 
+_scan = json.JSONDecoder().scan_once     # the C scanner json.loads uses, one value at a time
+
+
+def decode_all(texts: RowTexts, raw: bytes) -> tuple[list, list] | None:
+    """Every row decoded, one after the other by the scanner that decodes whole files (so
+    exactly those rows), each with its text's digest; as ``read`` returns them. For a full
+    load, where every row is decoded anyway: cheaper than decoding each piece on its own.
+    None when the rows are not separated as the hub writes them (then decode the file whole)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    head = texts.head
+    i = len(head.decode("utf-8"))             # the first row's "["
+    sha256 = hashlib.sha256
+    digests, rows = [], []
+    while True:
+        if text[i:i + 1] != "[":
+            return None
+        try:
+            row, end = _scan(text, i)
+        except (ValueError, StopIteration):
+            return None
+        digests.append(sha256(head + text[i + 1:end - 1].encode("utf-8")).digest()[:DIGEST_BYTES])
+        rows.append((False, row))
+        after = text[end:end + 1]
+        if after == "]":
+            return (digests, rows) if text[end + 1:] == "}" else None
+        if after != ",":
+            return None
+        i = end + 1
+
+
 def known_rows(keys: list, row_digests: bytes | None) -> dict:
     """digest → key of one applied file's rows (``keys`` and digests in file order, as
     sync_applied_file keeps them); empty when it kept no digests."""

@@ -48,6 +48,8 @@ def test_reading_row_texts_gives_exactly_the_decoded_rows():
         assert texts.header == {"table": "notice", "columns": COLUMNS, "key": ["id"], "rows": []}
         entries = _decoded(texts)
         assert entries == [(False, r) for r in json.loads(raw)["rows"]]
+        # A full load decodes the rows one after the other: the same rows, the same digests.
+        assert row_texts.decode_all(texts, raw) == row_texts.read(texts, {})
 
 
 def test_a_cut_inside_a_string_is_joined_again():
@@ -97,9 +99,15 @@ def test_files_not_written_as_the_hub_writes_are_left_to_be_decoded_whole():
 
 def test_a_body_that_is_not_whole_rows_is_refused_to_the_whole_decoder():
     head = b'{"table":"t","columns":["a","b"],"key":["a"],"rows":['
-    for body in (b'[1,"x"],[2,"y]', b'[1,"x"],[2,[3]', b'[1,"x"],2,"y"]', b'[1,"x"],[2,"y"]]]'):
-        texts = row_texts.cut(head + body + b"]}")
+    spaced = head + b'[1,"x"], [2,"y"]]}'                  # valid, but not as the hub writes it
+    assert row_texts.read(row_texts.cut(spaced), {}) is None
+    assert row_texts.decode_all(row_texts.cut(spaced), spaced) is None
+    for body in (b'[1,"x"],[2,"y]', b'[1,"x"],[2,[3]', b'[1,"x"],2,"y"]', b'[1,"x"],[2,"y"]]]',
+                 b'[1,"x"],[2,"\xff"]'):
+        raw = head + body + b"]}"
+        texts = row_texts.cut(raw)
         assert texts is None or row_texts.read(texts, {}) is None, body
+        assert texts is None or row_texts.decode_all(texts, raw) is None, body
         try:
             json.loads(head + body + b"]}")
         except ValueError:
