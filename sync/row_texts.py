@@ -16,6 +16,9 @@ own ends exactly where that row ends: by induction from the first row every piec
 and the file is valid JSON with these rows. A cut inside a string (JSON text kept in a column
 can hold the separator) leaves pieces that do not decode alone; they are joined with the
 next until they do. A file that does not fit is decoded whole, as before.
+
+A full load decodes every row anyway: ``decode_all`` runs json's own scanner over the rows
+one after the other (the very rows decoding the whole file gives) and digests their texts.
 """
 from __future__ import annotations
 
