@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from sync import apply_tables, bundle, terminal
+from sync import apply_tables, bundle, row_texts, terminal
 
 from conftest import (COUNTY, VILLAGE, applied_version, content_digest, make_terminal, set_hub_url,
                       tconn)
@@ -19,19 +19,20 @@ def _reference(tmp_path, hub, name: str) -> str:
     return content_digest(path)
 
 
-def _keys_match_blobs(term, hub) -> None:
-    """sync_applied_file names every applied file with the very keys its blob holds."""
+def _keys_match_blobs(term, hub, every_digest: bool = True) -> None:
+    """sync_applied_file names every applied file with the very keys its blob holds, and (but
+    for meta) the digests of its rows' texts as the hub encoded them, in the same order."""
     published = hub.data_dir / "published" / "blobs"
     files = {n: e for n, e in json.loads(hub.manifest_bytes(VILLAGE))["signed"]["files"].items()
              if not n.startswith("blob/")}
     conn = tconn(term)
     try:
         rows = {r[0]: tuple(r)[1:] for r in conn.execute(
-            "SELECT name, sha256, table_name, row_keys FROM sync_applied_file")}
+            "SELECT name, sha256, table_name, row_keys, row_digests FROM sync_applied_file")}
     finally:
         conn.close()
     assert set(rows) == set(files)
-    for name, (sha, table, row_keys) in rows.items():
+    for name, (sha, table, row_keys, row_digests) in rows.items():
         assert sha == files[name]["sha256"]
         obj = bundle.decode_table_blob((published / sha).read_bytes())
         assert table == obj["table"]
@@ -40,6 +41,11 @@ def _keys_match_blobs(term, hub) -> None:
         if table == "meta":
             expected = [k for k in expected if k in terminal.SHARED_META]
         assert json.loads(row_keys) == expected, name
+        if table != "meta" and (every_digest or row_digests is not None):
+            raw = bundle.decompress_table_blob((published / sha).read_bytes())
+            head = raw[:raw.index(b'"rows":[') + len(b'"rows":[')]
+            texts = [bundle.encode_row(r)[1:-1] for r in obj["rows"]]
+            assert row_digests == b"".join(row_texts.digest(head, t) for t in texts), name
 
 
 def _spy_apply(monkeypatch, read: list, compared: list, written: list) -> None:
@@ -148,7 +154,7 @@ def test_files_applied_without_row_digests_are_compared_row_by_row(hub, term, tm
         conn.close()
     assert changed > 0
     assert content_digest(term) == _reference(tmp_path, hub, "reference")
-    _keys_match_blobs(term, hub)
+    _keys_match_blobs(term, hub, every_digest=False)
 
 
 def test_files_applied_without_row_keys_make_a_full_load(hub, term, tmp_path, monkeypatch):
