@@ -1,4 +1,5 @@
-"""Terminal side: its own key and enrolment, pulling and applying bundles (pushing the outbox: sync.upstream).
+"""Terminal side: its own key and enrolment, pulling bundles, the sync round and its loop
+(applying a bundle: sync.apply; pushing the outbox: sync.upstream).
 
 A pull checks everything it can before downloading anything (signature by a
 trusted key, scope, version, expiry), downloads only the blobs it lacks (each
