@@ -256,16 +256,34 @@ def compress(raw: bytes) -> bytes:
     return gzip.compress(raw, compresslevel=6, mtime=0)
 
 
-def decode_table_blob(data: bytes) -> dict:
+def decompress_table_blob(data: bytes) -> bytes:
+    """A table file's JSON bytes (sync.row_texts reads them without decoding every row)."""
     try:
-        obj = json.loads(gzip.decompress(data))
+        return gzip.decompress(data)
     except (OSError, EOFError, ValueError) as e:
         raise BundleError("内容文件无法解析") from e
+
+
+def decode_table_blob(data: bytes) -> dict:
+    return decode_table_json(decompress_table_blob(data))
+
+
+def decode_table_json(raw: bytes) -> dict:
+    """A table file's JSON bytes decoded whole."""
+    try:
+        obj = json.loads(raw)
+    except ValueError as e:
+        raise BundleError("内容文件无法解析") from e
+    check_table_blob(obj)
+    return obj
+
+
+def check_table_blob(obj) -> None:
+    """A decoded table file (or its head, with no rows) has the structure of one."""
     if not isinstance(obj, dict) or not isinstance(obj.get("table"), str) \
             or not isinstance(obj.get("columns"), list) or not isinstance(obj.get("rows"), list) \
             or not isinstance(obj.get("key"), list):
         raise BundleError("内容文件结构不正确")
-    return obj
 
 
 class BlobStore:

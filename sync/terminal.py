@@ -1,4 +1,5 @@
-"""Terminal side: its own key and enrolment, pulling and applying bundles (pushing the outbox: sync.upstream).
+"""Terminal side: its own key and enrolment, pulling bundles, the sync round and its loop
+(applying a bundle: sync.apply; pushing the outbox: sync.upstream).
 
 A pull checks everything it can before downloading anything (signature by a
 trusted key, scope, version, expiry), downloads only the blobs it lacks (each
@@ -16,7 +17,6 @@ import logging
 import os
 import random
 import secrets
-import shutil
 import sqlite3
 import threading
 import time
@@ -27,18 +27,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from importlib import metadata
-from itertools import chain
-from operator import itemgetter
 from pathlib import Path
 
 from content import db, search
 from content.db import get_meta, set_meta
 
-from . import bundle, child, pictures
+from . import bundle, child
 from .hub import request_message
 from .hub_url import HubURLError, check_hub_url
-from .publish import (CONTENT_TABLES, META_TABLE, SHARED_META, attachment_path, describe,
-                      table_exists)
+from .apply import apply_bundle, checkpoint_after_apply, drop_unused_blobs, finish_search_index
+from .publish import SHARED_META, attachment_path  # noqa: F401  (SHARED_META: tests read it here)
+from .state import SyncError, blob_cache, state_dir
 
 log = logging.getLogger("kiosk.sync")
 
@@ -50,22 +49,9 @@ PUSH_BATCH = 200
 PUSH_ATTEMPTS = 3
 RETRY_BASE = 5.0
 SLOW_LINK_BYTES_PER_SECOND = 4 * 1024      # blob deadline assumes at least this much throughput
-# A full load with more searchable documents than this commits the content first and builds
-# the search index right after, in batches (search.index_pending); smaller ones index inside
-# the apply transaction.
-INLINE_INDEX_DOCS = int(os.environ.get("KIOSK_SYNC_INLINE_INDEX_DOCS", "20000"))
-INDEX_BATCH = int(os.environ.get("KIOSK_SYNC_INDEX_BATCH", str(search.BATCH)))   # per transaction
-
-
-class SyncError(Exception):
-    """The update could not be done; the message says why (Chinese, for the log and staff)."""
 
 
 # ---------------------------------------------------------------- paths and settings
-
-def state_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / "sync"
-
 
 def key_path(data_dir: Path) -> Path:
     return Path(data_dir) / "keys" / "terminal.pem"
@@ -114,19 +100,6 @@ def app_version() -> str:
         return metadata.version("kiosk-disclosure")
     except metadata.PackageNotFoundError:
         return "dev"
-
-
-def _hook(label: str) -> None:
-    """Test hook: with KIOSK_SYNC_TEST_PAUSE_AT=N the N-th step announces itself and stalls."""
-    target = os.environ.get("KIOSK_SYNC_TEST_PAUSE_AT")
-    if not target:
-        return
-    count = _hook.count = getattr(_hook, "count", 0) + 1
-    if count == int(target):
-        marker = os.environ.get("KIOSK_SYNC_TEST_MARKER")
-        if marker:
-            Path(marker).write_text(f"{count} {label}\n")
-        time.sleep(float(os.environ.get("KIOSK_SYNC_TEST_SLEEP", "3600")))
 
 
 # ---------------------------------------------------------------- init and enrolment
@@ -284,10 +257,6 @@ def fetch_blob(settings: Settings, sha: str, length: int, dest: Path) -> None:
     os.replace(part, dest)
 
 
-def _cache(data_dir: Path) -> bundle.BlobStore:
-    return bundle.BlobStore(state_dir(data_dir) / "blobs")
-
-
 @dataclass
 class PullResult:
     ok: bool
@@ -321,7 +290,7 @@ def pull(conn: sqlite3.Connection, settings: Settings, now: datetime | None = No
         return PullResult(True, False, applied, str(e))
     except bundle.BundleError as e:
         raise SyncError(f"拒绝更新：{e}") from e
-    cache = _cache(settings.data_dir)
+    cache = blob_cache(settings.data_dir)
     files = signed["files"]
     # Indexing the changed rows needs pypinyin's dictionaries: loaded while the blobs download.
     dictionaries = threading.Thread(target=search.load_dictionaries, name="kiosk-pinyin", daemon=True)
@@ -351,290 +320,6 @@ def _mark_good(conn: sqlite3.Connection, now: datetime, in_txn: bool = False) ->
     set_meta(conn, "sync_last_error", "")
     if not in_txn:
         conn.execute("COMMIT")
-
-
-# ---------------------------------------------------------------- applying
-
-def _local_tables(conn: sqlite3.Connection) -> dict:
-    tables = {t: describe(conn, t) for t in CONTENT_TABLES if table_exists(conn, t)}
-    tables["meta"] = META_TABLE
-    return tables
-
-
-def _load_file(cache: bundle.BlobStore, sha: str, tables: dict) -> tuple:
-    obj = bundle.decode_table_blob(cache.read(sha))
-    table = tables.get(obj["table"])
-    if table is None:
-        raise SyncError(f"内容文件指向本机不存在或不允许的表：{obj['table']!s:.40}")
-    columns = obj["columns"]
-    if not all(isinstance(c, str) for c in columns) or list(obj["key"]) != table.key:
-        raise SyncError(f"内容文件与本机表 {table.name} 的结构不符")
-    keep = [i for i, c in enumerate(columns) if c in table.columns]
-    if any(k not in [columns[i] for i in keep] for k in table.key):
-        raise SyncError(f"内容文件缺少表 {table.name} 的主键列")
-    rows = obj["rows"]
-    if table is META_TABLE:                 # only the shared facts, never the terminal's own
-        rows = [r for r in rows if isinstance(r, list) and r and r[0] in SHARED_META]
-    return table, columns, keep, rows
-
-
-def _insert(conn: sqlite3.Connection, table, names: tuple, rows: list, replace: bool = True) -> None:
-    """Write rows; a full load into emptied tables uses plain INSERT (cheaper than OR REPLACE,
-    and a key sent twice is then refused instead of silently overwritten)."""
-    cols = ", ".join(f'"{c}"' for c in names)
-    marks = ", ".join("?" for _ in names)
-    verb = "INSERT OR REPLACE" if replace else "INSERT"
-    conn.executemany(f'{verb} INTO "{table.name}" ({cols}) VALUES ({marks})', rows)
-
-
-def _rows_of(cache, sha: str, tables: dict, name: str):
-    """(table, local column names, key positions, rows projected to them) of one file."""
-    table, columns, keep, rows = _load_file(cache, sha, tables)
-    width = len(columns)
-    if any(not isinstance(r, list) or len(r) != width for r in rows):
-        raise SyncError(f"内容文件 {name} 的行格式不正确")
-    names = tuple(columns[i] for i in keep)
-    if len(keep) != width:
-        rows = [[r[i] for i in keep] for r in rows]
-    return table, names, [names.index(k) for k in table.key], rows
-
-
-def _key_getter(key: list):
-    """A row's key: the value itself for a one-column key, else a tuple of values."""
-    return itemgetter(*key)
-
-
-def _keys_json(rows: list, key: list) -> str:
-    """The row keys of one file as stored in sync_applied_file.row_keys."""
-    get = _key_getter(key)
-    return json.dumps([get(r) for r in rows], ensure_ascii=False, separators=(",", ":"))
-
-
-def _keys_of(row_keys: str, width: int) -> list:
-    keys = json.loads(row_keys)
-    return keys if width == 1 else [tuple(k) for k in keys]
-
-
-def _full_load(conn, cache, tables: dict, new: dict, add: list) -> dict:
-    """Replace every content table: indexes rebuilt and triggers restored after the load
-    (the caller indexes search itself), references checked once.
-
-    Returns each file's (table, row keys JSON) for sync_applied_file."""
-    marks = ", ".join("?" for _ in tables)
-    indexes = conn.execute(
-        f"SELECT name, sql, type FROM sqlite_master WHERE type IN ('index', 'trigger') "
-        f"AND sql IS NOT NULL AND tbl_name IN ({marks})", list(tables)).fetchall()
-    for name, _sql, kind in indexes:
-        conn.execute(f'DROP {kind.upper()} "{name}"')
-    for name in reversed(list(tables)):
-        if name != "meta":
-            conn.execute(f'DELETE FROM "{name}"')
-    conn.execute(f"DELETE FROM meta WHERE key IN ({', '.join('?' for _ in SHARED_META)})", SHARED_META)
-    _hook("cleared")
-    # CHECK constraints with IN (...) lists cost SQLite an ephemeral table per row inserted
-    # (about half of a notice's insert); they are checked once, set-based, after the load.
-    conn.execute("PRAGMA ignore_check_constraints = ON")
-    applied = {}
-    try:
-        for name in add:
-            table, names, key, rows = _rows_of(cache, new[name]["sha256"], tables, name)
-            _insert(conn, table, names, rows, replace=False)
-            applied[name] = (table.name, _keys_json(rows, key))
-            _hook(f"added {name}")
-    finally:
-        conn.execute("PRAGMA ignore_check_constraints = OFF")
-    for name in tables:      # before the indexes exist: only the tables' own pages to walk
-        problems = [r[0] for r in conn.execute(f'PRAGMA quick_check("{name}")')]
-        if problems != ["ok"]:
-            raise SyncError(f"内容包中表 {name} 的记录不符合本机的约束，未应用：" + "；".join(problems[:3]))
-    for _name, sql, _kind in indexes:
-        conn.execute(sql)
-    _hook("indexed")
-    bad = conn.execute("PRAGMA foreign_key_check").fetchmany(3)
-    if bad:
-        raise SyncError("内容包中的记录引用了不存在的记录，未应用："
-                        + "；".join(f"{r[0]} 第 {r[1]} 行 → {r[2]}" for r in bad))
-    return applied
-
-
-COMPARE_ROWS = 64        # rows per comparing statement (one prepared statement per table and columns)
-
-
-def _changed_keys(conn, table, names: tuple, rows: dict) -> set:
-    """Keys of ``rows`` (key → row of ``names``) that the database lacks or holds otherwise.
-
-    SQLite compares: each statement binds a batch of new rows as VALUES and returns the keys
-    whose stored row is missing or differs in any column (``IS NOT``, so NULLs compare too).
-    Needs no old blob and reads nothing back into Python (measured: a little cheaper than
-    decoding the old files was; both are dominated by the rows' size)."""
-    width = len(names)
-    per = max(1, min(COMPARE_ROWS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
-    key_at = [names.index(k) for k in table.key]
-    one = "(" + ", ".join("?" for _ in names) + ")"
-    others = [f't."{c}" IS NOT new.c{i}' for i, c in enumerate(names) if i not in key_at]
-    sql = (f"WITH new({', '.join(f'c{i}' for i in range(width))}) AS (VALUES {', '.join([one] * per)}) "
-           f"SELECT {', '.join(f'new.c{i}' for i in key_at)} FROM new "
-           f'LEFT JOIN "{table.name}" AS t ON '
-           + " AND ".join(f't."{names[i]}" = new.c{i}' for i in key_at)
-           + f' WHERE t."{names[key_at[0]]}" IS NULL' + "".join(f" OR {o}" for o in others))
-    values = list(rows.values())
-    if len(values) % per:                          # pad the last batch: a repeated row is harmless
-        values += [values[-1]] * (per - len(values) % per)
-    cur = conn.cursor()
-    cur.row_factory = None
-    changed = set()
-    flat = chain.from_iterable
-    for i in range(0, len(values), per):
-        found = cur.execute(sql, list(flat(values[i:i + per]))).fetchall()
-        changed.update(r[0] for r in found) if len(key_at) == 1 else changed.update(found)
-    return changed
-
-
-def _incremental(conn, cache, tables: dict, old_files: dict, new: dict, remove: list,
-                 add: list) -> tuple[set, dict]:
-    """Only the rows that differ: keys gone are deleted, new or changed rows written.
-
-    Only the new versions of changed files are decoded: their rows are compared with the
-    rows in the database, and the keys the replaced files held (kept in sync_applied_file)
-    that no new file holds are the rows gone.  Returns the search documents those rows feed
-    (the caller re-indexes exactly those) and each new file's (table, row keys JSON)."""
-    after: dict[str, dict] = {}            # table → {column names → {key: row}}
-    applied = {}
-    for name in add:
-        table, names, key, rows = _rows_of(cache, new[name]["sha256"], tables, name)
-        get = _key_getter(key)
-        after.setdefault(table.name, {}).setdefault(names, {}).update((get(r), r) for r in rows)
-        applied[name] = (table.name, _keys_json(rows, key))
-    before: dict[str, set] = {}
-    for name in remove:
-        tname, row_keys = old_files[name][1:]
-        before.setdefault(tname, set()).update(_keys_of(row_keys, len(tables[tname].key)))
-    order = list(tables)
-    touched: set[int] = set()
-    for tname in sorted(set(after) | set(before), key=order.index):
-        table = tables[tname]
-        single = len(table.key) == 1
-        groups = after.get(tname, {})
-        kept = set().union(*groups.values()) if groups else set()
-        gone = [k for k in before.get(tname, ()) if k not in kept]
-        if gone:
-            where = " AND ".join(f'"{k}" = ?' for k in table.key)
-            conn.executemany(f'DELETE FROM "{tname}" WHERE {where}', [(k,) for k in gone] if single else gone)
-        written = []
-        for names, rows in groups.items():
-            differ = _changed_keys(conn, table, names, rows) if rows else set()
-            changed = [k for k in rows if k in differ]       # in file order
-            _insert(conn, table, names, [rows[k] for k in changed])
-            written += changed
-        if single:
-            touched.update(search.doc_ids(conn, tname, gone + written))
-        _hook(f"applied {tname}")
-    return touched, applied
-
-
-def apply_bundle(conn: sqlite3.Connection, data_dir: Path, signed: dict, etag: str | None,
-                 now: datetime) -> bool:
-    """Apply a verified bundle whose blobs are all present, in one transaction; True if content changed."""
-    cache = _cache(data_dir)
-    tables = _local_tables(conn)
-    order = {name: i for i, name in enumerate(CONTENT_TABLES + ("meta",))}
-    new = {n: e for n, e in signed["files"].items() if not n.startswith("blob/")}
-    old_files = {r[0]: tuple(r)[1:] for r in conn.execute(
-        "SELECT name, sha256, table_name, row_keys FROM sync_applied_file")}
-    old = {n: f[0] for n, f in old_files.items()}
-    schema = str(db.schema_version(conn))
-    # The old files' blobs are not needed: their tables and row keys are kept with them.
-    full = (not old or get_meta(conn, "sync_schema") != schema
-            or any(f[1] not in tables or f[2] is None for f in old_files.values()))
-    remove = [] if full else [n for n, sha in old.items() if new.get(n, {}).get("sha256") != sha]
-    add = list(new) if full else [n for n, e in new.items() if old.get(n) != e["sha256"]]
-    add.sort(key=lambda n: (order.get(n.split("/")[0], 99), n))
-    pictures.install(data_dir, signed["files"], cache)
-    _hook("begin")
-    conn.execute("PRAGMA cache_size = -65536")   # 64 MiB: index updates of a big apply stay in memory
-    # The WAL is checkpointed right after the apply (checkpoint_after_apply), not inside its
-    # COMMIT: the new content is shown without waiting for the copy into the database file.
-    autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    conn.execute("PRAGMA wal_autocheckpoint = 0")
-    if full:
-        conn.execute("PRAGMA foreign_keys = OFF")  # a full load checks references once, at the end
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("PRAGMA defer_foreign_keys = ON")
-        # The per-row index triggers are paused; the changed documents are indexed set-based.
-        with search.paused(conn):
-            if full:
-                applied = _full_load(conn, cache, tables, new, add)
-                if search.queue_all(conn) <= INLINE_INDEX_DOCS:
-                    search.index_pending(conn, None)
-            else:
-                touched, applied = _incremental(conn, cache, tables, old_files, new, remove, add)
-                search.index_docs(conn, touched)
-        _hook("search indexed or queued")
-        # Only the files that changed: the rest of the record stands.
-        if full:
-            conn.execute("DELETE FROM sync_applied_file")
-        else:
-            conn.executemany("DELETE FROM sync_applied_file WHERE name = ?", [(n,) for n in remove])
-        conn.executemany(
-            "INSERT INTO sync_applied_file(name, sha256, length, table_name, row_keys) VALUES (?, ?, ?, ?, ?)",
-            [(n, new[n]["sha256"], new[n]["length"], *applied[n]) for n in add])
-        changed = bool(add or remove)
-        set_meta(conn, "content_version", str(signed["version"]))
-        set_meta(conn, "sync_expires", signed["expires"])
-        set_meta(conn, "sync_etag", etag)
-        set_meta(conn, "sync_schema", schema)
-        set_meta(conn, "last_sync", bundle.iso(now))
-        set_meta(conn, "sync_last_error", "")
-        if changed or get_meta(conn, "content_updated") is None:
-            set_meta(conn, "content_updated",
-                     now.astimezone().strftime("%Y-%m-%d %H:%M"))
-        _hook("before commit")
-        conn.execute("COMMIT")
-    except sqlite3.IntegrityError as e:
-        conn.execute("ROLLBACK")
-        raise SyncError(f"内容包与本机数据不一致，未应用：{e}") from e
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
-    _hook("committed")
-    return changed
-
-
-def checkpoint_after_apply(conn: sqlite3.Connection) -> None:
-    """Copy the applied pages from the WAL into the database file (PASSIVE: readers are never
-    blocked); what the apply's COMMIT would otherwise have done before returning."""
-    try:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except sqlite3.Error:
-        log.warning("checkpoint after apply failed; SQLite retries at its next commit", exc_info=True)
-
-
-def drop_unused_blobs(data_dir: Path, signed: dict) -> None:
-    """After an apply: the downloaded files and pictures the applied bundle no longer names
-    (housekeeping; the content is already committed and shown)."""
-    keep_blobs = {e["sha256"] for n, e in signed["files"].items() if not n.startswith("blob/")}
-    for path in _cache(data_dir).root.glob("*"):
-        if path.name not in keep_blobs:
-            path.unlink(missing_ok=True)
-    pictures.prune(data_dir, signed["files"])
-
-
-def finish_search_index(conn: sqlite3.Connection) -> int:
-    """Index what a big full load queued, a batch per transaction; return how many documents.
-
-    Until it is done search finds fewer documents, never stale or foreign ones: the load
-    emptied the index in its own transaction.  Interrupted, it resumes at the next round.
-    """
-    done = 0
-    while count := search.index_pending(conn, INDEX_BATCH):
-        done += count
-        _hook("search batch")
-    return done
 
 
 # ---------------------------------------------------------------- one round and the loop

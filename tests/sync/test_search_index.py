@@ -12,7 +12,7 @@ from datetime import date
 
 from content import db, search
 from kiosk import config
-from sync import terminal
+from sync import apply, state, terminal
 
 from conftest import COUNTY, make_terminal, tconn
 
@@ -106,8 +106,8 @@ def test_pinyin_per_run_equals_whole_text_conversion(demo_template):
 
 
 def test_full_sync_deferred_index_and_incremental_updates(hub, tmp_path, monkeypatch):
-    monkeypatch.setattr(terminal, "INLINE_INDEX_DOCS", 0)       # take the big-county path
-    monkeypatch.setattr(terminal, "INDEX_BATCH", 40)
+    monkeypatch.setattr(apply, "INLINE_INDEX_DOCS", 0)       # take the big-county path
+    monkeypatch.setattr(apply, "INDEX_BATCH", 40)
     term = make_terminal(tmp_path / "county-term", hub.url, [hub.pubkey], hub.enroll(COUNTY), COUNTY)
     assert terminal.sync_once(term).ok
     conn = tconn(term)
@@ -165,9 +165,9 @@ def test_sigkill_while_building_the_index_later(hub, term, tmp_path, monkeypatch
     env = {"KIOSK_SYNC_INLINE_INDEX_DOCS": "0", "KIOSK_SYNC_INDEX_BATCH": "25"}
     # Which steps are search batches (the steps of a sync are the same every time).
     labels = []
-    monkeypatch.setattr(terminal, "_hook", labels.append)
-    monkeypatch.setattr(terminal, "INLINE_INDEX_DOCS", 0)
-    monkeypatch.setattr(terminal, "INDEX_BATCH", 25)
+    monkeypatch.setattr(state, "hook", labels.append)
+    monkeypatch.setattr(apply, "INLINE_INDEX_DOCS", 0)
+    monkeypatch.setattr(apply, "INDEX_BATCH", 25)
     reference = tmp_path / "reference"
     shutil.copytree(term, reference)
     assert terminal.sync_once(reference).ok
