@@ -56,8 +56,25 @@ def _months(period: Period) -> tuple[list[str], list[tuple[int, str, str]]]:
     return whole, ranges
 
 
+# The roll-ups rebuilt from the attributed counts (temp.usage_attributed), in order.
+_REBUILD = (
+    ("usage_day", "INSERT INTO usage_day(code, day, domain, views) "
+                  "SELECT code, day, domain, sum(views) FROM temp.usage_attributed GROUP BY 1, 2, 3"),
+    ("usage_month", "INSERT INTO usage_month(code, month, domain, views) "
+                    "SELECT code, substr(day, 1, 7), domain, sum(views) FROM usage_day GROUP BY 1, 2, 3"),
+    ("usage_terminal_domain_day", "INSERT INTO usage_terminal_domain_day(terminal, day, domain, views) "
+                                  "SELECT terminal, day, domain, sum(views) FROM temp.usage_attributed "
+                                  "GROUP BY 1, 2, 3"),
+    ("usage_terminal_month", "INSERT INTO usage_terminal_month(terminal, month, domain, views) "
+                             "SELECT terminal, substr(day, 1, 7), domain, sum(views) "
+                             "FROM usage_terminal_domain_day GROUP BY 1, 2, 3"),
+    ("usage_terminal_day", "INSERT INTO usage_terminal_day(terminal, day, views) "
+                           "SELECT terminal, day, sum(views) FROM usage_view GROUP BY terminal, day"),
+)
+
+
 def rollup_ready(conn: sqlite3.Connection) -> bool:
-    """Rebuild the monthly roll-up if a change of owner or domain marked it; False if it
+    """Rebuild the roll-ups if a change of owner or domain marked them; False if they
     cannot be rebuilt now (a read-only connection): read the daily rows instead."""
     row = conn.execute("SELECT value FROM assessment_state WHERE name = 'usage_rollup_dirty'").fetchone()
     if row is None or not row[0]:
@@ -65,25 +82,15 @@ def rollup_ready(conn: sqlite3.Connection) -> bool:
     try:
         conn.execute("SAVEPOINT usage_rollup")
         try:
-            conn.execute("DELETE FROM usage_month")
-            conn.execute("""INSERT INTO usage_month(code, month, domain, views)
-                            SELECT code, substr(day, 1, 7), domain, sum(views)
-                            FROM usage_attribution GROUP BY 1, 2, 3""")
-            conn.execute("DELETE FROM usage_terminal_month")
-            conn.execute("""INSERT INTO usage_terminal_month(terminal, month, domain, views)
-                            SELECT terminal, substr(day, 1, 7), domain, sum(views)
-                            FROM usage_attribution GROUP BY 1, 2, 3""")
-            conn.execute("DELETE FROM usage_day")
-            conn.execute("""INSERT INTO usage_day(code, day, domain, views)
-                            SELECT code, day, domain, sum(views)
-                            FROM usage_attribution GROUP BY 1, 2, 3""")
-            conn.execute("DELETE FROM usage_terminal_domain_day")
-            conn.execute("""INSERT INTO usage_terminal_domain_day(terminal, day, domain, views)
-                            SELECT terminal, day, domain, sum(views)
-                            FROM usage_attribution GROUP BY 1, 2, 3""")
-            conn.execute("DELETE FROM usage_terminal_day")
-            conn.execute("""INSERT INTO usage_terminal_day(terminal, day, views)
-                            SELECT terminal, day, sum(views) FROM usage_view GROUP BY terminal, day""")
+            # Every count attributed once (the view's joins are most of the cost), each daily
+            # roll-up summed from that, each monthly one from its daily twin.
+            conn.execute("DROP TABLE IF EXISTS temp.usage_attributed")
+            conn.execute("CREATE TEMP TABLE usage_attributed AS "
+                         "SELECT day, terminal, code, domain, views FROM usage_attribution")
+            for table, sql in _REBUILD:
+                conn.execute(f"DELETE FROM {table}")
+                conn.execute(sql)
+            conn.execute("DROP TABLE temp.usage_attributed")
             conn.execute("UPDATE assessment_state SET value = 0 WHERE name = 'usage_rollup_dirty'")
             conn.execute("RELEASE usage_rollup")
         except BaseException:
