@@ -98,6 +98,8 @@ def places(county):
                         "ORDER BY sort, code LIMIT 1", (county_code,)).fetchone()[0]
     village = conn.execute("SELECT code FROM jurisdiction WHERE parent_code = ? ORDER BY sort, code LIMIT 1",
                            (town,)).fetchone()[0]
+    # From nothing: an earlier bench's serve process may have stored them in this session's copy.
+    conn.execute("DELETE FROM alignment_verdict")
     t0 = time.perf_counter()
     verdicts = alignment_cache.verdicts(conn, None, today)
     once = time.perf_counter() - t0
