@@ -52,6 +52,9 @@ Adding a figure: ``register("name", compute, reads=(tables...))`` — ``compute(
 scope, period, today)`` — makes ``report.name`` available; ``assessment_tables.
 register_table(key, builder)`` adds its table to the page and the exports.  A figure
 whose ``reads`` is None (or names a table without a counter) is computed every time.
+``span`` says what of the period it depends on, which is what it is kept under:
+``whole_period`` (counts of what happened in it, the default), ``snapshot`` (how things
+stood on its last day: shared by every period ending that day) or ``from_year_start``.
 """
 
 from __future__ import annotations
